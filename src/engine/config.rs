@@ -1,0 +1,700 @@
+//! `inv-rules.toml` -> `Config`: the policy, parsed and validated.
+//!
+//! Invariants are configuration, checks are code (STYLE.md §3). Each `[invariant.<ID>]` table
+//! names a built-in check and carries that check's settings in a sub-table named after the check
+//! (`[invariant.INV-03.sse-poll-lane]`), so the schema stays typed and every value keeps its span
+//! (no `untagged` or `flatten`, which lose spans).
+//!
+//! Parsing stops at the first syntax or schema error (that is what the TOML parser gives us);
+//! validation then reports every remaining problem at once, each at its span: unknown check,
+//! unknown escalation or status, bad glob, bad regex, unknown vocabulary reference, IDs that
+//! differ only in case, settings for a check the invariant does not run.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use regex::{Regex, RegexSet};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::engine::error::{ConfigProblem, Error};
+use crate::engine::source::Source;
+use crate::rules;
+
+/// The default policy, embedded: used when the repository has no `inv-rules.toml`.
+pub const DEFAULT_POLICY: &str = include_str!("../../inv-rules.toml");
+
+/// How a violation of an invariant is escalated (OA-RUST-003, "Escalation Rules").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Escalation {
+    /// INV-01..INV-06: block merge immediately.
+    BlockMerge,
+    /// INV-07..INV-08: block merge unless owner-approved mitigation and a follow-up issue exist.
+    BlockMergeUnlessMitigated,
+    /// INV-09..INV-10: block release promotion until remediation is complete.
+    BlockRelease,
+}
+
+impl Escalation {
+    /// The policy-file spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Escalation::BlockMerge => "block-merge",
+            Escalation::BlockMergeUnlessMitigated => "block-merge-unless-mitigated",
+            Escalation::BlockRelease => "block-release",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "block-merge" => Escalation::BlockMerge,
+            "block-merge-unless-mitigated" => Escalation::BlockMergeUnlessMitigated,
+            "block-release" => Escalation::BlockRelease,
+            _ => return None,
+        })
+    }
+
+    const ALL: [&'static str; 3] = [
+        "block-merge",
+        "block-merge-unless-mitigated",
+        "block-release",
+    ];
+}
+
+/// Whether an invariant is checked, and how hard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// Checked; findings escalate as configured.
+    Stable,
+    /// Checked; findings only warn (like ruff's preview rules).
+    Preview,
+    /// Declared but its check has not landed: listed by `invlint rules`, never silently passing.
+    Planned,
+    /// No longer checked; the ID stays taken.
+    Retired,
+}
+
+impl Status {
+    /// The policy-file spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Stable => "stable",
+            Status::Preview => "preview",
+            Status::Planned => "planned",
+            Status::Retired => "retired",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "stable" => Status::Stable,
+            "preview" => Status::Preview,
+            "planned" => Status::Planned,
+            "retired" => Status::Retired,
+            _ => return None,
+        })
+    }
+
+    /// True when the check runs.
+    pub fn is_active(self) -> bool {
+        matches!(self, Status::Stable | Status::Preview)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw schema (serde). Every key is kebab-case; unknown keys are errors.
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawPolicy {
+    version: Option<Spanned<i64>>,
+    #[serde(default)]
+    vocabulary: BTreeMap<String, Vec<Spanned<String>>>,
+    #[serde(default)]
+    limits: RawLimits,
+    #[serde(default)]
+    invariant: BTreeMap<String, RawInvariant>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawLimits {
+    max_file_size: Option<Spanned<u64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawInvariant {
+    title: Spanned<String>,
+    check: Spanned<String>,
+    escalation: Spanned<String>,
+    status: Option<Spanned<String>>,
+    #[serde(default)]
+    owners: Vec<Spanned<String>>,
+    #[serde(rename = "sse-poll-lane")]
+    sse_poll_lane: Option<Spanned<rules::inv03_sse_poll_lane::RawSettings>>,
+}
+
+impl RawInvariant {
+    /// (check name, span of its settings table) for every settings table present.
+    fn settings_tables(&self) -> Vec<(&'static str, Range<usize>)> {
+        let mut out = Vec::new();
+        if let Some(s) = &self.sse_poll_lane {
+            out.push((rules::inv03_sse_poll_lane::META.name, s.span()));
+        }
+        out
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compiled policy.
+
+/// The validated policy.
+#[derive(Debug)]
+pub struct Config {
+    /// How to name the file in output: a path, or "inv-rules.toml (built-in default)".
+    pub display_path: String,
+    /// The policy text, for citations.
+    pub source: Arc<Source>,
+    /// Named glob sets that checks refer to as `@name`.
+    pub vocabulary: BTreeMap<String, GlobList>,
+    /// Files larger than this are not read (a run note says so).
+    pub max_file_size: u64,
+    /// Every declared invariant, sorted by ID.
+    pub invariants: Vec<Invariant>,
+}
+
+/// One declared invariant.
+#[derive(Debug)]
+pub struct Invariant {
+    /// The configured ID (`INV-03`): findings carry it.
+    pub id: String,
+    /// Span of the `[invariant.<ID>]` header.
+    pub header_span: Range<usize>,
+    /// The spec's wording.
+    pub title: String,
+    /// Built-in check name (`sse-poll-lane`).
+    pub check: String,
+    /// Span of the `check = ...` value.
+    pub check_span: Range<usize>,
+    /// Escalation class.
+    pub escalation: Escalation,
+    /// Span of the escalation value.
+    pub escalation_span: Range<usize>,
+    /// Lifecycle status.
+    pub status: Status,
+    /// Owners who may approve mitigations (`@name`).
+    pub owners: Vec<String>,
+    /// The check's compiled settings.
+    pub settings: Settings,
+}
+
+/// Compiled settings, one variant per built-in check.
+#[derive(Debug)]
+pub enum Settings {
+    /// A planned or retired invariant: nothing runs.
+    None,
+    /// `sse-poll-lane`.
+    SsePollLane(rules::inv03_sse_poll_lane::Settings),
+}
+
+impl Config {
+    /// Loads the policy: `explicit` if given, else `inv-rules.toml` at `repo_root`, else the
+    /// built-in default.
+    pub fn load(explicit: Option<&std::path::Path>, repo_root: Option<&std::path::Path>) -> Result<Config, Error> {
+        if let Some(path) = explicit {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::ConfigRead {
+                path: path.display().to_string(),
+                source,
+            })?;
+            return Config::parse(&path.display().to_string(), &text);
+        }
+        if let Some(root) = repo_root {
+            let candidate = root.join("inv-rules.toml");
+            if candidate.is_file() {
+                let text = std::fs::read_to_string(&candidate).map_err(|source| Error::ConfigRead {
+                    path: candidate.display().to_string(),
+                    source,
+                })?;
+                return Config::parse("inv-rules.toml", &text);
+            }
+        }
+        Config::parse("inv-rules.toml (built-in default)", DEFAULT_POLICY)
+    }
+
+    /// Parses and validates policy text; `name` is how output refers to the file.
+    pub fn parse(name: &str, text: &str) -> Result<Config, Error> {
+        let source = Arc::new(Source::new(name, text));
+        let raw: RawPolicy = toml::from_str(text).map_err(|e| Error::ConfigParse {
+            path: name.to_string(),
+            message: e.message().trim().to_string(),
+            src: source.named(),
+            at: e.span().map(|r| (r.start, r.len().max(1)).into()),
+        })?;
+        let mut v = Validator {
+            source: source.clone(),
+            problems: Vec::new(),
+            vocabulary: BTreeMap::new(),
+        };
+
+        if let Some(version) = &raw.version {
+            if *version.get_ref() != 1 {
+                v.problem(
+                    version.span(),
+                    format!("unsupported policy version {}", version.get_ref()),
+                    "this invlint reads version 1",
+                    Some("set `version = 1`".into()),
+                );
+            }
+        }
+
+        // Vocabulary first: checks refer to it.
+        let mut vocabulary = BTreeMap::new();
+        for (name, entries) in &raw.vocabulary {
+            let list = v.glob_list(entries);
+            v.vocabulary.insert(name.clone(), entries.clone());
+            vocabulary.insert(name.clone(), list);
+        }
+
+        let max_file_size = raw
+            .limits
+            .max_file_size
+            .as_ref()
+            .map(|s| *s.get_ref())
+            .unwrap_or(8 * 1024 * 1024);
+
+        let mut invariants = Vec::new();
+        let mut seen_upper: BTreeMap<String, String> = BTreeMap::new();
+        for (id, inv) in &raw.invariant {
+            let header_span = find_header(text, id).unwrap_or(0..0);
+            if let Some(other) = seen_upper.insert(id.to_ascii_uppercase(), id.clone()) {
+                v.problem(
+                    header_span.clone(),
+                    format!("invariant `{id}` duplicates `{other}`"),
+                    "duplicate ID",
+                    Some("IDs are case-insensitive in PR descriptions; give each invariant one unique ID".into()),
+                );
+            }
+            if !is_valid_id(id) {
+                v.problem(
+                    header_span.clone(),
+                    format!("invariant ID `{id}` is not of the form PREFIX-NN"),
+                    "bad ID",
+                    Some("use letters, a dash and digits, e.g. `INV-11`".into()),
+                );
+            }
+            let escalation = match Escalation::parse(inv.escalation.get_ref()) {
+                Some(e) => e,
+                None => {
+                    v.problem(
+                        inv.escalation.span(),
+                        format!("unknown escalation `{}`", inv.escalation.get_ref()),
+                        "not an escalation class",
+                        Some(format!(
+                            "use one of {}{}",
+                            Escalation::ALL.join(", "),
+                            did_you_mean(inv.escalation.get_ref(), Escalation::ALL.iter().copied())
+                        )),
+                    );
+                    Escalation::BlockMerge
+                }
+            };
+            let status = match &inv.status {
+                None => Status::Stable,
+                Some(s) => match Status::parse(s.get_ref()) {
+                    Some(st) => st,
+                    None => {
+                        v.problem(
+                            s.span(),
+                            format!("unknown status `{}`", s.get_ref()),
+                            "not a status",
+                            Some("use one of stable, preview, planned, retired".into()),
+                        );
+                        Status::Stable
+                    }
+                },
+            };
+            let check = inv.check.get_ref().as_str();
+            let implemented = rules::find(check).is_some();
+            if !implemented && !rules::is_planned_check(check) {
+                let known = rules::RULES
+                    .iter()
+                    .map(|r| r.meta().name)
+                    .chain(rules::PLANNED_CHECKS.iter().map(|(n, _)| *n));
+                v.problem(
+                    inv.check.span(),
+                    format!("unknown check `{check}`"),
+                    "no built-in check has this name",
+                    Some(format!(
+                        "run `invlint rules` for the built-in checks{}",
+                        did_you_mean(check, known)
+                    )),
+                );
+            } else if !implemented && status.is_active() {
+                v.problem(
+                    inv.check.span(),
+                    format!("check `{check}` has not landed in this invlint"),
+                    "not implemented yet",
+                    Some("mark the invariant `status = \"planned\"` until its check exists".into()),
+                );
+            }
+            for (table, span) in inv.settings_tables() {
+                if table != check {
+                    v.problem(
+                        span,
+                        format!("settings for `{table}`, but `{id}` runs `{check}`"),
+                        "settings of another check",
+                        Some(format!("rename the table to `[invariant.{id}.{check}]` or change `check`")),
+                    );
+                }
+            }
+            let settings = if !status.is_active() {
+                Settings::None
+            } else {
+                match check {
+                    c if c == rules::inv03_sse_poll_lane::META.name => Settings::SsePollLane(
+                        inv.sse_poll_lane
+                            .as_ref()
+                            .map(|s| s.get_ref().compile(&mut v))
+                            .unwrap_or_else(|| rules::inv03_sse_poll_lane::RawSettings::default().compile(&mut v)),
+                    ),
+                    _ => Settings::None,
+                }
+            };
+            invariants.push(Invariant {
+                id: id.clone(),
+                header_span,
+                title: inv.title.get_ref().clone(),
+                check: check.to_string(),
+                check_span: inv.check.span(),
+                escalation,
+                escalation_span: inv.escalation.span(),
+                status,
+                owners: inv.owners.iter().map(|o| o.get_ref().clone()).collect(),
+                settings,
+            });
+        }
+
+        if !v.problems.is_empty() {
+            return Err(Error::ConfigInvalid {
+                path: name.to_string(),
+                problems: v.problems,
+            });
+        }
+        Ok(Config {
+            display_path: name.to_string(),
+            source,
+            vocabulary,
+            max_file_size,
+            invariants,
+        })
+    }
+
+    /// The invariant with this ID (case-insensitive).
+    pub fn invariant(&self, id: &str) -> Option<&Invariant> {
+        self.invariants
+            .iter()
+            .find(|i| i.id.eq_ignore_ascii_case(id))
+    }
+
+    /// The closest declared ID to `id`, for "did you mean".
+    pub fn closest_id(&self, id: &str) -> Option<&str> {
+        closest(id, self.invariants.iter().map(|i| i.id.as_str()))
+    }
+}
+
+fn is_valid_id(id: &str) -> bool {
+    let Some((prefix, num)) = id.rsplit_once('-') else {
+        return false;
+    };
+    !prefix.is_empty()
+        && prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !num.is_empty()
+        && num.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Span of `[invariant.<id>]` (quoted or not) in the policy text.
+fn find_header(text: &str, id: &str) -> Option<Range<usize>> {
+    for candidate in [
+        format!("[invariant.{id}]"),
+        format!("[invariant.\"{id}\"]"),
+        format!("[invariant.'{id}']"),
+    ] {
+        if let Some(at) = text.find(&candidate) {
+            return Some(at..at + candidate.len());
+        }
+    }
+    // Dotted keys or inline tables: point at the first mention of the ID.
+    text.find(id).map(|at| at..at + id.len())
+}
+
+/// The closest candidate by edit distance, if reasonably close.
+pub fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let wanted_lower = wanted.to_ascii_lowercase();
+    candidates
+        .map(|c| (strsim::levenshtein(&wanted_lower, &c.to_ascii_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.len() / 2).max(2))
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn did_you_mean<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    closest(wanted, candidates)
+        .map(|c| format!("; did you mean `{c}`?"))
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation helpers shared by every check's settings.
+
+/// Collects policy problems while compiling settings.
+pub struct Validator {
+    source: Arc<Source>,
+    problems: Vec<ConfigProblem>,
+    vocabulary: BTreeMap<String, Vec<Spanned<String>>>,
+}
+
+impl Validator {
+    /// Records a problem at `span`.
+    pub fn problem(
+        &mut self,
+        span: Range<usize>,
+        message: impl Into<String>,
+        label: impl Into<String>,
+        help: Option<String>,
+    ) {
+        self.problems.push(ConfigProblem {
+            message: message.into(),
+            src: self.source.named(),
+            at: Some((span.start, span.len()).into()),
+            label: label.into(),
+            help,
+        });
+    }
+
+    /// Compiles a glob list. Entries: a glob (`apps/**`), a negated glob (`!**/tests/**`), or a
+    /// vocabulary reference (`@tests`, `!@tests`).
+    pub fn glob_list(&mut self, entries: &[Spanned<String>]) -> GlobList {
+        let mut include = GlobSetBuilder::new();
+        let mut exclude = GlobSetBuilder::new();
+        let mut list = GlobList::default();
+        for entry in entries {
+            let raw = entry.get_ref().as_str();
+            let (negated, body) = match raw.strip_prefix('!') {
+                Some(rest) => (true, rest),
+                None => (false, raw),
+            };
+            let expanded: Vec<(String, Range<usize>)> = if let Some(name) = body.strip_prefix('@') {
+                match self.vocabulary.get(name) {
+                    Some(globs) => globs
+                        .iter()
+                        .map(|g| (g.get_ref().clone(), g.span()))
+                        .collect(),
+                    None => {
+                        let known: Vec<String> = self.vocabulary.keys().cloned().collect();
+                        let hint = did_you_mean(name, known.iter().map(|s| s.as_str()));
+                        self.problem(
+                            entry.span(),
+                            format!("unknown vocabulary set `@{name}`"),
+                            "not defined under [vocabulary]",
+                            Some(format!("define `{name} = [...]` under [vocabulary]{hint}")),
+                        );
+                        continue;
+                    }
+                }
+            } else {
+                vec![(body.to_string(), entry.span())]
+            };
+            for (glob_text, span) in expanded {
+                match GlobBuilder::new(&glob_text)
+                    .literal_separator(true)
+                    .backslash_escape(true)
+                    .build()
+                {
+                    Ok(glob) => {
+                        let item = GlobEntry {
+                            text: if negated { format!("!{glob_text}") } else { glob_text },
+                            span: span.clone(),
+                        };
+                        if negated {
+                            exclude.add(glob);
+                            list.exclude_entries.push(item);
+                        } else {
+                            include.add(glob);
+                            list.include_entries.push(item);
+                        }
+                    }
+                    Err(e) => self.problem(
+                        span,
+                        format!("invalid glob `{glob_text}`: {}", e.kind()),
+                        "bad glob",
+                        Some("globs use `*` within a path segment and `**` across segments, e.g. `apps/**/src/*.rs`".into()),
+                    ),
+                }
+            }
+        }
+        list.include = include.build().unwrap_or_else(|_| GlobSet::empty());
+        list.exclude = exclude.build().unwrap_or_else(|_| GlobSet::empty());
+        list
+    }
+
+    /// Compiles one regex.
+    pub fn regex(&mut self, entry: &Spanned<String>) -> Option<Regex> {
+        match regex::RegexBuilder::new(entry.get_ref())
+            .size_limit(1 << 20)
+            .build()
+        {
+            Ok(r) => Some(r),
+            Err(e) => {
+                let msg = e.to_string();
+                let last = msg.lines().last().unwrap_or("invalid regex").trim().to_string();
+                self.problem(
+                    entry.span(),
+                    format!("invalid regex `{}`: {last}", entry.get_ref()),
+                    "bad regex",
+                    Some("patterns use Rust regex syntax (https://docs.rs/regex); escape `\\` in TOML basic strings or use '...' literal strings".into()),
+                );
+                None
+            }
+        }
+    }
+
+    /// Compiles a list of named patterns.
+    pub fn patterns(&mut self, raw: &[RawPattern]) -> PatternList {
+        let mut items = Vec::new();
+        let mut seen = BTreeMap::new();
+        for p in raw {
+            if let Some(prev) = seen.insert(p.id.get_ref().clone(), p.id.span()) {
+                let _ = prev;
+                self.problem(
+                    p.id.span(),
+                    format!("pattern id `{}` is used twice", p.id.get_ref()),
+                    "duplicate pattern id",
+                    Some("give each pattern a unique id; findings name it".into()),
+                );
+            }
+            let regex = self.regex(&p.regex);
+            let near = p.near.as_ref().and_then(|n| self.regex(n));
+            if let Some(regex) = regex {
+                if p.near.is_some() && near.is_none() {
+                    continue;
+                }
+                items.push(Pattern {
+                    id: p.id.get_ref().clone(),
+                    regex,
+                    what: p.what.get_ref().clone(),
+                    near,
+                    within: p.within.unwrap_or(5),
+                    span: p.regex.span(),
+                });
+            }
+        }
+        let set = RegexSet::new(items.iter().map(|p| p.regex.as_str()))
+            .unwrap_or_else(|_| RegexSet::empty());
+        PatternList { items, set }
+    }
+
+    /// Reports an empty list that the check needs.
+    pub fn require_non_empty(&mut self, span: Range<usize>, what: &str, key: &str) {
+        self.problem(
+            span,
+            format!("`{key}` is empty, so {what} would never be checked"),
+            "empty",
+            Some(format!("list at least one entry in `{key}`, or mark the invariant `status = \"retired\"`")),
+        );
+    }
+}
+
+/// A compiled glob list with the spans of its entries.
+#[derive(Debug, Default)]
+pub struct GlobList {
+    include: GlobSet,
+    exclude: GlobSet,
+    include_entries: Vec<GlobEntry>,
+    exclude_entries: Vec<GlobEntry>,
+}
+
+/// One glob entry as written in the policy.
+#[derive(Debug, Clone)]
+pub struct GlobEntry {
+    /// The glob text.
+    pub text: String,
+    /// Its span in the policy file.
+    pub span: Range<usize>,
+}
+
+impl GlobList {
+    /// True when `path` matches an include entry and no exclude entry.
+    pub fn is_match(&self, path: &str) -> bool {
+        self.include.is_match(path) && !self.exclude.is_match(path)
+    }
+
+    /// The first include entry that matches `path` (for citations).
+    pub fn matching_entry(&self, path: &str) -> Option<&GlobEntry> {
+        self.include
+            .matches(path)
+            .first()
+            .map(|&i| &self.include_entries[i])
+    }
+
+    /// True when the list has no include entry.
+    pub fn is_empty(&self) -> bool {
+        self.include_entries.is_empty()
+    }
+
+    /// The entries as written, includes then excludes.
+    pub fn entries(&self) -> impl Iterator<Item = &GlobEntry> {
+        self.include_entries.iter().chain(&self.exclude_entries)
+    }
+}
+
+/// A named pattern as written in the policy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawPattern {
+    /// Stable id, shown in findings.
+    pub id: Spanned<String>,
+    /// Rust regex matched against one added line.
+    pub regex: Spanned<String>,
+    /// What a match means, for the label ("an SSE client").
+    pub what: Spanned<String>,
+    /// Optional second regex that must match within `within` lines for the hit to count.
+    pub near: Option<Spanned<String>>,
+    /// Window for `near`, in lines either side (default 5).
+    pub within: Option<usize>,
+}
+
+/// A compiled named pattern.
+#[derive(Debug)]
+pub struct Pattern {
+    /// Stable id.
+    pub id: String,
+    /// The regex.
+    pub regex: Regex,
+    /// What a match means.
+    pub what: String,
+    /// Companion regex, if any.
+    pub near: Option<Regex>,
+    /// Window for `near`.
+    pub within: usize,
+    /// Span of the regex in the policy file.
+    pub span: Range<usize>,
+}
+
+/// Compiled patterns plus a `RegexSet` prefilter.
+#[derive(Debug)]
+pub struct PatternList {
+    /// In policy order.
+    pub items: Vec<Pattern>,
+    /// All regexes at once, to reject a line in one pass.
+    pub set: RegexSet,
+}
+
+impl PatternList {
+    /// True when there are no patterns.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}

@@ -1,0 +1,560 @@
+//! git2 -> `ChangeSet`: which files the change touches, which lines it adds and removes, and the
+//! text of each file at base and head.
+//!
+//! This is the only file that talks to git. Everything it returns is owned data (no git2 type
+//! leaves it), so rules can read it from any thread. It never writes to the repository: no index
+//! refresh, no lock files, no checkout.
+
+use std::cell::RefCell;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use git2::{Delta, DiffOptions, Oid, Repository};
+
+use crate::engine::error::Error;
+use crate::engine::source::Source;
+
+/// What to compare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiffMode {
+    /// HEAD against the merge base with this revision (`None`: origin/HEAD, then main, then master).
+    Base(Option<String>),
+    /// The index against HEAD (pre-commit).
+    Staged,
+    /// One diff over `A..B` (or `A...B`: from their merge base).
+    Range(String),
+    /// The whole work tree, as if every file were added (audit).
+    All,
+}
+
+/// How a file changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeKind {
+    /// New at head.
+    Added,
+    /// Changed in place.
+    Modified,
+    /// Gone at head.
+    Deleted,
+    /// Moved (and maybe changed).
+    Renamed,
+    /// Copied from another file.
+    Copied,
+    /// File type changed (e.g. file to symlink).
+    TypeChanged,
+}
+
+/// The text of one side of a file, loaded eagerly from git or lazily from disk.
+#[derive(Debug)]
+pub struct LazyText {
+    name: String,
+    disk: Option<PathBuf>,
+    max_size: u64,
+    cell: OnceLock<TextState>,
+    asked: AtomicBool,
+}
+
+/// What we could make of a file's bytes.
+#[derive(Debug, Clone)]
+pub enum TextState {
+    /// UTF-8 text.
+    Text(Arc<Source>),
+    /// The file does not exist on this side.
+    Absent,
+    /// Binary content (NUL bytes, or git says so).
+    Binary,
+    /// Larger than `[limits] max-file-size`.
+    TooLarge(u64),
+    /// Not valid UTF-8.
+    NotUtf8,
+    /// Could not be read.
+    Unreadable(String),
+}
+
+impl LazyText {
+    fn absent(name: &str) -> Self {
+        let t = LazyText::lazy(name, None, 0);
+        let _ = t.cell.set(TextState::Absent);
+        t
+    }
+
+    fn lazy(name: &str, disk: Option<PathBuf>, max_size: u64) -> Self {
+        LazyText {
+            name: name.to_string(),
+            disk,
+            max_size,
+            cell: OnceLock::new(),
+            asked: AtomicBool::new(false),
+        }
+    }
+
+    fn loaded(name: &str, state: TextState) -> Self {
+        let t = LazyText::lazy(name, None, 0);
+        let _ = t.cell.set(state);
+        t
+    }
+
+    /// The state, reading the file from disk on first use when lazy.
+    pub fn state(&self) -> &TextState {
+        self.asked.store(true, Ordering::Relaxed);
+        self.cell.get_or_init(|| match &self.disk {
+            None => TextState::Absent,
+            Some(path) => read_disk(&self.name, path, self.max_size),
+        })
+    }
+
+    /// The text, if it is text.
+    pub fn source(&self) -> Option<&Arc<Source>> {
+        match self.state() {
+            TextState::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// True when a rule asked for this text.
+    pub fn was_asked(&self) -> bool {
+        self.asked.load(Ordering::Relaxed)
+    }
+
+    /// The state if already known, without reading.
+    pub fn peek(&self) -> Option<&TextState> {
+        self.cell.get()
+    }
+}
+
+fn read_disk(name: &str, path: &Path, max_size: u64) -> TextState {
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() > max_size => return TextState::TooLarge(m.len()),
+        Ok(_) => {}
+        Err(e) => return TextState::Unreadable(e.to_string()),
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => decode(name, bytes, max_size),
+        Err(e) => TextState::Unreadable(e.to_string()),
+    }
+}
+
+fn decode(name: &str, bytes: Vec<u8>, max_size: u64) -> TextState {
+    if bytes.len() as u64 > max_size {
+        return TextState::TooLarge(bytes.len() as u64);
+    }
+    // git's own heuristic: a NUL in the first 8000 bytes means binary.
+    if bytes[..bytes.len().min(8000)].contains(&0) {
+        return TextState::Binary;
+    }
+    match String::from_utf8(bytes) {
+        Ok(s) => TextState::Text(Arc::new(Source::new(name, s))),
+        Err(_) => TextState::NotUtf8,
+    }
+}
+
+/// One changed file.
+#[derive(Debug)]
+pub struct FileChange {
+    /// Repository-relative path with `/` separators: the head path, or the base path if deleted.
+    pub path: String,
+    /// The base path when renamed or copied.
+    pub old_path: Option<String>,
+    /// How it changed.
+    pub kind: ChangeKind,
+    /// git considers it binary.
+    pub is_binary: bool,
+    /// Added lines at head, 1-based half-open ranges, sorted.
+    pub added: Vec<Range<usize>>,
+    /// Removed lines at base, 1-based half-open ranges, sorted.
+    pub removed: Vec<Range<usize>>,
+    /// Every line counts as added (new files and `--all`).
+    pub is_all_added: bool,
+    /// Text at head.
+    pub head: LazyText,
+    /// Text at base.
+    pub base: LazyText,
+}
+
+impl FileChange {
+    /// True when 1-based head line `line` was added.
+    pub fn is_line_added(&self, line: usize) -> bool {
+        self.is_all_added || self.added.iter().any(|r| r.contains(&line))
+    }
+
+    /// True when the file exists at head.
+    pub fn exists_at_head(&self) -> bool {
+        self.kind != ChangeKind::Deleted
+    }
+}
+
+/// Everything the change touches, sorted by path.
+#[derive(Debug)]
+pub struct ChangeSet {
+    /// Changed files, sorted by path.
+    pub files: Vec<FileChange>,
+    /// Human description of what was compared ("HEAD against merge base 1a2b3c4 of main").
+    pub description: String,
+    /// The mode.
+    pub mode: DiffMode,
+    /// Commit messages in the compared range, oldest first (for PR-less runs).
+    pub commit_messages: Vec<String>,
+}
+
+impl ChangeSet {
+    /// The change for `path`, if touched.
+    pub fn file(&self, path: &str) -> Option<&FileChange> {
+        self.files
+            .binary_search_by(|f| f.path.as_str().cmp(path))
+            .ok()
+            .map(|i| &self.files[i])
+    }
+
+    /// Builds the audit change set: every listed file, all lines added, read lazily from disk.
+    pub fn audit(root: &Path, paths: &[String], max_size: u64) -> ChangeSet {
+        let files = paths
+            .iter()
+            .map(|p| FileChange {
+                path: p.clone(),
+                old_path: None,
+                kind: ChangeKind::Added,
+                is_binary: false,
+                added: Vec::new(),
+                removed: Vec::new(),
+                is_all_added: true,
+                head: LazyText::lazy(p, Some(root.join(p)), max_size),
+                base: LazyText::absent(p),
+            })
+            .collect();
+        ChangeSet {
+            files,
+            description: "the whole work tree (audit: every file counts as added)".into(),
+            mode: DiffMode::All,
+            commit_messages: Vec::new(),
+        }
+    }
+}
+
+/// Opens the repository at or above `dir` and returns it with its work-tree root.
+pub fn open(dir: &Path) -> Result<(Repository, PathBuf), Error> {
+    let repo = Repository::discover(dir).map_err(|e| Error::OpenRepo {
+        path: dir.display().to_string(),
+        message: e.message().to_string(),
+    })?;
+    if repo.is_bare() {
+        return Err(Error::BareRepo {
+            path: dir.display().to_string(),
+        });
+    }
+    let root = repo
+        .workdir()
+        .map(Path::to_path_buf)
+        .ok_or_else(|| Error::BareRepo {
+            path: dir.display().to_string(),
+        })?;
+    Ok((repo, root))
+}
+
+/// Computes the change set for `mode` (not `All`; see `ChangeSet::audit`).
+pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<ChangeSet, Error> {
+    let mut opts = DiffOptions::new();
+    opts.context_lines(0)
+        .interhunk_lines(0)
+        .ignore_submodules(true)
+        .include_typechange(true);
+
+    let (diff, description, commits) = match mode {
+        DiffMode::All => unreachable!("audit mode does not diff; see ChangeSet::audit"),
+        DiffMode::Staged => {
+            let head_tree = match repo.head() {
+                Ok(h) => Some(
+                    h.peel_to_tree()
+                        .map_err(|e| Error::git("reading HEAD's tree", &e))?,
+                ),
+                Err(e) if e.code() == git2::ErrorCode::UnbornBranch => None,
+                Err(e) => return Err(Error::git("reading HEAD", &e)),
+            };
+            let index = repo.index().map_err(|e| Error::git("reading the index", &e))?;
+            let diff = repo
+                .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut opts))
+                .map_err(|e| Error::git("diffing the index against HEAD", &e))?;
+            (diff, "staged changes (index against HEAD)".to_string(), Vec::new())
+        }
+        DiffMode::Base(base) => {
+            let head = head_commit(repo)?;
+            let (base_commit, label) = resolve_merge_base(repo, &head, base.as_deref())?;
+            let diff = repo
+                .diff_tree_to_tree(
+                    Some(&tree_of(repo, base_commit)?),
+                    Some(&head.tree().map_err(|e| Error::git("reading HEAD's tree", &e))?),
+                    Some(&mut opts),
+                )
+                .map_err(|e| Error::git("diffing HEAD against the merge base", &e))?;
+            let commits = messages_between(repo, base_commit, head.id());
+            (
+                diff,
+                format!("HEAD against merge base {} of {label}", short(base_commit)),
+                commits,
+            )
+        }
+        DiffMode::Range(spec) => {
+            let revspec = repo.revparse(spec).map_err(|e| Error::Revision {
+                rev: spec.clone(),
+                message: e.message().to_string(),
+                hint: "write the range as A..B (tree of A against tree of B) or A...B (from their merge base)".into(),
+            })?;
+            let (Some(from), Some(to)) = (revspec.from(), revspec.to()) else {
+                return Err(Error::Usage {
+                    message: format!("`{spec}` is a single revision, not a range"),
+                    hint: format!("use `--range {spec}~1..{spec}` for one commit, or `--base {spec}`"),
+                });
+            };
+            let from = peel_commit(repo, from, spec)?;
+            let to = peel_commit(repo, to, spec)?;
+            let from_id = if revspec.mode().contains(git2::RevparseMode::MERGE_BASE) {
+                repo.merge_base(from, to)
+                    .map_err(|e| no_merge_base(repo, spec, &e))?
+            } else {
+                from
+            };
+            let diff = repo
+                .diff_tree_to_tree(
+                    Some(&tree_of(repo, from_id)?),
+                    Some(&tree_of(repo, to)?),
+                    Some(&mut opts),
+                )
+                .map_err(|e| Error::git(format!("diffing {spec}"), &e))?;
+            let commits = messages_between(repo, from_id, to);
+            (
+                diff,
+                format!("{} against {}", short(to), short(from_id)),
+                commits,
+            )
+        }
+    };
+    let mut diff = diff;
+    let mut find = git2::DiffFindOptions::new();
+    find.renames(true).copies(false).rename_threshold(50);
+    diff.find_similar(Some(&mut find))
+        .map_err(|e| Error::git("detecting renames", &e))?;
+
+    struct Pending {
+        change: FileChange,
+        head_oid: Option<Oid>,
+        base_oid: Option<Oid>,
+    }
+    let pending: RefCell<Vec<Pending>> = RefCell::new(Vec::new());
+    diff.foreach(
+        &mut |delta, _| {
+            let kind = match delta.status() {
+                Delta::Added | Delta::Untracked => ChangeKind::Added,
+                Delta::Deleted => ChangeKind::Deleted,
+                Delta::Renamed => ChangeKind::Renamed,
+                Delta::Copied => ChangeKind::Copied,
+                Delta::Typechange => ChangeKind::TypeChanged,
+                _ => ChangeKind::Modified,
+            };
+            let new_path = path_str(delta.new_file().path());
+            let old_path = path_str(delta.old_file().path());
+            let path = if kind == ChangeKind::Deleted {
+                old_path.clone()
+            } else {
+                new_path.clone()
+            };
+            let is_submodule = delta.new_file().mode() == git2::FileMode::Commit
+                || delta.old_file().mode() == git2::FileMode::Commit;
+            let oid = |f: git2::DiffFile<'_>| (!f.id().is_zero() && f.mode() != git2::FileMode::Commit).then(|| f.id());
+            pending.borrow_mut().push(Pending {
+                change: FileChange {
+                    old_path: matches!(kind, ChangeKind::Renamed | ChangeKind::Copied)
+                        .then(|| old_path.clone()),
+                    is_binary: delta.flags().is_binary() || is_submodule,
+                    added: Vec::new(),
+                    removed: Vec::new(),
+                    is_all_added: kind == ChangeKind::Added,
+                    head: LazyText::absent(&path),
+                    base: LazyText::absent(&path),
+                    path,
+                    kind,
+                },
+                head_oid: oid(delta.new_file()),
+                base_oid: oid(delta.old_file()),
+            });
+            true
+        },
+        Some(&mut |_, _| {
+            if let Some(last) = pending.borrow_mut().last_mut() {
+                last.change.is_binary = true;
+            }
+            true
+        }),
+        Some(&mut |_, hunk| {
+            if let Some(last) = pending.borrow_mut().last_mut() {
+                let (ns, nl) = (hunk.new_start() as usize, hunk.new_lines() as usize);
+                let (os, ol) = (hunk.old_start() as usize, hunk.old_lines() as usize);
+                if nl > 0 {
+                    last.change.added.push(ns..ns + nl);
+                }
+                if ol > 0 {
+                    last.change.removed.push(os..os + ol);
+                }
+            }
+            true
+        }),
+        None,
+    )
+    .map_err(|e| Error::git("reading the diff", &e))?;
+
+    let mut files = Vec::new();
+    for mut p in pending.into_inner() {
+        let c = &mut p.change;
+        if !c.is_binary {
+            let head_name = c.path.clone();
+            let base_name = c.old_path.clone().unwrap_or_else(|| c.path.clone());
+            c.head = LazyText::loaded(&head_name, load_blob(repo, p.head_oid, &head_name, max_size));
+            c.base = LazyText::loaded(&base_name, load_blob(repo, p.base_oid, &base_name, max_size));
+            if matches!(c.head.peek(), Some(TextState::Binary))
+                || matches!(c.base.peek(), Some(TextState::Binary))
+            {
+                c.is_binary = true;
+            }
+        } else {
+            c.head = LazyText::loaded(&c.path, if p.head_oid.is_some() { TextState::Binary } else { TextState::Absent });
+            c.base = LazyText::loaded(&c.path, if p.base_oid.is_some() { TextState::Binary } else { TextState::Absent });
+        }
+        files.push(p.change);
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(ChangeSet {
+        files,
+        description,
+        mode: mode.clone(),
+        commit_messages: commits,
+    })
+}
+
+fn load_blob(repo: &Repository, oid: Option<Oid>, name: &str, max_size: u64) -> TextState {
+    let Some(oid) = oid else {
+        return TextState::Absent;
+    };
+    match repo.find_blob(oid) {
+        Ok(blob) => {
+            if blob.size() as u64 > max_size {
+                return TextState::TooLarge(blob.size() as u64);
+            }
+            if blob.is_binary() {
+                return TextState::Binary;
+            }
+            decode(name, blob.content().to_vec(), max_size)
+        }
+        Err(e) => TextState::Unreadable(e.message().to_string()),
+    }
+}
+
+fn path_str(p: Option<&Path>) -> String {
+    p.map(|p| p.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default()
+}
+
+fn short(oid: Oid) -> String {
+    oid.to_string()[..7].to_string()
+}
+
+fn head_commit(repo: &Repository) -> Result<git2::Commit<'_>, Error> {
+    let head = repo.head().map_err(|e| Error::Revision {
+        rev: "HEAD".into(),
+        message: e.message().to_string(),
+        hint: "commit something first; for a first commit use `invlint check --staged` or `--all`".into(),
+    })?;
+    head.peel_to_commit()
+        .map_err(|e| Error::git("reading HEAD's commit", &e))
+}
+
+fn tree_of(repo: &Repository, commit: Oid) -> Result<git2::Tree<'_>, Error> {
+    repo.find_commit(commit)
+        .and_then(|c| c.tree())
+        .map_err(|e| Error::git(format!("reading the tree of {}", short(commit)), &e))
+}
+
+fn peel_commit(repo: &Repository, obj: &git2::Object<'_>, spec: &str) -> Result<Oid, Error> {
+    obj.peel_to_commit()
+        .map(|c| c.id())
+        .map_err(|e| Error::Revision {
+            rev: spec.to_string(),
+            message: e.message().to_string(),
+            hint: "name commits, branches or tags".into(),
+        })
+    .map(|id| {
+        let _ = repo;
+        id
+    })
+}
+
+fn resolve_merge_base(
+    repo: &Repository,
+    head: &git2::Commit<'_>,
+    base: Option<&str>,
+) -> Result<(Oid, String), Error> {
+    let candidates: Vec<&str> = match base {
+        Some(b) => vec![b],
+        None => vec!["origin/HEAD", "main", "master"],
+    };
+    let mut resolved = None;
+    for rev in &candidates {
+        if let Ok(obj) = repo.revparse_single(rev) {
+            if let Ok(c) = obj.peel_to_commit() {
+                resolved = Some((c.id(), rev.to_string()));
+                break;
+            }
+        }
+    }
+    let Some((base_id, label)) = resolved else {
+        return Err(match base {
+            Some(b) => Error::Revision {
+                rev: b.to_string(),
+                message: "no such branch, tag or commit".into(),
+                hint: if repo.is_shallow() {
+                    format!("this clone is shallow: fetch the base first (`git fetch --depth=1 origin {b}`), or use fetch-depth: 0 in actions/checkout")
+                } else {
+                    "check the name with `git rev-parse --verify <rev>`; remote branches are written origin/<name>".into()
+                },
+            },
+            None => Error::Revision {
+                rev: "origin/HEAD, main or master".into(),
+                message: "none of the default base revisions exists".into(),
+                hint: "name the base explicitly: `invlint check --base <rev>`; or use --staged, --range A..B or --all".into(),
+            },
+        });
+    };
+    let merge_base = repo
+        .merge_base(head.id(), base_id)
+        .map_err(|e| no_merge_base(repo, &label, &e))?;
+    Ok((merge_base, label))
+}
+
+fn no_merge_base(repo: &Repository, base: &str, e: &git2::Error) -> Error {
+    let shallow = repo.is_shallow();
+    Error::NoMergeBase {
+        base: base.to_string(),
+        shallow: if shallow { " (this clone is shallow)".into() } else { String::new() },
+        hint: if shallow {
+            "the merge base is not in this shallow clone: deepen it (`git fetch --deepen=200` or `git fetch --unshallow`), or use `fetch-depth: 0` in actions/checkout".into()
+        } else {
+            format!("HEAD and `{base}` share no history ({}); pass a related base with --base, or use --range A..B", e.message())
+        },
+    }
+}
+
+/// Commit messages reachable from `to` and not from `from`, oldest first (capped at 500).
+fn messages_between(repo: &Repository, from: Oid, to: Oid) -> Vec<String> {
+    let Ok(mut walk) = repo.revwalk() else {
+        return Vec::new();
+    };
+    if walk.push(to).is_err() || walk.hide(from).is_err() {
+        return Vec::new();
+    }
+    let _ = walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE);
+    walk.filter_map(Result::ok)
+        .take(500)
+        .filter_map(|id| repo.find_commit(id).ok())
+        .map(|c| String::from_utf8_lossy(c.message_bytes()).into_owned())
+        .collect()
+}

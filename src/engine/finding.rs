@@ -1,0 +1,314 @@
+//! `Finding`: the one finding type. Rules build findings; the engine sorts them, decides which
+//! block, and renderers read their fields (never parse rendered text).
+//!
+//! `Finding` implements `miette::Diagnostic` by hand: primary span and label in the changed file,
+//! secondary labels in the same file, and the policy entry that produced it as a related
+//! diagnostic whose source is `inv-rules.toml` (a diagnostic has one source, so the second file
+//! goes in `related`, as cargo-deny does).
+
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
+use miette::{Diagnostic, LabeledSpan, SourceCode};
+
+use crate::engine::config::{Escalation, Invariant, Status};
+use crate::engine::source::Source;
+
+/// How loud a finding is, after gate evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Blocks at the selected gate.
+    Error,
+    /// Reported, does not block at the selected gate.
+    Warning,
+    /// Informational.
+    Note,
+}
+
+impl Severity {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
+/// A span in some source, with a label.
+#[derive(Debug, Clone)]
+pub struct Spanned {
+    /// The source (a file at head or base, the PR description, the policy).
+    pub source: Arc<Source>,
+    /// Byte range.
+    pub span: Range<usize>,
+    /// What is under the span.
+    pub label: String,
+}
+
+/// One finding.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// The configured ID (`INV-03`).
+    pub code: String,
+    /// The check that produced it (`sse-poll-lane`).
+    pub check: &'static str,
+    /// The invariant's escalation class.
+    pub escalation: Escalation,
+    /// The invariant's status.
+    pub status: Status,
+    /// The rule's own level: `Error` for a violation, `Warning`/`Note` for softer results.
+    pub level: Severity,
+    /// Final severity at the selected gate (set by the engine).
+    pub severity: Severity,
+    /// True when this finding blocks at the selected gate (set by the engine).
+    pub is_blocking: bool,
+    /// What is wrong, one lowercase line.
+    pub message: String,
+    /// Repository-relative path the finding is about (None: about the whole change).
+    pub path: Option<String>,
+    /// Primary span.
+    pub primary: Option<Spanned>,
+    /// More spans in the primary source.
+    pub secondary: Vec<(Range<usize>, String)>,
+    /// Spans in other sources (a proto message, a base file), shown as related diagnostics.
+    pub elsewhere: Vec<Spanned>,
+    /// What to do instead.
+    pub help: Option<String>,
+    /// The policy entry that made this a problem.
+    pub policy: Option<Spanned>,
+}
+
+impl Finding {
+    /// A new error-level finding for `inv`.
+    pub fn new(inv: &Invariant, check: &'static str, message: impl Into<String>) -> Self {
+        Finding {
+            code: inv.id.clone(),
+            check,
+            escalation: inv.escalation,
+            status: inv.status,
+            level: Severity::Error,
+            severity: Severity::Error,
+            is_blocking: false,
+            message: message.into(),
+            path: None,
+            primary: None,
+            secondary: Vec::new(),
+            elsewhere: Vec::new(),
+            help: None,
+            policy: None,
+        }
+    }
+
+    /// Sets the primary span in `source` (whose name is the path).
+    pub fn at(mut self, source: &Arc<Source>, span: Range<usize>, label: impl Into<String>) -> Self {
+        self.path = Some(source.name().to_string());
+        self.primary = Some(Spanned {
+            source: source.clone(),
+            span,
+            label: label.into(),
+        });
+        self
+    }
+
+    /// Names the path without a span (binary or unreadable files).
+    pub fn on_path(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    /// Adds a secondary label in the primary source.
+    pub fn also(mut self, span: Range<usize>, label: impl Into<String>) -> Self {
+        self.secondary.push((span, label.into()));
+        self
+    }
+
+    /// Adds a labelled span in another source.
+    pub fn related(mut self, source: &Arc<Source>, span: Range<usize>, label: impl Into<String>) -> Self {
+        self.elsewhere.push(Spanned {
+            source: source.clone(),
+            span,
+            label: label.into(),
+        });
+        self
+    }
+
+    /// Sets the help line.
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Cites the policy entry at `span` in the policy source.
+    pub fn cite(mut self, policy: &Arc<Source>, span: Range<usize>, label: impl Into<String>) -> Self {
+        self.policy = Some(Spanned {
+            source: policy.clone(),
+            span,
+            label: label.into(),
+        });
+        self
+    }
+
+    /// Lowers the rule's level (docs-only hits are warnings).
+    pub fn level(mut self, level: Severity) -> Self {
+        self.level = level;
+        self
+    }
+
+    /// 1-based (line, column, end line, end column) of the primary span.
+    pub fn region(&self) -> Option<(usize, usize, usize, usize)> {
+        let p = self.primary.as_ref()?;
+        let (l, c) = p.source.line_col(p.span.start);
+        let (el, ec) = p.source.line_col(p.span.end);
+        Some((l, c, el, ec))
+    }
+
+    /// Sort key: path, byte offset, code, message (STYLE.md §2.4).
+    pub fn sort_key(&self) -> (String, usize, String, String) {
+        (
+            self.path.clone().unwrap_or_default(),
+            self.primary.as_ref().map(|p| p.span.start).unwrap_or(0),
+            self.code.clone(),
+            self.message.clone(),
+        )
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Finding {}
+
+/// A labelled span in a second source, shown under the finding.
+#[derive(Debug)]
+pub struct RelatedSpan<'a> {
+    message: String,
+    spanned: &'a Spanned,
+    severity: miette::Severity,
+}
+
+impl fmt::Display for RelatedSpan<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RelatedSpan<'_> {}
+
+impl Diagnostic for RelatedSpan<'_> {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&*self.spanned.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let s = &self.spanned;
+        Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(
+            Some(s.label.clone()),
+            (s.span.start, s.span.len()),
+        ))))
+    }
+}
+
+/// A view of a finding for miette's renderer, with the relations built once.
+pub struct FindingDiagnostic<'a> {
+    finding: &'a Finding,
+    related: Vec<RelatedSpan<'a>>,
+    help: Option<String>,
+    code: String,
+}
+
+impl<'a> FindingDiagnostic<'a> {
+    /// Wraps a finding; `footer` is appended to the help (the renderer's `see:` line).
+    pub fn new(finding: &'a Finding, footer: Option<String>) -> Self {
+        let mut related: Vec<RelatedSpan<'a>> = finding
+            .elsewhere
+            .iter()
+            .map(|s| RelatedSpan {
+                message: format!("see {}", s.source.name()),
+                spanned: s,
+                severity: miette::Severity::Advice,
+            })
+            .collect();
+        if let Some(p) = &finding.policy {
+            related.push(RelatedSpan {
+                message: format!("policy: {} `{}` made this a finding", finding.code, finding.check),
+                spanned: p,
+                severity: miette::Severity::Advice,
+            });
+        }
+        let help = match (&finding.help, footer) {
+            (Some(h), Some(f)) => Some(format!("{h}\n{f}")),
+            (Some(h), None) => Some(h.clone()),
+            (None, f) => f,
+        };
+        FindingDiagnostic {
+            finding,
+            related,
+            help,
+            code: format!("{}({})", finding.code, finding.check),
+        }
+    }
+}
+
+impl fmt::Debug for FindingDiagnostic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.finding, f)
+    }
+}
+
+impl fmt::Display for FindingDiagnostic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.finding.path {
+            Some(p) if self.finding.primary.is_none() => write!(f, "{}: {}", p, self.finding.message),
+            _ => f.write_str(&self.finding.message),
+        }
+    }
+}
+
+impl std::error::Error for FindingDiagnostic<'_> {}
+
+impl Diagnostic for FindingDiagnostic<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(&self.code))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.finding.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Note => miette::Severity::Advice,
+        })
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.finding
+            .primary
+            .as_ref()
+            .map(|p| &*p.source as &dyn SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let p = self.finding.primary.as_ref()?;
+        let primary = LabeledSpan::new_primary_with_span(Some(p.label.clone()), (p.span.start, p.span.len()));
+        let rest = self
+            .finding
+            .secondary
+            .iter()
+            .map(|(r, l)| LabeledSpan::new_with_span(Some(l.clone()), (r.start, r.len())));
+        Some(Box::new(std::iter::once(primary).chain(rest)))
+    }
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.related.iter().map(|r| r as &dyn Diagnostic)))
+    }
+}

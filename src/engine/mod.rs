@@ -1,0 +1,11 @@
+//! The engine: git, files, threads and output. Rules never import `diff`, `walk` or `render`.
+
+pub mod config;
+pub mod diff;
+pub mod error;
+pub mod finding;
+pub mod pr;
+pub mod render;
+pub mod scratch;
+pub mod source;
+pub mod walk;

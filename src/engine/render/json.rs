@@ -1,0 +1,142 @@
+//! `--format json`: a versioned document (`"version": 1`) with every finding and a summary.
+//! Fields are only ever added within a version.
+
+use serde::Serialize;
+
+use crate::Report;
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    version: u32,
+    tool: &'static str,
+    tool_version: &'static str,
+    gate: &'static str,
+    compared: &'a str,
+    policy: &'a str,
+    summary: Summary,
+    findings: Vec<JsonFinding<'a>>,
+    notes: Vec<JsonNote<'a>>,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    exit_code: i32,
+    blocking: usize,
+    non_blocking: usize,
+    files_changed: usize,
+    planned: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    id: &'a str,
+    check: &'a str,
+    severity: &'a str,
+    escalation: &'a str,
+    blocking: bool,
+    path: Option<&'a str>,
+    line: Option<usize>,
+    column: Option<usize>,
+    end_line: Option<usize>,
+    end_column: Option<usize>,
+    message: &'a str,
+    label: Option<&'a str>,
+    help: Option<&'a str>,
+    policy: Option<PolicyRef<'a>>,
+    related: Vec<Related<'a>>,
+}
+
+#[derive(Serialize)]
+struct PolicyRef<'a> {
+    file: &'a str,
+    line: usize,
+    label: &'a str,
+}
+
+#[derive(Serialize)]
+struct Related<'a> {
+    source: &'a str,
+    line: usize,
+    column: usize,
+    label: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonNote<'a> {
+    path: &'a str,
+    message: &'a str,
+    incomplete: bool,
+}
+
+/// Renders the report as pretty JSON with a trailing newline.
+pub fn render(report: &Report) -> String {
+    let findings = report
+        .findings
+        .iter()
+        .map(|f| {
+            let region = f.region();
+            JsonFinding {
+                id: &f.code,
+                check: f.check,
+                severity: f.severity.as_str(),
+                escalation: f.escalation.as_str(),
+                blocking: f.is_blocking,
+                path: f.path.as_deref(),
+                line: region.map(|r| r.0),
+                column: region.map(|r| r.1),
+                end_line: region.map(|r| r.2),
+                end_column: region.map(|r| r.3),
+                message: &f.message,
+                label: f.primary.as_ref().map(|p| p.label.as_str()),
+                help: f.help.as_deref(),
+                policy: f.policy.as_ref().map(|p| PolicyRef {
+                    file: &report.config.display_path,
+                    line: p.source.line_of(p.span.start),
+                    label: &p.label,
+                }),
+                related: f
+                    .elsewhere
+                    .iter()
+                    .map(|r| {
+                        let (line, column) = r.source.line_col(r.span.start);
+                        Related {
+                            source: r.source.name(),
+                            line,
+                            column,
+                            label: &r.label,
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let blocking = report.blocking().count();
+    let doc = Doc {
+        version: 1,
+        tool: "invlint",
+        tool_version: env!("CARGO_PKG_VERSION"),
+        gate: report.gate.as_str(),
+        compared: &report.description,
+        policy: &report.config.display_path,
+        summary: Summary {
+            exit_code: report.exit_code(),
+            blocking,
+            non_blocking: report.findings.len() - blocking,
+            files_changed: report.files_changed,
+            planned: report.planned.clone(),
+        },
+        findings,
+        notes: report
+            .notes
+            .iter()
+            .map(|n| JsonNote {
+                path: &n.path,
+                message: &n.message,
+                incomplete: n.is_incomplete,
+            })
+            .collect(),
+    };
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    s.push('\n');
+    s
+}

@@ -1,0 +1,257 @@
+//! invlint: turns a monorepo's architecture invariants (OA-RUST-003, INV-01..INV-10) into checks
+//! that run on every pull request.
+//!
+//! The pipeline (STYLE.md §2):
+//!
+//! 1. **Config.** `inv-rules.toml` -> [`engine::config::Config`], every problem reported at once.
+//! 2. **Inputs, in parallel.** [`engine::diff::collect`] turns the git diff into an owned
+//!    `ChangeSet` on this thread while [`engine::walk::index`] walks the work tree on another
+//!    (only when an active check needs the tree, or for `--all`, which audits the whole tree).
+//! 3. **Rules.** Each active invariant runs its check on a rayon pool of `--threads` threads,
+//!    each into its own `Findings`.
+//! 4. **Collect.** Merge, sort by (path, byte offset, code, message), decide which findings block
+//!    at the selected gate: the same findings in the same order at any thread count.
+//! 5. **Render** once, on the main thread ([`engine::render`]).
+//!
+//! invlint never writes to the repository it checks.
+
+#![warn(missing_docs)]
+
+pub mod demo;
+pub mod engine;
+pub mod explain;
+pub mod rules;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use engine::config::{Config, Escalation, Status};
+use engine::diff::{ChangeSet, DiffMode, TextState};
+use engine::error::Error;
+use engine::finding::{Finding, Severity};
+use engine::source::Source;
+use engine::walk::RepoIndex;
+
+/// Which gate findings are evaluated against (OA-RUST-003, "Escalation Rules").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Gate {
+    /// Pull-request merge: `block-release` findings only warn.
+    #[default]
+    Merge,
+    /// Release promotion: every escalation class blocks.
+    Release,
+}
+
+impl Gate {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Gate::Merge => "merge",
+            Gate::Release => "release",
+        }
+    }
+}
+
+/// What to check and how.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// A directory inside the repository.
+    pub dir: PathBuf,
+    /// What to compare.
+    pub mode: DiffMode,
+    /// Explicit policy file.
+    pub config: Option<PathBuf>,
+    /// PR description, already read.
+    pub pr: Option<Arc<Source>>,
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+    /// The gate.
+    pub gate: Gate,
+}
+
+/// A skipped or partially read input.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RunNote {
+    /// Path concerned.
+    pub path: String,
+    /// What happened.
+    pub message: String,
+    /// True when a check needed the file, so the result is incomplete (exit 2).
+    pub is_incomplete: bool,
+}
+
+/// The result of a check run.
+#[derive(Debug)]
+pub struct Report {
+    /// Sorted findings.
+    pub findings: Vec<Finding>,
+    /// Files skipped or unreadable.
+    pub notes: Vec<RunNote>,
+    /// The policy used.
+    pub config: Arc<Config>,
+    /// What was compared.
+    pub description: String,
+    /// Number of changed files.
+    pub files_changed: usize,
+    /// The gate.
+    pub gate: Gate,
+    /// IDs of invariants declared but not checked (planned).
+    pub planned: Vec<String>,
+}
+
+impl Report {
+    /// Findings that block at the gate.
+    pub fn blocking(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.is_blocking)
+    }
+
+    /// Process exit code: 1 when something blocks, 2 when a needed file could not be read,
+    /// else 0.
+    pub fn exit_code(&self) -> i32 {
+        if self.blocking().next().is_some() {
+            1
+        } else if self.notes.iter().any(|n| n.is_incomplete) {
+            2
+        } else {
+            0
+        }
+    }
+}
+
+/// Runs a check: the whole pipeline, without rendering.
+pub fn check(opts: &CheckOptions) -> Result<Report, Error> {
+    let (repo, root) = engine::diff::open(&opts.dir)?;
+    let config = Arc::new(Config::load(opts.config.as_deref(), Some(&root))?);
+    check_with_config(opts, repo, root, config)
+}
+
+/// Runs a check with an already loaded policy.
+pub fn check_with_config(
+    opts: &CheckOptions,
+    repo: git2::Repository,
+    root: PathBuf,
+    config: Arc<Config>,
+) -> Result<Report, Error> {
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        opts.threads
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Usage {
+            message: format!("cannot start {threads} worker threads: {e}"),
+            hint: "pass a smaller -j/--threads".into(),
+        })?;
+
+    let active: Vec<_> = config
+        .invariants
+        .iter()
+        .filter(|i| i.status.is_active())
+        .filter_map(|i| rules::find(&i.check).map(|r| (i, r)))
+        .collect();
+    let needs_tree = active.iter().any(|(_, r)| r.meta().needs_tree);
+
+    let (changes, tree) = if opts.mode == DiffMode::All {
+        let tree = engine::walk::index(&root, threads);
+        let changes = ChangeSet::audit(&root, &tree.files, config.max_file_size);
+        (changes, tree)
+    } else {
+        std::thread::scope(|s| {
+            let walker = (needs_tree && opts.mode != DiffMode::Staged)
+                .then(|| s.spawn(|| engine::walk::index(&root, threads)));
+            let changes = engine::diff::collect(&repo, &opts.mode, config.max_file_size);
+            let tree = walker
+                .map(|w| w.join().unwrap_or_default())
+                .unwrap_or_default();
+            changes.map(|c| (c, tree))
+        })?
+    };
+    drop(repo);
+
+    let cx = rules::Context::new(&changes, &tree, opts.pr.as_ref(), &config);
+    let mut findings: Vec<Finding> = pool.install(|| {
+        active
+            .par_iter()
+            .map(|(inv, rule)| {
+                let mut out = rules::Findings::default();
+                rule.check(&cx, inv, &mut out);
+                out.0
+            })
+            .flatten()
+            .collect()
+    });
+
+    for f in &mut findings {
+        apply_gate(f, opts.gate);
+    }
+    findings.sort_by_cached_key(|f| f.sort_key());
+    findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
+
+    let mut notes = Vec::new();
+    for file in &changes.files {
+        for side in [&file.head, &file.base] {
+            if !side.was_asked() {
+                continue;
+            }
+            let note = match side.peek() {
+                Some(TextState::NotUtf8) => Some(("not valid UTF-8; skipped".to_string(), true)),
+                Some(TextState::Unreadable(e)) => Some((format!("unreadable ({e}); skipped"), true)),
+                Some(TextState::TooLarge(n)) => Some((
+                    format!("{n} bytes, over [limits] max-file-size ({}); skipped", config.max_file_size),
+                    false,
+                )),
+                _ => None,
+            };
+            if let Some((message, is_incomplete)) = note {
+                notes.push(RunNote {
+                    path: file.path.clone(),
+                    message,
+                    is_incomplete,
+                });
+            }
+        }
+    }
+    notes.sort();
+    notes.dedup();
+
+    let planned = config
+        .invariants
+        .iter()
+        .filter(|i| i.status == Status::Planned)
+        .map(|i| i.id.clone())
+        .collect();
+    Ok(Report {
+        findings,
+        notes,
+        description: changes.description.clone(),
+        files_changed: changes.files.len(),
+        config,
+        gate: opts.gate,
+        planned,
+    })
+}
+
+/// Decides severity and blocking for one finding at `gate`.
+fn apply_gate(f: &mut Finding, gate: Gate) {
+    let escalates = match f.escalation {
+        Escalation::BlockMerge | Escalation::BlockMergeUnlessMitigated => true,
+        Escalation::BlockRelease => gate == Gate::Release,
+    };
+    f.is_blocking = f.level == Severity::Error && f.status == Status::Stable && escalates;
+    f.severity = if f.is_blocking {
+        Severity::Error
+    } else if f.level == Severity::Note {
+        Severity::Note
+    } else {
+        Severity::Warning
+    };
+}
+
+/// Used by `RepoIndex` consumers that only need paths.
+pub fn tree_paths(tree: &RepoIndex) -> &[String] {
+    &tree.files
+}

@@ -1,0 +1,276 @@
+//! The `invlint` command line: parse arguments, call the library, render, exit.
+//!
+//! Exit codes (ripgrep-style): 0 nothing blocking, 1 blocking findings, 2 invlint itself failed.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
+
+use invlint::engine::config::Config;
+use invlint::engine::diff::DiffMode;
+use invlint::engine::error::Error;
+use invlint::engine::render;
+use invlint::{CheckOptions, Gate};
+
+/// Architecture-invariant gates for a monorepo's pull requests.
+///
+/// invlint reads the policy (inv-rules.toml), the git diff and the PR description, runs one check
+/// per invariant (INV-01..INV-10 of OA-RUST-003), and reports findings with source spans.
+#[derive(Parser, Debug)]
+#[command(
+    name = "invlint",
+    version,
+    about,
+    after_help = "Examples:\n  invlint demo                         see it work on a throwaway repository\n  invlint check                        this branch against its merge base with origin/HEAD or main\n  invlint check --staged               staged changes (pre-commit)\n  invlint check --base origin/main --pr-body pr.md --format json\n  invlint --explain INV-03             what INV-03 means and what this policy sets for it\n\nExit codes: 0 nothing blocking, 1 blocking findings, 2 invlint itself failed."
+)]
+struct Cli {
+    /// Explain an invariant (same as `invlint explain ID`).
+    #[arg(long, value_name = "ID", global = true)]
+    explain: Option<String>,
+
+    /// Run as if started in DIR.
+    #[arg(short = 'C', value_name = "DIR", global = true)]
+    dir: Option<PathBuf>,
+
+    /// Policy file [default: inv-rules.toml at the repository root, else the built-in default].
+    #[arg(long, value_name = "PATH", global = true)]
+    config: Option<PathBuf>,
+
+    /// When to use colours (NO_COLOR is honoured in auto mode).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    color: ColorChoice,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check a change against the policy.
+    Check(CheckArgs),
+    /// Print an invariant's explain page and its live settings.
+    Explain {
+        /// Invariant ID, e.g. INV-03.
+        id: String,
+    },
+    /// List the invariants the policy declares.
+    Rules,
+    /// Build a throwaway monorepo with a pull request that breaks invariants, and check it.
+    Demo {
+        /// Worker threads (0: one per core).
+        #[arg(short = 'j', long, default_value_t = 0)]
+        threads: usize,
+    },
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// Compare HEAD with its merge base with REV [default: origin/HEAD, else main, else master].
+    #[arg(long, value_name = "REV", group = "mode")]
+    base: Option<String>,
+
+    /// Check the staged changes (index against HEAD), for pre-commit hooks.
+    #[arg(long, group = "mode")]
+    staged: bool,
+
+    /// Check one diff over a range: A..B (A's tree against B's) or A...B (from their merge base).
+    #[arg(long, value_name = "A..B", group = "mode")]
+    range: Option<String>,
+
+    /// Audit the whole work tree, as if every file were added.
+    #[arg(long, group = "mode")]
+    all: bool,
+
+    /// PR description file (`-` reads stdin).
+    #[arg(long, value_name = "FILE")]
+    pr_body: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+
+    /// Which gate to evaluate: merge (block-release findings warn) or release (everything blocks).
+    #[arg(long, value_enum, default_value_t = GateArg::Merge)]
+    gate: GateArg,
+
+    /// Worker threads (0: one per core). Output is identical at any count.
+    #[arg(short = 'j', long, default_value_t = 0)]
+    threads: usize,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    /// Diagnostics with source excerpts, for terminals.
+    Human,
+    /// A versioned JSON document.
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum GateArg {
+    Merge,
+    Release,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+        }
+    };
+    let err_color = match cli.color {
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+        }
+        _ => color,
+    };
+    match run(cli, color) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprint!("{}", render_error(&e, err_color));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|&w: &usize| w >= 40)
+        .unwrap_or(100)
+}
+
+fn render_error(e: &dyn Diagnostic, color: bool) -> String {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let mut out = String::new();
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(width())
+        .with_links(false);
+    if handler.render_report(&mut out, e).is_err() {
+        out = format!("error: {e}\n");
+    }
+    out
+}
+
+fn repo_root(dir: &std::path::Path) -> Option<PathBuf> {
+    git2::Repository::discover(dir)
+        .ok()
+        .and_then(|r| r.workdir().map(|p| p.to_path_buf()))
+}
+
+fn print(s: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`invlint rules | head`) is not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::Io {
+            context: "writing to stdout".into(),
+            source: e,
+        }),
+    }
+}
+
+fn run(cli: Cli, color: bool) -> Result<u8, Error> {
+    let dir = cli.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let load_config = || Config::load(cli.config.as_deref(), repo_root(&dir).as_deref());
+
+    if let Some(id) = &cli.explain {
+        print(&invlint::explain::explain(&load_config()?, id)?)?;
+        return Ok(0);
+    }
+    let Some(command) = cli.command else {
+        use clap::CommandFactory;
+        let help = Cli::command().render_help().to_string();
+        eprintln!("{help}");
+        return Ok(2);
+    };
+    match command {
+        Command::Explain { id } => {
+            print(&invlint::explain::explain(&load_config()?, &id)?)?;
+            Ok(0)
+        }
+        Command::Rules => {
+            print(&invlint::explain::rules_table(&load_config()?))?;
+            Ok(0)
+        }
+        Command::Demo { threads } => {
+            eprintln!("invlint demo: committing a small monorepo (base on `main`, a pull request on `pr`) in a temporary directory,");
+            eprintln!("then running `invlint check --base main --pr-body pr.md` on it with the built-in policy.\n");
+            let report = invlint::demo::run(threads)?;
+            let opts = render::human::HumanOptions {
+                color,
+                width: width(),
+            };
+            print(&render::human::render(&report, opts))?;
+            eprintln!(
+                "\n(the real check exits {} on this pull request; the demo repository has been removed)",
+                report.exit_code()
+            );
+            Ok(0)
+        }
+        Command::Check(args) => {
+            let mode = if args.staged {
+                DiffMode::Staged
+            } else if args.all {
+                DiffMode::All
+            } else if let Some(r) = args.range {
+                DiffMode::Range(r)
+            } else {
+                DiffMode::Base(args.base)
+            };
+            let pr = match &args.pr_body {
+                Some(p) => Some(invlint::engine::pr::read(p)?),
+                None => None,
+            };
+            let opts = CheckOptions {
+                dir,
+                mode,
+                config: cli.config.clone(),
+                pr,
+                threads: args.threads,
+                gate: match args.gate {
+                    GateArg::Merge => Gate::Merge,
+                    GateArg::Release => Gate::Release,
+                },
+            };
+            let report = invlint::check(&opts)?;
+            let text = match args.format {
+                Format::Human => render::human::render(
+                    &report,
+                    render::human::HumanOptions {
+                        color,
+                        width: width(),
+                    },
+                ),
+                Format::Json => render::json::render(&report),
+            };
+            print(&text)?;
+            Ok(report.exit_code() as u8)
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! INV-03 `sse-poll-lane`: Khala live sync is WS-only; a change must not add an SSE or polling
+//! lane for live updates (OA-RUST-003).
+//!
+//! Looks at: lines the change adds, in files matching `paths` and not `exclude`.
+//! Flags: added lines matching any `patterns` entry (EventSource, `text/event-stream`, axum SSE,
+//! long-poll routes and flags, cursor polling with `after_seq=`, interval-driven fetch loops).
+//! Softens: hits in `warn-paths` (design docs) are warnings, not errors.
+//! Ignores: removed lines, comment lines in code, hits inside `ignore-identifiers`
+//! (`KHALA_POLL_INTERVAL`), and hits under an `allow` entry that cites its reference (ADR-0008).
+
+use crate::rules::prelude::*;
+
+/// Rule metadata.
+pub static META: Meta = Meta {
+    default_code: "INV-03",
+    name: "sse-poll-lane",
+    summary: "change adds an SSE or polling lane to live sync",
+    escalation: Escalation::BlockMerge,
+    status: Status::Stable,
+    explain: include_str!("../../rules/INV-03.md"),
+    needs_tree: false,
+};
+
+/// `[invariant.<ID>.sse-poll-lane]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawSettings {
+    /// Where live-sync code lives.
+    #[serde(default)]
+    pub paths: Vec<Spanned<String>>,
+    /// Out of scope (tests, LLM/MCP clients that stream SSE for other reasons).
+    #[serde(default)]
+    pub exclude: Vec<Spanned<String>>,
+    /// Paths whose hits are warnings (design docs).
+    #[serde(default)]
+    pub warn_paths: Vec<Spanned<String>>,
+    /// What opens a lane.
+    #[serde(default)]
+    pub patterns: Vec<RawPattern>,
+    /// Identifiers that contain a pattern's text but are not lanes.
+    #[serde(default)]
+    pub ignore_identifiers: Vec<Spanned<String>>,
+    /// Path-scoped exceptions, each citing its decision record.
+    #[serde(default)]
+    pub allow: Vec<RawAllow>,
+}
+
+/// One `[[...allow]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawAllow {
+    /// Glob of the allowed file(s).
+    pub path: Spanned<String>,
+    /// Pattern ids allowed there (empty: all).
+    #[serde(default)]
+    pub patterns: Vec<Spanned<String>>,
+    /// The decision that allows it (an ADR path or issue).
+    pub reference: Spanned<String>,
+}
+
+/// Compiled settings.
+#[derive(Debug)]
+pub struct Settings {
+    paths: GlobList,
+    exclude: GlobList,
+    warn_paths: GlobList,
+    patterns: PatternList,
+    ignore_identifiers: Vec<String>,
+    allow: Vec<Allow>,
+}
+
+#[derive(Debug)]
+struct Allow {
+    path: GlobList,
+    patterns: Vec<String>,
+    reference: String,
+}
+
+impl RawSettings {
+    /// Validates and compiles; problems go to `v`.
+    pub fn compile(&self, v: &mut Validator) -> Settings {
+        let patterns = v.patterns(&self.patterns);
+        if self.paths.is_empty() {
+            v.require_non_empty(0..0, "no file", "paths");
+        }
+        if self.patterns.is_empty() {
+            v.require_non_empty(0..0, "no lane", "patterns");
+        }
+        let mut allow = Vec::new();
+        for a in &self.allow {
+            if a.reference.get_ref().trim().is_empty() {
+                v.problem(
+                    a.reference.span(),
+                    "an allow entry must cite the decision that allows it",
+                    "empty reference",
+                    Some("set `reference` to the ADR or issue, e.g. \"docs/adr/ADR-0008-...md\"".into()),
+                );
+            }
+            for id in &a.patterns {
+                if !patterns.items.iter().any(|p| &p.id == id.get_ref()) {
+                    v.problem(
+                        id.span(),
+                        format!("allow entry names unknown pattern `{}`", id.get_ref()),
+                        "no pattern has this id",
+                        Some("use an `id` from this invariant's `patterns`".into()),
+                    );
+                }
+            }
+            allow.push(Allow {
+                path: v.glob_list(std::slice::from_ref(&a.path)),
+                patterns: a.patterns.iter().map(|p| p.get_ref().clone()).collect(),
+                reference: a.reference.get_ref().clone(),
+            });
+        }
+        Settings {
+            paths: v.glob_list(&self.paths),
+            exclude: v.glob_list(&self.exclude),
+            warn_paths: v.glob_list(&self.warn_paths),
+            patterns,
+            ignore_identifiers: self
+                .ignore_identifiers
+                .iter()
+                .map(|s| s.get_ref().clone())
+                .collect(),
+            allow,
+        }
+    }
+}
+
+/// The check.
+pub struct SsePollLane;
+
+impl Rule for SsePollLane {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
+        let crate::engine::config::Settings::SsePollLane(cfg) = &inv.settings else {
+            return;
+        };
+        for file in cx.files_in(&cfg.paths, &cfg.exclude) {
+            let Some(src) = file.head.source() else {
+                continue;
+            };
+            let is_doc = cfg.warn_paths.is_match(&file.path);
+            for hit in util::added_hits(file, src, &cfg.patterns, !is_doc) {
+                let pattern = &cfg.patterns.items[hit.pattern];
+                if util::within_identifier(src.text(), &hit.span, &cfg.ignore_identifiers) {
+                    continue;
+                }
+                if cfg.allow.iter().any(|a| {
+                    a.path.is_match(&file.path)
+                        && (a.patterns.is_empty() || a.patterns.contains(&pattern.id))
+                }) {
+                    continue;
+                }
+                let finding = if is_doc {
+                    Finding::new(inv, META.name, format!("this design doc adds {}", pattern.what))
+                        .level(Severity::Warning)
+                        .help(format!(
+                            "{} requires live sync over the Khala WebSocket; describe a WS subscription instead, or record the exception in an ADR",
+                            inv.id
+                        ))
+                } else {
+                    Finding::new(
+                        inv,
+                        META.name,
+                        format!("this change adds {}, a non-WebSocket live-sync lane", pattern.what),
+                    )
+                    .help(allow_hint(inv, cfg))
+                };
+                out.push(
+                    finding
+                        .at(src, hit.span.clone(), format!("`{}` opens an SSE/poll lane", hit.text))
+                        .cite(cx.policy(), pattern.span.clone(), format!("pattern `{}`", pattern.id)),
+                );
+            }
+        }
+    }
+}
+
+fn allow_hint(inv: &Invariant, cfg: &Settings) -> String {
+    let existing = cfg
+        .allow
+        .first()
+        .map(|a| format!(" (as `{}` is, citing {})", a.path.entries().next().map(|e| e.text.as_str()).unwrap_or(""), a.reference))
+        .unwrap_or_default();
+    format!(
+        "deliver live updates over the Khala WebSocket (subscribe to the topic and resume after the last seq); a bounded presentation adapter needs an ADR and a path-scoped `allow` entry under [invariant.{}.sse-poll-lane]{existing}",
+        inv.id
+    )
+}

@@ -1,0 +1,189 @@
+//! Checks: the `Rule` trait, what a rule may read (`Context`), and `RULES`, the only list of
+//! built-in checks.
+//!
+//! A rule inspects the change through `Context` and pushes findings. It does no I/O, prints
+//! nothing, spawns no threads, keeps no mutable state, and never `unwrap`s anything that came from
+//! the repository, the policy or the PR text. It never imports `engine::diff`, `engine::walk` or
+//! `render`: what it needs of them is re-exported in `prelude`.
+
+use std::sync::Arc;
+
+use crate::engine::config::{Config, Escalation, Invariant, Status};
+use crate::engine::diff::{ChangeSet, FileChange};
+use crate::engine::finding::Finding;
+use crate::engine::source::Source;
+use crate::engine::walk::RepoIndex;
+
+pub mod inv03_sse_poll_lane;
+pub mod util;
+
+/// What every rule file declares about itself.
+#[derive(Debug)]
+pub struct Meta {
+    /// The spec's ID for this check; `inv-rules.toml` may bind another.
+    pub default_code: &'static str,
+    /// Check name (kebab-case, names what is flagged): what `check = "..."` refers to.
+    pub name: &'static str,
+    /// One line, for `invlint rules` and SARIF.
+    pub summary: &'static str,
+    /// The spec's escalation for the default code.
+    pub escalation: Escalation,
+    /// Lifecycle of the check itself.
+    pub status: Status,
+    /// The explain page (`rules/INV-xx.md`).
+    pub explain: &'static str,
+    /// True when the check reads the head tree beyond the changed files.
+    pub needs_tree: bool,
+}
+
+/// A built-in check.
+pub trait Rule: Sync {
+    /// The rule's metadata.
+    fn meta(&self) -> &'static Meta;
+    /// Inspect the change for invariant `inv` (bound to this check) and push findings.
+    /// No I/O, no printing, no panics.
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings);
+}
+
+/// Every built-in check, in code order.
+pub static RULES: &[&dyn Rule] = &[&inv03_sse_poll_lane::SsePollLane];
+
+/// Check names reserved for invariants whose checks have not landed, with the spec's code: an
+/// invariant may name one with `status = "planned"`.
+pub static PLANNED_CHECKS: &[(&str, &str)] = &[
+    ("contract-without-proto", "INV-01"),
+    ("ws-command-rpc", "INV-02"),
+    ("cross-plane-sql", "INV-04"),
+    ("in-memory-coupling", "INV-05"),
+    ("khala-authority-write", "INV-06"),
+    ("unordered-apply", "INV-07"),
+    ("identity-outside-control", "INV-08"),
+    ("deploy-without-migrate", "INV-09"),
+    ("legacy-deleted-without-parity", "INV-10"),
+];
+
+/// True when `name` is a reserved, not yet implemented check.
+pub fn is_planned_check(name: &str) -> bool {
+    PLANNED_CHECKS.iter().any(|(n, _)| *n == name)
+}
+
+/// The spec code whose page documents check `name`.
+pub fn code_of_check(name: &str) -> Option<&'static str> {
+    find(name)
+        .map(|r| r.meta().default_code)
+        .or_else(|| PLANNED_CHECKS.iter().find(|(n, _)| *n == name).map(|(_, c)| *c))
+}
+
+/// Explain pages by the spec's code, including checks still planned.
+pub static PAGES: &[(&str, &str)] = &[
+    ("INV-01", include_str!("../../rules/INV-01.md")),
+    ("INV-02", include_str!("../../rules/INV-02.md")),
+    ("INV-03", include_str!("../../rules/INV-03.md")),
+    ("INV-04", include_str!("../../rules/INV-04.md")),
+    ("INV-05", include_str!("../../rules/INV-05.md")),
+    ("INV-06", include_str!("../../rules/INV-06.md")),
+    ("INV-07", include_str!("../../rules/INV-07.md")),
+    ("INV-08", include_str!("../../rules/INV-08.md")),
+    ("INV-09", include_str!("../../rules/INV-09.md")),
+    ("INV-10", include_str!("../../rules/INV-10.md")),
+];
+
+/// The built-in check called `name`.
+pub fn find(name: &str) -> Option<&'static dyn Rule> {
+    RULES.iter().copied().find(|r| r.meta().name == name)
+}
+
+/// The explain page for a spec code, if there is one.
+pub fn page(code: &str) -> Option<&'static str> {
+    PAGES
+        .iter()
+        .find(|(c, _)| c.eq_ignore_ascii_case(code))
+        .map(|(_, p)| *p)
+}
+
+/// Findings a rule pushes.
+#[derive(Debug, Default)]
+pub struct Findings(pub Vec<Finding>);
+
+impl Findings {
+    /// Adds a finding.
+    pub fn push(&mut self, f: Finding) {
+        self.0.push(f);
+    }
+}
+
+/// Everything a rule may read.
+pub struct Context<'a> {
+    changes: &'a ChangeSet,
+    tree: &'a RepoIndex,
+    pr: Option<&'a Arc<Source>>,
+    config: &'a Config,
+}
+
+impl<'a> Context<'a> {
+    /// Built by the engine.
+    pub fn new(
+        changes: &'a ChangeSet,
+        tree: &'a RepoIndex,
+        pr: Option<&'a Arc<Source>>,
+        config: &'a Config,
+    ) -> Self {
+        Context {
+            changes,
+            tree,
+            pr,
+            config,
+        }
+    }
+
+    /// The change set.
+    pub fn changes(&self) -> &'a ChangeSet {
+        self.changes
+    }
+
+    /// Paths of the head work tree (empty when no active check needs it).
+    pub fn tree(&self) -> &'a RepoIndex {
+        self.tree
+    }
+
+    /// The PR description, absent in pre-commit runs.
+    pub fn pr(&self) -> Option<&'a Arc<Source>> {
+        self.pr
+    }
+
+    /// The validated policy.
+    pub fn config(&self) -> &'a Config {
+        self.config
+    }
+
+    /// The policy file as a source, for citations.
+    pub fn policy(&self) -> &'a Arc<Source> {
+        &self.config.source
+    }
+
+    /// Changed files that exist at head, are not binary, and match `paths` (and not `exclude`).
+    pub fn files_in<'s>(
+        &'s self,
+        paths: &'s crate::engine::config::GlobList,
+        exclude: &'s crate::engine::config::GlobList,
+    ) -> impl Iterator<Item = &'a FileChange> + 's {
+        self.changes.files.iter().filter(move |f| {
+            f.exists_at_head() && !f.is_binary && paths.is_match(&f.path) && !exclude.is_match(&f.path)
+        })
+    }
+}
+
+/// What a rule file imports.
+pub mod prelude {
+    pub use super::util;
+    pub use super::{Context, Findings, Meta, Rule};
+    pub use crate::engine::config::{
+        Escalation, GlobList, Invariant, PatternList, RawPattern, Status, Validator,
+    };
+    pub use crate::engine::diff::{ChangeKind, FileChange};
+    pub use crate::engine::finding::{Finding, Severity};
+    pub use crate::engine::source::Source;
+    pub use serde::Deserialize;
+    pub use std::sync::Arc;
+    pub use toml::Spanned;
+}

@@ -1,0 +1,157 @@
+//! Helpers shared by checks: matching patterns on the lines a change adds, recognising comment
+//! lines by file type.
+
+use std::ops::Range;
+
+use crate::engine::config::PatternList;
+use crate::engine::diff::FileChange;
+use crate::engine::source::Source;
+
+/// One pattern match on an added line.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// Byte span of the match in the head text.
+    pub span: Range<usize>,
+    /// 1-based head line.
+    pub line: usize,
+    /// The matched text.
+    pub text: String,
+    /// Index into `PatternList::items`.
+    pub pattern: usize,
+}
+
+/// Matches of `patterns` on the lines `file` adds, in text order. Lines that are comments in
+/// their file's language are skipped when `skip_comments` is set. A pattern with `near` counts
+/// only when `near` matches within `within` lines of the hit.
+pub fn added_hits(file: &FileChange, src: &Source, patterns: &PatternList, skip_comments: bool) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    if patterns.is_empty() {
+        return hits;
+    }
+    let comment = if skip_comments {
+        comment_markers(&file.path)
+    } else {
+        &[]
+    };
+    let scan_line = |line_no: usize, hits: &mut Vec<Hit>| {
+        let Some(range) = src.line_range(line_no) else {
+            return;
+        };
+        let line = &src.text()[range.clone()];
+        let matched = patterns.set.matches(line);
+        if !matched.matched_any() {
+            return;
+        }
+        if is_comment(line, comment) {
+            return;
+        }
+        for idx in matched.iter() {
+            let p = &patterns.items[idx];
+            if let Some(near) = &p.near {
+                let lo = line_no.saturating_sub(p.within).max(1);
+                let hi = line_no + p.within;
+                let found = (lo..=hi).any(|n| src.line(n).is_some_and(|l| near.is_match(l)));
+                if !found {
+                    continue;
+                }
+            }
+            for m in p.regex.find_iter(line) {
+                if m.as_str().is_empty() {
+                    continue;
+                }
+                hits.push(Hit {
+                    span: range.start + m.start()..range.start + m.end(),
+                    line: line_no,
+                    text: m.as_str().to_string(),
+                    pattern: idx,
+                });
+            }
+        }
+    };
+    if file.is_all_added {
+        // One pass over the whole text rejects most files before any per-line work.
+        if !patterns.set.is_match(src.text()) {
+            return hits;
+        }
+        for line_no in 1..=src.line_count() {
+            scan_line(line_no, &mut hits);
+        }
+    } else {
+        for r in &file.added {
+            for line_no in r.clone() {
+                scan_line(line_no, &mut hits);
+            }
+        }
+    }
+    hits.sort_by_key(|h| (h.span.start, h.pattern));
+    hits
+}
+
+/// Line-comment markers for a path, by extension.
+pub fn comment_markers(path: &str) -> &'static [&'static str] {
+    let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    match ext {
+        "rs" | "ts" | "tsx" | "js" | "jsx" | "mjs" | "cjs" | "go" | "java" | "kt" | "swift"
+        | "c" | "h" | "cc" | "cpp" | "proto" | "scss" | "dart" => &["//", "/*", "*"],
+        "php" => &["//", "#", "/*", "*"],
+        "sh" | "bash" | "zsh" | "py" | "rb" | "yaml" | "yml" | "toml" | "ex" | "exs" | "mk" => &["#"],
+        "sql" => &["--", "/*", "*"],
+        _ if path.ends_with("Makefile") || path.ends_with("Dockerfile") => &["#"],
+        _ => &[],
+    }
+}
+
+fn is_comment(line: &str, markers: &[&str]) -> bool {
+    let t = line.trim_start();
+    // `#[attr]` and `#!` are Rust attributes / shebangs, not comments.
+    markers.iter().any(|m| t.starts_with(m)) && !t.starts_with("#[") && !t.starts_with("#![")
+}
+
+/// True when `span` (within `line_text` starting at `line_start`) lies inside an occurrence of
+/// one of `identifiers` as a whole word.
+pub fn within_identifier(text: &str, span: &Range<usize>, identifiers: &[String]) -> bool {
+    identifiers.iter().any(|ident| {
+        if ident.is_empty() {
+            return false;
+        }
+        let lo = span.start.saturating_sub(ident.len());
+        let hi = (span.end + ident.len()).min(text.len());
+        let (Some(window), true) = (text.get(lo..hi), text.is_char_boundary(lo)) else {
+            return false;
+        };
+        window.match_indices(ident.as_str()).any(|(i, _)| {
+            let s = lo + i;
+            let e = s + ident.len();
+            s <= span.start && e >= span.end && is_word_boundary(text, s, e)
+        })
+    })
+}
+
+fn is_word_boundary(text: &str, s: usize, e: usize) -> bool {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let before = text[..s].chars().next_back().is_none_or(|c| !is_word(c));
+    let after = text[e..].chars().next().is_none_or(|c| !is_word(c));
+    before && after
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifier_window() {
+        let text = "const KHALA_POLL_INTERVAL = 4;";
+        let s = text.find("POLL").unwrap();
+        assert!(within_identifier(text, &(s..s + 4), &["KHALA_POLL_INTERVAL".into()]));
+        assert!(!within_identifier(text, &(s..s + 4), &["POLL_INTERVAL_X".into()]));
+        assert!(!within_identifier(text, &(0..5), &["KHALA_POLL_INTERVAL".into()]));
+    }
+
+    #[test]
+    fn comments_by_extension() {
+        assert!(is_comment("   // EventSource", comment_markers("a.ts")));
+        assert!(!is_comment("#[derive(Debug)]", comment_markers("a.rs")));
+        assert!(is_comment("# poll", comment_markers("deploy.sh")));
+        assert!(!is_comment("new EventSource(x)", comment_markers("a.ts")));
+    }
+}
