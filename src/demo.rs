@@ -10,29 +10,83 @@ use crate::{CheckOptions, Gate, Report};
 /// The merge base.
 pub static BASE: &[(&str, &str)] = &[
     ("Cargo.toml", include_str!("../demo/base/Cargo.toml")),
-    ("apps/openagents.com/resources/js/sync/khalaClient.ts", include_str!("../demo/base/apps/openagents.com/resources/js/sync/khalaClient.ts")),
-    ("apps/openagents.com/service/Cargo.toml", include_str!("../demo/base/apps/openagents.com/service/Cargo.toml")),
-    ("apps/openagents.com/service/src/lib.rs", include_str!("../demo/base/apps/openagents.com/service/src/lib.rs")),
-    ("apps/openagents.com/web-shell/src/lib.rs", include_str!("../demo/base/apps/openagents.com/web-shell/src/lib.rs")),
-    ("apps/runtime/Cargo.toml", include_str!("../demo/base/apps/runtime/Cargo.toml")),
-    ("apps/runtime/src/fanout.rs", include_str!("../demo/base/apps/runtime/src/fanout.rs")),
-    ("apps/runtime/src/server.rs", include_str!("../demo/base/apps/runtime/src/server.rs")),
-    ("docs/sync/README.md", include_str!("../demo/base/docs/sync/README.md")),
-    ("proto/openagents/sync/v1/sync.proto", include_str!("../demo/base/proto/openagents/sync/v1/sync.proto")),
+    (
+        "apps/openagents.com/resources/js/sync/khalaClient.ts",
+        include_str!("../demo/base/apps/openagents.com/resources/js/sync/khalaClient.ts"),
+    ),
+    (
+        "apps/openagents.com/service/Cargo.toml",
+        include_str!("../demo/base/apps/openagents.com/service/Cargo.toml"),
+    ),
+    (
+        "apps/openagents.com/service/src/lib.rs",
+        include_str!("../demo/base/apps/openagents.com/service/src/lib.rs"),
+    ),
+    (
+        "apps/openagents.com/web-shell/src/lib.rs",
+        include_str!("../demo/base/apps/openagents.com/web-shell/src/lib.rs"),
+    ),
+    (
+        "apps/runtime/Cargo.toml",
+        include_str!("../demo/base/apps/runtime/Cargo.toml"),
+    ),
+    (
+        "apps/runtime/src/fanout.rs",
+        include_str!("../demo/base/apps/runtime/src/fanout.rs"),
+    ),
+    (
+        "apps/runtime/src/server.rs",
+        include_str!("../demo/base/apps/runtime/src/server.rs"),
+    ),
+    (
+        "docs/sync/README.md",
+        include_str!("../demo/base/docs/sync/README.md"),
+    ),
+    (
+        "proto/openagents/sync/v1/sync.proto",
+        include_str!("../demo/base/proto/openagents/sync/v1/sync.proto"),
+    ),
 ];
 
 /// The pull request head.
 pub static HEAD: &[(&str, &str)] = &[
     ("Cargo.toml", include_str!("../demo/head/Cargo.toml")),
-    ("apps/openagents.com/resources/js/sync/khalaClient.ts", include_str!("../demo/head/apps/openagents.com/resources/js/sync/khalaClient.ts")),
-    ("apps/openagents.com/service/Cargo.toml", include_str!("../demo/head/apps/openagents.com/service/Cargo.toml")),
-    ("apps/openagents.com/service/src/lib.rs", include_str!("../demo/head/apps/openagents.com/service/src/lib.rs")),
-    ("apps/openagents.com/web-shell/src/lib.rs", include_str!("../demo/head/apps/openagents.com/web-shell/src/lib.rs")),
-    ("apps/runtime/Cargo.toml", include_str!("../demo/head/apps/runtime/Cargo.toml")),
-    ("apps/runtime/src/fanout.rs", include_str!("../demo/head/apps/runtime/src/fanout.rs")),
-    ("apps/runtime/src/server.rs", include_str!("../demo/head/apps/runtime/src/server.rs")),
-    ("docs/sync/README.md", include_str!("../demo/head/docs/sync/README.md")),
-    ("proto/openagents/sync/v1/sync.proto", include_str!("../demo/head/proto/openagents/sync/v1/sync.proto")),
+    (
+        "apps/openagents.com/resources/js/sync/khalaClient.ts",
+        include_str!("../demo/head/apps/openagents.com/resources/js/sync/khalaClient.ts"),
+    ),
+    (
+        "apps/openagents.com/service/Cargo.toml",
+        include_str!("../demo/head/apps/openagents.com/service/Cargo.toml"),
+    ),
+    (
+        "apps/openagents.com/service/src/lib.rs",
+        include_str!("../demo/head/apps/openagents.com/service/src/lib.rs"),
+    ),
+    (
+        "apps/openagents.com/web-shell/src/lib.rs",
+        include_str!("../demo/head/apps/openagents.com/web-shell/src/lib.rs"),
+    ),
+    (
+        "apps/runtime/Cargo.toml",
+        include_str!("../demo/head/apps/runtime/Cargo.toml"),
+    ),
+    (
+        "apps/runtime/src/fanout.rs",
+        include_str!("../demo/head/apps/runtime/src/fanout.rs"),
+    ),
+    (
+        "apps/runtime/src/server.rs",
+        include_str!("../demo/head/apps/runtime/src/server.rs"),
+    ),
+    (
+        "docs/sync/README.md",
+        include_str!("../demo/head/docs/sync/README.md"),
+    ),
+    (
+        "proto/openagents/sync/v1/sync.proto",
+        include_str!("../demo/head/proto/openagents/sync/v1/sync.proto"),
+    ),
 ];
 
 /// The pull request description.
@@ -74,4 +128,3 @@ pub fn run(threads: usize) -> Result<Report, Error> {
     drop(dir);
     report
 }
-

@@ -85,7 +85,7 @@ fn live_policy(config: &Config, inv: &Invariant, code: Option<&str>) -> String {
         let in_section = current == prefix || current.starts_with(&format!("{prefix}."));
         if in_section && !t.is_empty() {
             let _ = writeln!(out, "  {}:{:>width$} | {}", config.display_path, n, line);
-            for word in t.split(|c: char| c == '"' || c == '\'') {
+            for word in t.split(['"', '\'']) {
                 if let Some(name) = word.strip_prefix('@').or_else(|| word.strip_prefix("!@")) {
                     if !referenced.contains(&name.to_string()) {
                         referenced.push(name.to_string());

@@ -16,6 +16,9 @@
 //! invlint never writes to the repository it checks.
 
 #![warn(missing_docs)]
+// `Error` carries miette sources and spans by value; it is built once per failed run, so its
+// size costs nothing measurable and boxing would only obscure the variants.
+#![allow(clippy::result_large_err)]
 
 pub mod demo;
 pub mod engine;
@@ -32,7 +35,6 @@ use engine::diff::{ChangeSet, DiffMode, TextState};
 use engine::error::Error;
 use engine::finding::{Finding, Severity};
 use engine::source::Source;
-use engine::walk::RepoIndex;
 
 /// Which gate findings are evaluated against (OA-RUST-003, "Escalation Rules").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -199,9 +201,14 @@ pub fn check_with_config(
             }
             let note = match side.peek() {
                 Some(TextState::NotUtf8) => Some(("not valid UTF-8; skipped".to_string(), true)),
-                Some(TextState::Unreadable(e)) => Some((format!("unreadable ({e}); skipped"), true)),
+                Some(TextState::Unreadable(e)) => {
+                    Some((format!("unreadable ({e}); skipped"), true))
+                }
                 Some(TextState::TooLarge(n)) => Some((
-                    format!("{n} bytes, over [limits] max-file-size ({}); skipped", config.max_file_size),
+                    format!(
+                        "{n} bytes, over [limits] max-file-size ({}); skipped",
+                        config.max_file_size
+                    ),
                     false,
                 )),
                 _ => None,
@@ -249,9 +256,4 @@ fn apply_gate(f: &mut Finding, gate: Gate) {
     } else {
         Severity::Warning
     };
-}
-
-/// Used by `RepoIndex` consumers that only need paths.
-pub fn tree_paths(tree: &RepoIndex) -> &[String] {
-    &tree.files
 }

@@ -191,8 +191,10 @@ pub struct Invariant {
     pub settings: Settings,
 }
 
-/// Compiled settings, one variant per built-in check.
+/// Compiled settings, one variant per built-in check. Built once per run, so variant sizes
+/// do not matter.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Settings {
     /// A planned or retired invariant: nothing runs.
     None,
@@ -203,7 +205,10 @@ pub enum Settings {
 impl Config {
     /// Loads the policy: `explicit` if given, else `inv-rules.toml` at `repo_root`, else the
     /// built-in default.
-    pub fn load(explicit: Option<&std::path::Path>, repo_root: Option<&std::path::Path>) -> Result<Config, Error> {
+    pub fn load(
+        explicit: Option<&std::path::Path>,
+        repo_root: Option<&std::path::Path>,
+    ) -> Result<Config, Error> {
         if let Some(path) = explicit {
             let text = std::fs::read_to_string(path).map_err(|source| Error::ConfigRead {
                 path: path.display().to_string(),
@@ -214,10 +219,11 @@ impl Config {
         if let Some(root) = repo_root {
             let candidate = root.join("inv-rules.toml");
             if candidate.is_file() {
-                let text = std::fs::read_to_string(&candidate).map_err(|source| Error::ConfigRead {
-                    path: candidate.display().to_string(),
-                    source,
-                })?;
+                let text =
+                    std::fs::read_to_string(&candidate).map_err(|source| Error::ConfigRead {
+                        path: candidate.display().to_string(),
+                        source,
+                    })?;
                 return Config::parse("inv-rules.toml", &text);
             }
         }
@@ -346,7 +352,9 @@ impl Config {
                         span,
                         format!("settings for `{table}`, but `{id}` runs `{check}`"),
                         "settings of another check",
-                        Some(format!("rename the table to `[invariant.{id}.{check}]` or change `check`")),
+                        Some(format!(
+                            "rename the table to `[invariant.{id}.{check}]` or change `check`"
+                        )),
                     );
                 }
             }
@@ -358,7 +366,9 @@ impl Config {
                         inv.sse_poll_lane
                             .as_ref()
                             .map(|s| s.get_ref().compile(&mut v))
-                            .unwrap_or_else(|| rules::inv03_sse_poll_lane::RawSettings::default().compile(&mut v)),
+                            .unwrap_or_else(|| {
+                                rules::inv03_sse_poll_lane::RawSettings::default().compile(&mut v)
+                            }),
                     ),
                     _ => Settings::None,
                 }
@@ -410,7 +420,9 @@ fn is_valid_id(id: &str) -> bool {
         return false;
     };
     !prefix.is_empty()
-        && prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         && !num.is_empty()
         && num.chars().all(|c| c.is_ascii_digit())
 }
@@ -434,7 +446,12 @@ fn find_header(text: &str, id: &str) -> Option<Range<usize>> {
 pub fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let wanted_lower = wanted.to_ascii_lowercase();
     candidates
-        .map(|c| (strsim::levenshtein(&wanted_lower, &c.to_ascii_lowercase()), c))
+        .map(|c| {
+            (
+                strsim::levenshtein(&wanted_lower, &c.to_ascii_lowercase()),
+                c,
+            )
+        })
         .filter(|(d, c)| *d <= (c.len() / 2).max(2))
         .min()
         .map(|(_, c)| c)
@@ -549,7 +566,12 @@ impl Validator {
             Ok(r) => Some(r),
             Err(e) => {
                 let msg = e.to_string();
-                let last = msg.lines().last().unwrap_or("invalid regex").trim().to_string();
+                let last = msg
+                    .lines()
+                    .last()
+                    .unwrap_or("invalid regex")
+                    .trim()
+                    .to_string();
                 self.problem(
                     entry.span(),
                     format!("invalid regex `{}`: {last}", entry.get_ref()),
@@ -602,7 +624,9 @@ impl Validator {
             span,
             format!("`{key}` is empty, so {what} would never be checked"),
             "empty",
-            Some(format!("list at least one entry in `{key}`, or mark the invariant `status = \"retired\"`")),
+            Some(format!(
+                "list at least one entry in `{key}`, or mark the invariant `status = \"retired\"`"
+            )),
         );
     }
 }

@@ -272,11 +272,17 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
                 Err(e) if e.code() == git2::ErrorCode::UnbornBranch => None,
                 Err(e) => return Err(Error::git("reading HEAD", &e)),
             };
-            let index = repo.index().map_err(|e| Error::git("reading the index", &e))?;
+            let index = repo
+                .index()
+                .map_err(|e| Error::git("reading the index", &e))?;
             let diff = repo
                 .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut opts))
                 .map_err(|e| Error::git("diffing the index against HEAD", &e))?;
-            (diff, "staged changes (index against HEAD)".to_string(), Vec::new())
+            (
+                diff,
+                "staged changes (index against HEAD)".to_string(),
+                Vec::new(),
+            )
         }
         DiffMode::Base(base) => {
             let head = head_commit(repo)?;
@@ -284,7 +290,11 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
             let diff = repo
                 .diff_tree_to_tree(
                     Some(&tree_of(repo, base_commit)?),
-                    Some(&head.tree().map_err(|e| Error::git("reading HEAD's tree", &e))?),
+                    Some(
+                        &head
+                            .tree()
+                            .map_err(|e| Error::git("reading HEAD's tree", &e))?,
+                    ),
                     Some(&mut opts),
                 )
                 .map_err(|e| Error::git("diffing HEAD against the merge base", &e))?;
@@ -304,11 +314,13 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
             let (Some(from), Some(to)) = (revspec.from(), revspec.to()) else {
                 return Err(Error::Usage {
                     message: format!("`{spec}` is a single revision, not a range"),
-                    hint: format!("use `--range {spec}~1..{spec}` for one commit, or `--base {spec}`"),
+                    hint: format!(
+                        "use `--range {spec}~1..{spec}` for one commit, or `--base {spec}`"
+                    ),
                 });
             };
-            let from = peel_commit(repo, from, spec)?;
-            let to = peel_commit(repo, to, spec)?;
+            let from = peel_commit(from, spec)?;
+            let to = peel_commit(to, spec)?;
             let from_id = if revspec.mode().contains(git2::RevparseMode::MERGE_BASE) {
                 repo.merge_base(from, to)
                     .map_err(|e| no_merge_base(repo, spec, &e))?
@@ -361,7 +373,9 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
             };
             let is_submodule = delta.new_file().mode() == git2::FileMode::Commit
                 || delta.old_file().mode() == git2::FileMode::Commit;
-            let oid = |f: git2::DiffFile<'_>| (!f.id().is_zero() && f.mode() != git2::FileMode::Commit).then(|| f.id());
+            let oid = |f: git2::DiffFile<'_>| {
+                (!f.id().is_zero() && f.mode() != git2::FileMode::Commit).then(|| f.id())
+            };
             pending.borrow_mut().push(Pending {
                 change: FileChange {
                     old_path: matches!(kind, ChangeKind::Renamed | ChangeKind::Copied)
@@ -409,16 +423,36 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
         if !c.is_binary {
             let head_name = c.path.clone();
             let base_name = c.old_path.clone().unwrap_or_else(|| c.path.clone());
-            c.head = LazyText::loaded(&head_name, load_blob(repo, p.head_oid, &head_name, max_size));
-            c.base = LazyText::loaded(&base_name, load_blob(repo, p.base_oid, &base_name, max_size));
+            c.head = LazyText::loaded(
+                &head_name,
+                load_blob(repo, p.head_oid, &head_name, max_size),
+            );
+            c.base = LazyText::loaded(
+                &base_name,
+                load_blob(repo, p.base_oid, &base_name, max_size),
+            );
             if matches!(c.head.peek(), Some(TextState::Binary))
                 || matches!(c.base.peek(), Some(TextState::Binary))
             {
                 c.is_binary = true;
             }
         } else {
-            c.head = LazyText::loaded(&c.path, if p.head_oid.is_some() { TextState::Binary } else { TextState::Absent });
-            c.base = LazyText::loaded(&c.path, if p.base_oid.is_some() { TextState::Binary } else { TextState::Absent });
+            c.head = LazyText::loaded(
+                &c.path,
+                if p.head_oid.is_some() {
+                    TextState::Binary
+                } else {
+                    TextState::Absent
+                },
+            );
+            c.base = LazyText::loaded(
+                &c.path,
+                if p.base_oid.is_some() {
+                    TextState::Binary
+                } else {
+                    TextState::Absent
+                },
+            );
         }
         files.push(p.change);
     }
@@ -462,7 +496,8 @@ fn head_commit(repo: &Repository) -> Result<git2::Commit<'_>, Error> {
     let head = repo.head().map_err(|e| Error::Revision {
         rev: "HEAD".into(),
         message: e.message().to_string(),
-        hint: "commit something first; for a first commit use `invlint check --staged` or `--all`".into(),
+        hint: "commit something first; for a first commit use `invlint check --staged` or `--all`"
+            .into(),
     })?;
     head.peel_to_commit()
         .map_err(|e| Error::git("reading HEAD's commit", &e))
@@ -474,7 +509,7 @@ fn tree_of(repo: &Repository, commit: Oid) -> Result<git2::Tree<'_>, Error> {
         .map_err(|e| Error::git(format!("reading the tree of {}", short(commit)), &e))
 }
 
-fn peel_commit(repo: &Repository, obj: &git2::Object<'_>, spec: &str) -> Result<Oid, Error> {
+fn peel_commit(obj: &git2::Object<'_>, spec: &str) -> Result<Oid, Error> {
     obj.peel_to_commit()
         .map(|c| c.id())
         .map_err(|e| Error::Revision {
@@ -482,10 +517,6 @@ fn peel_commit(repo: &Repository, obj: &git2::Object<'_>, spec: &str) -> Result<
             message: e.message().to_string(),
             hint: "name commits, branches or tags".into(),
         })
-    .map(|id| {
-        let _ = repo;
-        id
-    })
 }
 
 fn resolve_merge_base(
@@ -534,7 +565,11 @@ fn no_merge_base(repo: &Repository, base: &str, e: &git2::Error) -> Error {
     let shallow = repo.is_shallow();
     Error::NoMergeBase {
         base: base.to_string(),
-        shallow: if shallow { " (this clone is shallow)".into() } else { String::new() },
+        shallow: if shallow {
+            " (this clone is shallow)".into()
+        } else {
+            String::new()
+        },
         hint: if shallow {
             "the merge base is not in this shallow clone: deepen it (`git fetch --deepen=200` or `git fetch --unshallow`), or use `fetch-depth: 0` in actions/checkout".into()
         } else {

@@ -95,7 +95,9 @@ pub enum Error {
     #[error("{path} is a bare repository")]
     #[diagnostic(
         code(invlint::git::bare),
-        help("invlint checks a work tree; clone it (`git clone {path} work`) and run invlint there")
+        help(
+            "invlint checks a work tree; clone it (`git clone {path} work`) and run invlint there"
+        )
     )]
     BareRepo {
         /// Path.

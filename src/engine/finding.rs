@@ -104,7 +104,12 @@ impl Finding {
     }
 
     /// Sets the primary span in `source` (whose name is the path).
-    pub fn at(mut self, source: &Arc<Source>, span: Range<usize>, label: impl Into<String>) -> Self {
+    pub fn at(
+        mut self,
+        source: &Arc<Source>,
+        span: Range<usize>,
+        label: impl Into<String>,
+    ) -> Self {
         self.path = Some(source.name().to_string());
         self.primary = Some(Spanned {
             source: source.clone(),
@@ -127,7 +132,12 @@ impl Finding {
     }
 
     /// Adds a labelled span in another source.
-    pub fn related(mut self, source: &Arc<Source>, span: Range<usize>, label: impl Into<String>) -> Self {
+    pub fn related(
+        mut self,
+        source: &Arc<Source>,
+        span: Range<usize>,
+        label: impl Into<String>,
+    ) -> Self {
         self.elsewhere.push(Spanned {
             source: source.clone(),
             span,
@@ -143,7 +153,12 @@ impl Finding {
     }
 
     /// Cites the policy entry at `span` in the policy source.
-    pub fn cite(mut self, policy: &Arc<Source>, span: Range<usize>, label: impl Into<String>) -> Self {
+    pub fn cite(
+        mut self,
+        policy: &Arc<Source>,
+        span: Range<usize>,
+        label: impl Into<String>,
+    ) -> Self {
         self.policy = Some(Spanned {
             source: policy.clone(),
             span,
@@ -210,10 +225,9 @@ impl Diagnostic for RelatedSpan<'_> {
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let s = &self.spanned;
-        Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(
-            Some(s.label.clone()),
-            (s.span.start, s.span.len()),
-        ))))
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(Some(s.label.clone()), (s.span.start, s.span.len())),
+        )))
     }
 }
 
@@ -239,7 +253,10 @@ impl<'a> FindingDiagnostic<'a> {
             .collect();
         if let Some(p) = &finding.policy {
             related.push(RelatedSpan {
-                message: format!("policy: {} `{}` made this a finding", finding.code, finding.check),
+                message: format!(
+                    "policy: {} `{}` made this a finding",
+                    finding.code, finding.check
+                ),
                 spanned: p,
                 severity: miette::Severity::Advice,
             });
@@ -267,7 +284,9 @@ impl fmt::Debug for FindingDiagnostic<'_> {
 impl fmt::Display for FindingDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.finding.path {
-            Some(p) if self.finding.primary.is_none() => write!(f, "{}: {}", p, self.finding.message),
+            Some(p) if self.finding.primary.is_none() => {
+                write!(f, "{}: {}", p, self.finding.message)
+            }
             _ => f.write_str(&self.finding.message),
         }
     }
@@ -287,7 +306,9 @@ impl Diagnostic for FindingDiagnostic<'_> {
         })
     }
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
         self.finding
@@ -297,7 +318,8 @@ impl Diagnostic for FindingDiagnostic<'_> {
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let p = self.finding.primary.as_ref()?;
-        let primary = LabeledSpan::new_primary_with_span(Some(p.label.clone()), (p.span.start, p.span.len()));
+        let primary =
+            LabeledSpan::new_primary_with_span(Some(p.label.clone()), (p.span.start, p.span.len()));
         let rest = self
             .finding
             .secondary

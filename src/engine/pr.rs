@@ -24,7 +24,8 @@ pub fn read(path: &str) -> Result<Arc<Source>, Error> {
             .take(MAX_PR_BYTES as u64 + 1)
             .read_to_end(&mut bytes)
     } else {
-        std::fs::File::open(path).and_then(|f| f.take(MAX_PR_BYTES as u64 + 1).read_to_end(&mut bytes))
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_PR_BYTES as u64 + 1).read_to_end(&mut bytes))
     };
     result.map_err(|e| Error::PrBody {
         path: path.to_string(),
@@ -38,7 +39,10 @@ pub fn read(path: &str) -> Result<Arc<Source>, Error> {
     }
     let text = String::from_utf8(bytes).map_err(|e| Error::PrBody {
         path: path.to_string(),
-        message: format!("not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+        message: format!(
+            "not UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ),
     })?;
     Ok(Arc::new(Source::new(PR_SOURCE_NAME, text)))
 }

@@ -135,20 +135,41 @@ pub fn build(
 
     write_files(&workdir, base)?;
     let tree_id = stage_all(&repo)?;
-    let tree = repo.find_tree(tree_id).map_err(git("reading the base tree"))?;
+    let tree = repo
+        .find_tree(tree_id)
+        .map_err(git("reading the base tree"))?;
     let base_commit = repo
-        .commit(Some("HEAD"), &sig, &sig, "base: merge base of the change", &tree, &[])
+        .commit(
+            Some("HEAD"),
+            &sig,
+            &sig,
+            "base: merge base of the change",
+            &tree,
+            &[],
+        )
         .map_err(git("committing the base"))?;
 
     clear_workdir(&workdir)?;
     write_files(&workdir, head)?;
     let head_tree_id = stage_all(&repo)?;
     if head_as == HeadAs::Commit {
-        let parent = repo.find_commit(base_commit).map_err(git("reading the base"))?;
-        let head_tree = repo.find_tree(head_tree_id).map_err(git("reading the head tree"))?;
-        repo.commit(Some("refs/heads/pr"), &sig, &sig, head_message, &head_tree, &[&parent])
-            .map_err(git("committing the head"))?;
-        repo.set_head("refs/heads/pr").map_err(git("switching to pr"))?;
+        let parent = repo
+            .find_commit(base_commit)
+            .map_err(git("reading the base"))?;
+        let head_tree = repo
+            .find_tree(head_tree_id)
+            .map_err(git("reading the head tree"))?;
+        repo.commit(
+            Some("refs/heads/pr"),
+            &sig,
+            &sig,
+            head_message,
+            &head_tree,
+            &[&parent],
+        )
+        .map_err(git("committing the head"))?;
+        repo.set_head("refs/heads/pr")
+            .map_err(git("switching to pr"))?;
     }
     Ok(workdir)
 }

@@ -23,7 +23,9 @@ pub struct RepoIndex {
 impl RepoIndex {
     /// True when `path` is in the tree.
     pub fn contains(&self, path: &str) -> bool {
-        self.files.binary_search_by(|f| f.as_str().cmp(path)).is_ok()
+        self.files
+            .binary_search_by(|f| f.as_str().cmp(path))
+            .is_ok()
     }
 }
 

@@ -93,7 +93,10 @@ impl RawSettings {
                     a.reference.span(),
                     "an allow entry must cite the decision that allows it",
                     "empty reference",
-                    Some("set `reference` to the ADR or issue, e.g. \"docs/adr/ADR-0008-...md\"".into()),
+                    Some(
+                        "set `reference` to the ADR or issue, e.g. \"docs/adr/ADR-0008-...md\""
+                            .into(),
+                    ),
                 );
             }
             for id in &a.patterns {
@@ -166,14 +169,25 @@ impl Rule for SsePollLane {
                     Finding::new(
                         inv,
                         META.name,
-                        format!("this change adds {}, a non-WebSocket live-sync lane", pattern.what),
+                        format!(
+                            "this change adds {}, a non-WebSocket live-sync lane",
+                            pattern.what
+                        ),
                     )
                     .help(allow_hint(inv, cfg))
                 };
                 out.push(
                     finding
-                        .at(src, hit.span.clone(), format!("`{}` opens an SSE/poll lane", hit.text))
-                        .cite(cx.policy(), pattern.span.clone(), format!("pattern `{}`", pattern.id)),
+                        .at(
+                            src,
+                            hit.span.clone(),
+                            format!("`{}` opens an SSE/poll lane", hit.text),
+                        )
+                        .cite(
+                            cx.policy(),
+                            pattern.span.clone(),
+                            format!("pattern `{}`", pattern.id),
+                        ),
                 );
             }
         }
@@ -184,7 +198,17 @@ fn allow_hint(inv: &Invariant, cfg: &Settings) -> String {
     let existing = cfg
         .allow
         .first()
-        .map(|a| format!(" (as `{}` is, citing {})", a.path.entries().next().map(|e| e.text.as_str()).unwrap_or(""), a.reference))
+        .map(|a| {
+            format!(
+                " (as `{}` is, citing {})",
+                a.path
+                    .entries()
+                    .next()
+                    .map(|e| e.text.as_str())
+                    .unwrap_or(""),
+                a.reference
+            )
+        })
         .unwrap_or_default();
     format!(
         "deliver live updates over the Khala WebSocket (subscribe to the topic and resume after the last seq); a bounded presentation adapter needs an ADR and a path-scoped `allow` entry under [invariant.{}.sse-poll-lane]{existing}",

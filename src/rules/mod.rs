@@ -69,9 +69,12 @@ pub fn is_planned_check(name: &str) -> bool {
 
 /// The spec code whose page documents check `name`.
 pub fn code_of_check(name: &str) -> Option<&'static str> {
-    find(name)
-        .map(|r| r.meta().default_code)
-        .or_else(|| PLANNED_CHECKS.iter().find(|(n, _)| *n == name).map(|(_, c)| *c))
+    find(name).map(|r| r.meta().default_code).or_else(|| {
+        PLANNED_CHECKS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, c)| *c)
+    })
 }
 
 /// Explain pages by the spec's code, including checks still planned.
@@ -168,7 +171,10 @@ impl<'a> Context<'a> {
         exclude: &'s crate::engine::config::GlobList,
     ) -> impl Iterator<Item = &'a FileChange> + 's {
         self.changes.files.iter().filter(move |f| {
-            f.exists_at_head() && !f.is_binary && paths.is_match(&f.path) && !exclude.is_match(&f.path)
+            f.exists_at_head()
+                && !f.is_binary
+                && paths.is_match(&f.path)
+                && !exclude.is_match(&f.path)
         })
     }
 }

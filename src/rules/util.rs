@@ -23,7 +23,12 @@ pub struct Hit {
 /// Matches of `patterns` on the lines `file` adds, in text order. Lines that are comments in
 /// their file's language are skipped when `skip_comments` is set. A pattern with `near` counts
 /// only when `near` matches within `within` lines of the hit.
-pub fn added_hits(file: &FileChange, src: &Source, patterns: &PatternList, skip_comments: bool) -> Vec<Hit> {
+pub fn added_hits(
+    file: &FileChange,
+    src: &Source,
+    patterns: &PatternList,
+    skip_comments: bool,
+) -> Vec<Hit> {
     let mut hits = Vec::new();
     if patterns.is_empty() {
         return hits;
@@ -94,7 +99,9 @@ pub fn comment_markers(path: &str) -> &'static [&'static str] {
         "rs" | "ts" | "tsx" | "js" | "jsx" | "mjs" | "cjs" | "go" | "java" | "kt" | "swift"
         | "c" | "h" | "cc" | "cpp" | "proto" | "scss" | "dart" => &["//", "/*", "*"],
         "php" => &["//", "#", "/*", "*"],
-        "sh" | "bash" | "zsh" | "py" | "rb" | "yaml" | "yml" | "toml" | "ex" | "exs" | "mk" => &["#"],
+        "sh" | "bash" | "zsh" | "py" | "rb" | "yaml" | "yml" | "toml" | "ex" | "exs" | "mk" => {
+            &["#"]
+        }
         "sql" => &["--", "/*", "*"],
         _ if path.ends_with("Makefile") || path.ends_with("Dockerfile") => &["#"],
         _ => &[],
@@ -142,9 +149,21 @@ mod tests {
     fn identifier_window() {
         let text = "const KHALA_POLL_INTERVAL = 4;";
         let s = text.find("POLL").unwrap();
-        assert!(within_identifier(text, &(s..s + 4), &["KHALA_POLL_INTERVAL".into()]));
-        assert!(!within_identifier(text, &(s..s + 4), &["POLL_INTERVAL_X".into()]));
-        assert!(!within_identifier(text, &(0..5), &["KHALA_POLL_INTERVAL".into()]));
+        assert!(within_identifier(
+            text,
+            &(s..s + 4),
+            &["KHALA_POLL_INTERVAL".into()]
+        ));
+        assert!(!within_identifier(
+            text,
+            &(s..s + 4),
+            &["POLL_INTERVAL_X".into()]
+        ));
+        assert!(!within_identifier(
+            text,
+            &(0..5),
+            &["KHALA_POLL_INTERVAL".into()]
+        ));
     }
 
     #[test]

@@ -9,14 +9,22 @@ use std::collections::BTreeMap;
 use crate::Report;
 
 /// `INV-03 ×2, INV-04` for a summary line.
-pub fn count_by_code<'a>(findings: impl Iterator<Item = &'a crate::engine::finding::Finding>) -> String {
+pub fn count_by_code<'a>(
+    findings: impl Iterator<Item = &'a crate::engine::finding::Finding>,
+) -> String {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for f in findings {
         *counts.entry(f.code.as_str()).or_default() += 1;
     }
     counts
         .into_iter()
-        .map(|(c, n)| if n == 1 { c.to_string() } else { format!("{c} ×{n}") })
+        .map(|(c, n)| {
+            if n == 1 {
+                c.to_string()
+            } else {
+                format!("{c} ×{n}")
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -44,7 +52,9 @@ pub fn summary_line(report: &Report) -> String {
     }
     let incomplete = report.notes.iter().filter(|n| n.is_incomplete).count();
     if incomplete > 0 {
-        s.push_str(&format!("; incomplete: {incomplete} needed file(s) unreadable"));
+        s.push_str(&format!(
+            "; incomplete: {incomplete} needed file(s) unreadable"
+        ));
     }
     s.push_str(&format!(
         "\n         checked {} changed file{}: {}; policy {}",

@@ -1,0 +1,176 @@
+//! Every fixture case (`fixtures/<CODE>/<case>/case.toml`) becomes a real temporary git
+//! repository (base committed on `main`, head committed on `pr` or only staged), is checked by
+//! the engine at 1 and at 8 threads, and is compared with its snapshot (`expected.snap`).
+//!
+//! Names carry intent (STYLE.md §7): `fail-*` must yield at least one finding with the
+//! directory's code, `pass-*` none; that is asserted before the snapshot, so an empty snapshot
+//! cannot pass.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use invlint::engine::config::Config;
+use invlint::engine::diff::DiffMode;
+use invlint::engine::render;
+use invlint::engine::scratch::{self, HeadAs};
+use invlint::{CheckOptions, Gate};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    /// One line: what this case shows.
+    description: String,
+    /// "base" (default: HEAD against main), "staged" or "all".
+    #[serde(default)]
+    mode: Option<String>,
+    /// "merge" (default) or "release".
+    #[serde(default)]
+    gate: Option<String>,
+    /// Policy file in the case directory; default: the built-in policy.
+    #[serde(default)]
+    config: Option<String>,
+    /// Expected exit code.
+    exit: i32,
+    /// Commit message of the head commit.
+    #[serde(default)]
+    message: Option<String>,
+}
+
+fn run_case(dir: &Path, threads: usize) -> (String, i32) {
+    let case: Case = toml::from_str(&std::fs::read_to_string(dir.join("case.toml")).unwrap())
+        .unwrap_or_else(|e| panic!("{}: bad case.toml: {e}", dir.display()));
+    let base = scratch::read_tree(&dir.join("base")).unwrap();
+    let head = scratch::read_tree(&dir.join("head")).unwrap();
+    let mode = match case.mode.as_deref().unwrap_or("base") {
+        "base" => DiffMode::Base(Some("main".into())),
+        "staged" => DiffMode::Staged,
+        "all" => DiffMode::All,
+        other => panic!("{}: unknown mode {other}", dir.display()),
+    };
+    let head_as = if mode == DiffMode::Staged {
+        HeadAs::Stage
+    } else {
+        HeadAs::Commit
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let workdir = scratch::build(
+        tmp.path(),
+        &base,
+        &head,
+        head_as,
+        case.message
+            .as_deref()
+            .unwrap_or("pr: the change under test"),
+    )
+    .unwrap();
+    let pr = std::fs::read_to_string(dir.join("pr.md"))
+        .ok()
+        .map(|t| invlint::engine::pr::from_text(&t));
+    let config = match &case.config {
+        Some(name) => {
+            let text = std::fs::read_to_string(dir.join(name)).unwrap();
+            Config::parse("inv-rules.toml", &text)
+        }
+        None => Config::parse("inv-rules.toml", invlint::engine::config::DEFAULT_POLICY),
+    }
+    .unwrap_or_else(|e| panic!("{}: policy: {e:?}", dir.display()));
+    let opts = CheckOptions {
+        dir: workdir.clone(),
+        mode,
+        config: None,
+        pr,
+        threads,
+        gate: match case.gate.as_deref().unwrap_or("merge") {
+            "merge" => Gate::Merge,
+            "release" => Gate::Release,
+            other => panic!("unknown gate {other}"),
+        },
+    };
+    let repo = git2::Repository::open(&workdir).unwrap();
+    let report = invlint::check_with_config(&opts, repo, workdir, Arc::new(config))
+        .unwrap_or_else(|e| panic!("{}: check failed: {e:?}", dir.display()));
+    let code = dir.parent().unwrap().file_name().unwrap().to_str().unwrap();
+    let name = dir.file_name().unwrap().to_str().unwrap();
+    let with_code = report.findings.iter().filter(|f| f.code == code).count();
+    if name.starts_with("fail-") {
+        assert!(
+            with_code > 0,
+            "{}: a fail-* case must yield a {code} finding",
+            dir.display()
+        );
+    } else if name.starts_with("pass-") {
+        assert_eq!(
+            with_code,
+            0,
+            "{}: a pass-* case must yield no {code} finding, got:\n{}",
+            dir.display(),
+            render::human::render(
+                &report,
+                render::human::HumanOptions {
+                    color: false,
+                    width: 80
+                }
+            )
+        );
+    } else {
+        panic!("{}: case names start with fail- or pass-", dir.display());
+    }
+    let human = render::human::render(
+        &report,
+        render::human::HumanOptions {
+            color: false,
+            width: 80,
+        },
+    );
+    let json = render::json::render(&report);
+    let exit = report.exit_code();
+    assert_eq!(exit, case.exit, "{}: exit code\n{human}", dir.display());
+    (
+        format!(
+            "# {}\n# exit code: {exit}\n\n{human}\n--- json ---\n{json}",
+            case.description
+        ),
+        exit,
+    )
+}
+
+fn fixture_dirs() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut out = Vec::new();
+    for code in std::fs::read_dir(&root).unwrap().flatten() {
+        if !code.path().is_dir() {
+            continue;
+        }
+        for case in std::fs::read_dir(code.path()).unwrap().flatten() {
+            if case.path().join("case.toml").is_file() {
+                out.push(case.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn fixtures_match_snapshots() {
+    let dirs = fixture_dirs();
+    assert!(!dirs.is_empty(), "no fixtures found");
+    for dir in dirs {
+        let (one, _) = run_case(&dir, 1);
+        let (eight, _) = run_case(&dir, 8);
+        assert_eq!(
+            one,
+            eight,
+            "{}: output differs between -j1 and -j8",
+            dir.display()
+        );
+        insta::with_settings!({
+            snapshot_path => dir.clone(),
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!("expected", one);
+        });
+    }
+}
