@@ -174,7 +174,7 @@ pub fn check_with_config(
     };
     drop(repo);
 
-    let cx = rules::Context::new(&changes, &tree, opts.pr.as_ref(), &config);
+    let cx = rules::Context::new(&changes, &tree, opts.pr.as_ref(), &config, &root);
     let mut findings: Vec<Finding> = pool.install(|| {
         active
             .par_iter()

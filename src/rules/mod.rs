@@ -6,7 +6,9 @@
 //! the repository, the policy or the PR text. It never imports `engine::diff`, `engine::walk` or
 //! `render`: what it needs of them is re-exported in `prelude`.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use crate::engine::config::{Config, Escalation, Invariant, Status};
 use crate::engine::diff::{ChangeSet, FileChange};
@@ -121,6 +123,8 @@ pub struct Context<'a> {
     tree: &'a RepoIndex,
     pr: Option<&'a Arc<Source>>,
     config: &'a Config,
+    root: &'a Path,
+    cache: Mutex<BTreeMap<String, Option<Arc<Source>>>>,
 }
 
 impl<'a> Context<'a> {
@@ -130,13 +134,42 @@ impl<'a> Context<'a> {
         tree: &'a RepoIndex,
         pr: Option<&'a Arc<Source>>,
         config: &'a Config,
+        root: &'a Path,
     ) -> Self {
         Context {
             changes,
             tree,
             pr,
             config,
+            root,
+            cache: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// The text of any file at head by repository-relative path: from the change set when the
+    /// change touches it (the exact head blob), else from the work tree, read once and shared
+    /// between checks. `None` when absent, binary, too large or not UTF-8.
+    pub fn head_file(&self, path: &str) -> Option<Arc<Source>> {
+        if let Some(f) = self.changes.file(path) {
+            return f.head.source().cloned();
+        }
+        if path.split('/').any(|seg| seg == ".." || seg.is_empty()) {
+            return None;
+        }
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(hit) = cache.get(path) {
+            return hit.clone();
+        }
+        let full = self.root.join(path);
+        let text = std::fs::metadata(&full)
+            .ok()
+            .filter(|m| m.is_file() && m.len() <= self.config.max_file_size)
+            .and_then(|_| std::fs::read(&full).ok())
+            .filter(|b| !b[..b.len().min(8000)].contains(&0))
+            .and_then(|b| String::from_utf8(b).ok())
+            .map(|t| Arc::new(Source::new(path, t)));
+        cache.insert(path.to_string(), text.clone());
+        text
     }
 
     /// The change set.
