@@ -388,6 +388,8 @@ impl Config {
         }
 
         if !v.problems.is_empty() {
+            v.problems
+                .sort_by_key(|p| p.at.map(|s| s.offset()).unwrap_or(0));
             return Err(Error::ConfigInvalid {
                 path: name.to_string(),
                 problems: v.problems,

@@ -54,7 +54,7 @@ pub enum Error {
     #[error("{path}: {count} problem(s) in the policy file", count = problems.len())]
     #[diagnostic(
         code(invlint::config::invalid),
-        help("fix every problem listed above; invlint checks nothing until the policy is valid")
+        help("fix every problem listed below; invlint checks nothing until the policy is valid")
     )]
     ConfigInvalid {
         /// Policy file path as given.

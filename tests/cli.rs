@@ -1,0 +1,356 @@
+//! The built binary, as users run it: exit codes, `--explain`, `rules`, formats, `--staged`,
+//! `--range`, `--all`, a broken policy, thread-count determinism, and a repository left exactly
+//! as it was.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use invlint::engine::scratch::{self, HeadAs, TreeFile};
+
+const CLIENT: &str = "apps/openagents.com/resources/js/sync/khalaClient.ts";
+const CLIENT_BASE: &str = "export function connect(topic: string) {\n  return new WebSocket(`/sync/socket/websocket?topic=${topic}`);\n}\n";
+
+fn files(list: &[(&str, &str)]) -> Vec<TreeFile> {
+    list.iter()
+        .map(|(p, t)| (p.to_string(), t.as_bytes().to_vec()))
+        .collect()
+}
+
+fn repo(head_client: &str, head_as: HeadAs) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = files(&[(CLIENT, CLIENT_BASE), ("README.md", "# demo\n")]);
+    let head = files(&[(CLIENT, head_client), ("README.md", "# demo\n")]);
+    let work = scratch::build(tmp.path(), &base, &head, head_as, "pr: change").unwrap();
+    (tmp, work)
+}
+
+fn violating() -> String {
+    format!("{CLIENT_BASE}export const fallback = (u: string) => new EventSource(u);\n")
+}
+
+fn clean() -> String {
+    format!("{CLIENT_BASE}export const TOPICS = [\"runs\"];\n")
+}
+
+fn invlint(dir: &Path, args: &[&str]) -> Output {
+    invlint_stdin(dir, args, None)
+}
+
+fn invlint_stdin(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_invlint"));
+    cmd.current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .env_remove("GITHUB_EVENT_PATH")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("the binary runs");
+    if let Some(text) = stdin {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn blocking_finding_exits_1_with_span_and_policy() {
+    let (_t, work) = repo(&violating(), HeadAs::Commit);
+    let o = invlint(&work, &["check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("INV-03(sse-poll-lane)"), "{out}");
+    assert!(
+        out.contains(&format!("{CLIENT}:4:")),
+        "span line:col in {out}"
+    );
+    assert!(
+        out.contains("`EventSource` opens an SSE/poll lane"),
+        "{out}"
+    );
+    assert!(
+        out.contains("pattern `event-source`"),
+        "policy citation in {out}"
+    );
+    assert!(out.contains("see: invlint --explain INV-03"), "{out}");
+    assert!(
+        out.contains("merge gate blocked by 1 finding (INV-03)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn clean_change_exits_0() {
+    let (_t, work) = repo(&clean(), HeadAs::Commit);
+    let o = invlint(&work, &["check", "--base", "main"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("merge gate passed"));
+}
+
+#[test]
+fn json_is_versioned_and_complete() {
+    let (_t, work) = repo(&violating(), HeadAs::Commit);
+    let o = invlint(&work, &["check", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["version"], 1);
+    let f = &doc["findings"][0];
+    assert_eq!(f["id"], "INV-03");
+    assert_eq!(f["check"], "sse-poll-lane");
+    assert_eq!(f["severity"], "error");
+    assert_eq!(f["escalation"], "block-merge");
+    assert_eq!(f["path"], CLIENT);
+    assert_eq!(f["line"], 4);
+    assert!(f["column"].as_u64().unwrap() > 1);
+    assert!(f["end_column"].as_u64().unwrap() > f["column"].as_u64().unwrap());
+    assert_eq!(doc["summary"]["exit_code"], 1);
+    assert_eq!(doc["summary"]["blocking"], 1);
+}
+
+#[test]
+fn staged_checks_the_index() {
+    let (_t, work) = repo(&violating(), HeadAs::Stage);
+    let o = invlint(&work, &["check", "--staged"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("staged changes"));
+    let (_t2, work2) = repo(&clean(), HeadAs::Stage);
+    assert_eq!(
+        invlint(&work2, &["check", "--staged"]).status.code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn range_and_all_modes() {
+    let (_t, work) = repo(&violating(), HeadAs::Commit);
+    let o = invlint(&work, &["check", "--range", "main..pr"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = invlint(&work, &["check", "--range", "main"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not a range"), "{}", stderr(&o));
+    let o = invlint(&work, &["check", "--all"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains("whole work tree"));
+}
+
+#[test]
+fn pr_body_from_stdin_and_missing_file() {
+    let (_t, work) = repo(&clean(), HeadAs::Commit);
+    let o = invlint_stdin(
+        &work,
+        &["check", "--pr-body", "-"],
+        Some("INV-03: N/A, no transport change\n"),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = invlint(&work, &["check", "--pr-body", "no-such-file.md"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("invlint::pr::read"), "{}", stderr(&o));
+}
+
+#[test]
+fn explain_prints_page_and_live_policy() {
+    let (_t, work) = repo(&clean(), HeadAs::Commit);
+    for args in [&["--explain", "INV-03"][..], &["explain", "inv-03"][..]] {
+        let o = invlint(&work, args);
+        assert_eq!(o.status.code(), Some(0));
+        let out = stdout(&o);
+        for heading in [
+            "## Why",
+            "## Flagged",
+            "## Accepted",
+            "## How to fix",
+            "## Configuration",
+            "## Limits",
+            "## Live policy",
+        ] {
+            assert!(out.contains(heading), "{heading} missing from {out}");
+        }
+        assert!(
+            out.contains("inv-rules.toml (built-in default):"),
+            "file:line refs in {out}"
+        );
+        assert!(out.contains("check = \"sse-poll-lane\""), "{out}");
+        assert!(out.contains("@tests (vocabulary"), "{out}");
+    }
+}
+
+#[test]
+fn unknown_id_exits_2_with_suggestion() {
+    let (_t, work) = repo(&clean(), HeadAs::Commit);
+    let o = invlint(&work, &["--explain", "INV-3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("did you mean `INV-03`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn rules_lists_every_invariant() {
+    let (_t, work) = repo(&clean(), HeadAs::Commit);
+    let o = invlint(&work, &["rules"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    for id in [
+        "INV-01", "INV-02", "INV-03", "INV-04", "INV-05", "INV-06", "INV-07", "INV-08", "INV-09",
+        "INV-10",
+    ] {
+        assert!(out.contains(id), "{id} missing from {out}");
+    }
+    assert!(out
+        .lines()
+        .any(|l| l.starts_with("INV-03") && l.contains("stable") && l.contains("block-merge")));
+}
+
+#[test]
+fn broken_policy_reports_every_problem_with_spans() {
+    let (_t, work) = repo(&violating(), HeadAs::Commit);
+    let policy = r#"version = 1
+[vocabulary]
+tests = ["**/tests/**"]
+
+[invariant.INV-03]
+title = "WS only"
+check = "sse-pol-lane"
+escalation = "block-merge"
+
+[invariant.INV-04]
+title = "planes"
+check = "sse-poll-lane"
+escalation = "block-merj"
+
+[invariant.INV-04.sse-poll-lane]
+paths = ["apps/[**"]
+exclude = ["@testz"]
+patterns = [{ id = "x", regex = 'Event(Source', what = "x" }]
+"#;
+    std::fs::write(work.join("inv-rules.toml"), policy).unwrap();
+    let o = invlint(&work, &["check"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let err = stderr(&o);
+    for needle in [
+        "unknown check `sse-pol-lane`",
+        "did you mean `sse-poll-lane`?",
+        "unknown escalation `block-merj`",
+        "invalid glob `apps/[**`",
+        "unknown vocabulary set `@testz`",
+        "invalid regex `Event(Source`",
+        "inv-rules.toml:7:9",
+    ] {
+        assert!(err.contains(needle), "{needle:?} missing from:\n{err}");
+    }
+}
+
+#[test]
+fn unknown_key_and_syntax_errors_exit_2() {
+    let (_t, work) = repo(&clean(), HeadAs::Commit);
+    std::fs::write(work.join("inv-rules.toml"), "version = 1\n[invariant.INV-03]\ntitle = \"x\"\ncheck = \"sse-poll-lane\"\nescalation = \"block-merge\"\nseverity = \"high\"\n").unwrap();
+    let o = invlint(&work, &["check"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown field `severity`"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(work.join("inv-rules.toml"), "version = \n").unwrap();
+    let o = invlint(&work, &["check"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("invlint::config::parse"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn not_a_repository_and_missing_base_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = invlint(tmp.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("not a git repository"),
+        "{}",
+        stderr(&o)
+    );
+    let (_t, work) = repo(&clean(), HeadAs::Commit);
+    let o = invlint(&work, &["check", "--base", "no-such-branch"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("cannot resolve revision `no-such-branch`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn output_is_identical_at_any_thread_count() {
+    let (_t, work) = repo(&violating(), HeadAs::Commit);
+    for format in ["human", "json"] {
+        let one = invlint(&work, &["check", "-j1", "--format", format]);
+        let eight = invlint(&work, &["check", "-j8", "--format", format]);
+        assert_eq!(one.stdout, eight.stdout, "{format}");
+        let all1 = invlint(&work, &["check", "--all", "-j1", "--format", format]);
+        let all8 = invlint(&work, &["check", "--all", "-j8", "--format", format]);
+        assert_eq!(all1.stdout, all8.stdout, "--all {format}");
+    }
+}
+
+fn snapshot_dir(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, Option<std::time::SystemTime>)> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            if meta.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(
+                    p.clone(),
+                    (std::fs::read(&p).unwrap_or_default(), meta.modified().ok()),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn repository_is_never_written() {
+    for head_as in [HeadAs::Commit, HeadAs::Stage] {
+        let (_t, work) = repo(&violating(), head_as);
+        let before = snapshot_dir(&work);
+        for args in [
+            &["check"][..],
+            &["check", "--staged"][..],
+            &["check", "--all"][..],
+            &["check", "--format", "json"][..],
+            &["check", "--range", "main..HEAD"][..],
+            &["rules"][..],
+            &["--explain", "INV-03"][..],
+        ] {
+            let _ = invlint(&work, args);
+        }
+        assert!(before == snapshot_dir(&work), "the repository changed");
+    }
+}
