@@ -35,7 +35,17 @@ pub fn explain(config: &Config, id: &str) -> Result<String, Error> {
     };
     let code = rules::code_of_check(&inv.check);
     let mut out = String::new();
-    if let Some(page) = code.and_then(rules::page) {
+    if let Some(rule) = rules::find(&inv.check) {
+        if rule.meta().default_code.is_empty() {
+            let _ = writeln!(out, "# {}: {}\n", inv.id, inv.title);
+            let _ = writeln!(
+                out,
+                "{} is declared by this policy and checked by the generic `{}` check:\n",
+                inv.id, inv.check
+            );
+        }
+        out.push_str(rule.meta().explain);
+    } else if let Some(page) = code.and_then(rules::page) {
         out.push_str(page);
     } else {
         let _ = writeln!(out, "# {}: {} (`{}`)", inv.id, inv.title, inv.check);

@@ -131,6 +131,36 @@ fn every_check_has_a_page_fixtures_and_snapshots() {
 }
 
 #[test]
+fn generic_checks_have_pages_and_fixtures() {
+    for r in rules::GENERIC {
+        let m = r.meta();
+        assert!(
+            m.default_code.is_empty(),
+            "{}: generic checks have no spec code",
+            m.name
+        );
+        assert!(is_kebab(m.name));
+        let page =
+            std::fs::read_to_string(root().join("rules/generic").join(format!("{}.md", m.name)))
+                .unwrap_or_else(|_| panic!("rules/generic/{}.md", m.name));
+        assert_eq!(page, m.explain);
+        for h in HEADINGS {
+            assert!(page.contains(h), "{}: page lacks {h}", m.name);
+        }
+        let shown = std::fs::read_dir(root().join("fixtures"))
+            .unwrap()
+            .flatten()
+            .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
+            .any(|c| {
+                std::fs::read_to_string(c.path().join("expected.snap"))
+                    .unwrap_or_default()
+                    .contains(&format!("({})", m.name))
+            });
+        assert!(shown, "{}: no fixture snapshot shows a finding", m.name);
+    }
+}
+
+#[test]
 fn every_page_belongs_to_a_known_code() {
     let known: Vec<&str> = RULES
         .iter()
@@ -141,6 +171,9 @@ fn every_page_belongs_to_a_known_code() {
         assert!(known.contains(code), "page {code} has no check");
     }
     for entry in std::fs::read_dir(root().join("rules")).unwrap().flatten() {
+        if entry.path().is_dir() {
+            continue;
+        }
         let name = entry.file_name().to_string_lossy().into_owned();
         let code = name.trim_end_matches(".md");
         assert!(

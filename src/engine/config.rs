@@ -135,6 +135,12 @@ struct RawInvariant {
     owners: Vec<Spanned<String>>,
     #[serde(rename = "sse-poll-lane")]
     sse_poll_lane: Option<Spanned<rules::inv03_sse_poll_lane::RawSettings>>,
+    #[serde(rename = "added-pattern")]
+    added_pattern: Option<Spanned<rules::generic_added_pattern::RawSettings>>,
+    #[serde(rename = "forbidden-path")]
+    forbidden_path: Option<Spanned<rules::generic_forbidden_path::RawSettings>>,
+    #[serde(rename = "co-change")]
+    co_change: Option<Spanned<rules::generic_co_change::RawSettings>>,
 }
 
 impl RawInvariant {
@@ -143,6 +149,15 @@ impl RawInvariant {
         let mut out = Vec::new();
         if let Some(s) = &self.sse_poll_lane {
             out.push((rules::inv03_sse_poll_lane::META.name, s.span()));
+        }
+        if let Some(s) = &self.added_pattern {
+            out.push((rules::generic_added_pattern::META.name, s.span()));
+        }
+        if let Some(s) = &self.forbidden_path {
+            out.push((rules::generic_forbidden_path::META.name, s.span()));
+        }
+        if let Some(s) = &self.co_change {
+            out.push((rules::generic_co_change::META.name, s.span()));
         }
         out
     }
@@ -200,6 +215,12 @@ pub enum Settings {
     None,
     /// `sse-poll-lane`.
     SsePollLane(rules::inv03_sse_poll_lane::Settings),
+    /// `added-pattern` (generic).
+    AddedPattern(rules::generic_added_pattern::Settings),
+    /// `forbidden-path` (generic).
+    ForbiddenPath(rules::generic_forbidden_path::Settings),
+    /// `co-change` (generic).
+    CoChange(rules::generic_co_change::Settings),
 }
 
 impl Config {
@@ -327,6 +348,7 @@ impl Config {
             if !implemented && !rules::is_planned_check(check) {
                 let known = rules::RULES
                     .iter()
+                    .chain(rules::GENERIC)
                     .map(|r| r.meta().name)
                     .chain(rules::PLANNED_CHECKS.iter().map(|(n, _)| *n));
                 v.problem(
@@ -368,6 +390,31 @@ impl Config {
                             .map(|s| s.get_ref().compile(&mut v))
                             .unwrap_or_else(|| {
                                 rules::inv03_sse_poll_lane::RawSettings::default().compile(&mut v)
+                            }),
+                    ),
+                    c if c == rules::generic_added_pattern::META.name => Settings::AddedPattern(
+                        inv.added_pattern
+                            .as_ref()
+                            .map(|s| s.get_ref().compile(&mut v))
+                            .unwrap_or_else(|| {
+                                rules::generic_added_pattern::RawSettings::default().compile(&mut v)
+                            }),
+                    ),
+                    c if c == rules::generic_forbidden_path::META.name => Settings::ForbiddenPath(
+                        inv.forbidden_path
+                            .as_ref()
+                            .map(|s| s.get_ref().compile(&mut v))
+                            .unwrap_or_else(|| {
+                                rules::generic_forbidden_path::RawSettings::default()
+                                    .compile(&mut v)
+                            }),
+                    ),
+                    c if c == rules::generic_co_change::META.name => Settings::CoChange(
+                        inv.co_change
+                            .as_ref()
+                            .map(|s| s.get_ref().compile(&mut v))
+                            .unwrap_or_else(|| {
+                                rules::generic_co_change::RawSettings::default().compile(&mut v)
                             }),
                     ),
                     _ => Settings::None,

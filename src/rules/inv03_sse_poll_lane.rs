@@ -142,9 +142,9 @@ impl Rule for SsePollLane {
         let crate::engine::config::Settings::SsePollLane(cfg) = &inv.settings else {
             return;
         };
-        for file in cx.files_in(&cfg.paths, &cfg.exclude) {
+        cx.scan_files(&cfg.paths, &cfg.exclude, out, |file, out| {
             let Some(src) = file.head.source() else {
-                continue;
+                return;
             };
             let is_doc = cfg.warn_paths.is_match(&file.path);
             for hit in util::added_hits(file, src, &cfg.patterns, !is_doc) {
@@ -169,28 +169,17 @@ impl Rule for SsePollLane {
                     Finding::new(
                         inv,
                         META.name,
-                        format!(
-                            "this change adds {}, a non-WebSocket live-sync lane",
-                            pattern.what
-                        ),
+                        format!("this change adds {}, a non-WebSocket live-sync lane", pattern.what),
                     )
                     .help(allow_hint(inv, cfg))
                 };
                 out.push(
                     finding
-                        .at(
-                            src,
-                            hit.span.clone(),
-                            format!("`{}` opens an SSE/poll lane", hit.text),
-                        )
-                        .cite(
-                            cx.policy(),
-                            pattern.span.clone(),
-                            format!("pattern `{}`", pattern.id),
-                        ),
+                        .at(src, hit.span.clone(), format!("`{}` opens an SSE/poll lane", hit.text))
+                        .cite(cx.policy(), pattern.span.clone(), format!("pattern `{}`", pattern.id)),
                 );
             }
-        }
+        });
     }
 }
 

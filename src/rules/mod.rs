@@ -16,6 +16,9 @@ use crate::engine::finding::Finding;
 use crate::engine::source::Source;
 use crate::engine::walk::RepoIndex;
 
+pub mod generic_added_pattern;
+pub mod generic_co_change;
+pub mod generic_forbidden_path;
 pub mod inv03_sse_poll_lane;
 pub mod util;
 
@@ -47,8 +50,15 @@ pub trait Rule: Sync {
     fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings);
 }
 
-/// Every built-in check, in code order.
+/// Every built-in check bound to a spec invariant, in code order.
 pub static RULES: &[&dyn Rule] = &[&inv03_sse_poll_lane::SsePollLane];
+
+/// Generic checks a policy binds to invariants it declares itself (INV-11, INV-12, ...).
+pub static GENERIC: &[&dyn Rule] = &[
+    &generic_added_pattern::AddedPattern,
+    &generic_co_change::CoChange,
+    &generic_forbidden_path::ForbiddenPath,
+];
 
 /// Check names reserved for invariants whose checks have not landed, with the spec's code: an
 /// invariant may name one with `status = "planned"`.
@@ -95,7 +105,11 @@ pub static PAGES: &[(&str, &str)] = &[
 
 /// The built-in check called `name`.
 pub fn find(name: &str) -> Option<&'static dyn Rule> {
-    RULES.iter().copied().find(|r| r.meta().name == name)
+    RULES
+        .iter()
+        .chain(GENERIC)
+        .copied()
+        .find(|r| r.meta().name == name)
 }
 
 /// The explain page for a spec code, if there is one.
@@ -195,6 +209,34 @@ impl<'a> Context<'a> {
     /// The policy file as a source, for citations.
     pub fn policy(&self) -> &'a Arc<Source> {
         &self.config.source
+    }
+
+    /// Runs `visit` on every changed file that exists at head, is not binary, and matches
+    /// `paths` (and not `exclude`), in parallel on the run's thread pool; each call gets its own
+    /// `Findings`, merged into `out` (the engine sorts them afterwards). Prefer this over
+    /// `files_in` when the per-file work reads or parses the file: `--all` audits touch every
+    /// file of the tree.
+    pub fn scan_files<F>(
+        &self,
+        paths: &crate::engine::config::GlobList,
+        exclude: &crate::engine::config::GlobList,
+        out: &mut Findings,
+        visit: F,
+    ) where
+        F: Fn(&'a FileChange, &mut Findings) + Sync,
+    {
+        use rayon::prelude::*;
+        let files: Vec<&'a FileChange> = self.files_in(paths, exclude).collect();
+        let found: Vec<Finding> = files
+            .par_iter()
+            .with_min_len(16)
+            .flat_map_iter(|f| {
+                let mut local = Findings::default();
+                visit(f, &mut local);
+                local.0
+            })
+            .collect();
+        out.0.extend(found);
     }
 
     /// Changed files that exist at head, are not binary, and match `paths` (and not `exclude`).

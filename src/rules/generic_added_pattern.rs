@@ -1,0 +1,116 @@
+//! `added-pattern` (generic): a change must not add lines matching the configured patterns in
+//! the configured paths. Lets a policy declare a new invariant without recompiling (for example
+//! "UI surfaces are built only with WGPUI": flag added imports of other UI frameworks).
+//!
+//! Looks at: lines the change adds, in `paths` minus `exclude`.
+//! Flags: each match of a `patterns` entry, with the invariant's `message` and `help`.
+//! Ignores: removed lines, comment lines in code (unless `include-comments`).
+
+use crate::rules::prelude::*;
+
+/// Rule metadata.
+pub static META: Meta = Meta {
+    default_code: "",
+    name: "added-pattern",
+    summary: "change adds a line matching a forbidden pattern",
+    escalation: Escalation::BlockMerge,
+    status: Status::Stable,
+    explain: include_str!("../../rules/generic/added-pattern.md"),
+    needs_tree: false,
+};
+
+/// `[invariant.<ID>.added-pattern]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawSettings {
+    /// Files to scan.
+    #[serde(default)]
+    pub paths: Vec<Spanned<String>>,
+    /// Files out of scope.
+    #[serde(default)]
+    pub exclude: Vec<Spanned<String>>,
+    /// What must not be added.
+    #[serde(default)]
+    pub patterns: Vec<RawPattern>,
+    /// Finding message (lowercase, what the change added); `{what}` is replaced by the
+    /// pattern's `what`.
+    pub message: Option<Spanned<String>>,
+    /// What to do instead.
+    pub help: Option<Spanned<String>>,
+    /// Also match comment lines.
+    #[serde(default)]
+    pub include_comments: bool,
+}
+
+/// Compiled settings.
+#[derive(Debug)]
+pub struct Settings {
+    paths: GlobList,
+    exclude: GlobList,
+    patterns: PatternList,
+    message: String,
+    help: Option<String>,
+    include_comments: bool,
+}
+
+impl RawSettings {
+    /// Validates and compiles.
+    pub fn compile(&self, v: &mut Validator) -> Settings {
+        if self.paths.is_empty() {
+            v.require_non_empty(0..0, "no file", "paths");
+        }
+        if self.patterns.is_empty() {
+            v.require_non_empty(0..0, "nothing", "patterns");
+        }
+        Settings {
+            paths: v.glob_list(&self.paths),
+            exclude: v.glob_list(&self.exclude),
+            patterns: v.patterns(&self.patterns),
+            message: self
+                .message
+                .as_ref()
+                .map(|m| m.get_ref().clone())
+                .unwrap_or_else(|| "this change adds {what}".into()),
+            help: self.help.as_ref().map(|h| h.get_ref().clone()),
+            include_comments: self.include_comments,
+        }
+    }
+}
+
+/// The check.
+pub struct AddedPattern;
+
+impl Rule for AddedPattern {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
+        let crate::engine::config::Settings::AddedPattern(cfg) = &inv.settings else {
+            return;
+        };
+        for file in cx.files_in(&cfg.paths, &cfg.exclude) {
+            let Some(src) = file.head.source() else {
+                continue;
+            };
+            for hit in util::added_hits(file, src, &cfg.patterns, !cfg.include_comments) {
+                let p = &cfg.patterns.items[hit.pattern];
+                let mut f = Finding::new(inv, META.name, cfg.message.replace("{what}", &p.what))
+                    .at(
+                        src,
+                        hit.span.clone(),
+                        format!("`{}` is {}", hit.text, p.what),
+                    )
+                    .cite(
+                        cx.policy(),
+                        p.span.clone(),
+                        format!("pattern `{}` of {}", p.id, inv.id),
+                    );
+                if let Some(h) = &cfg.help {
+                    f = f.help(h.clone());
+                }
+                out.push(f);
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! `co-change` (generic): when a change touches files matching `when`, it must also touch a file
+//! matching `require` (for example: a proto change comes with its generated output, a runtime
+//! migration comes with the deploy notes).
+//!
+//! Looks at: the paths the change touches (added, modified, deleted, renamed).
+//! Flags: once per invariant, at the first `when` file, when no `require` file changed.
+//! Ignores: file contents.
+
+use crate::rules::prelude::*;
+
+/// Rule metadata.
+pub static META: Meta = Meta {
+    default_code: "",
+    name: "co-change",
+    summary: "change touches one set of files without the files that must change with it",
+    escalation: Escalation::BlockMerge,
+    status: Status::Stable,
+    explain: include_str!("../../rules/generic/co-change.md"),
+    needs_tree: false,
+};
+
+/// `[invariant.<ID>.co-change]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawSettings {
+    /// Trigger: any changed file matching these.
+    #[serde(default)]
+    pub when: Vec<Spanned<String>>,
+    /// Required companions: at least one changed file matching these.
+    #[serde(default)]
+    pub require: Vec<Spanned<String>>,
+    /// Finding message.
+    pub message: Option<Spanned<String>>,
+    /// What to do instead.
+    pub help: Option<Spanned<String>>,
+}
+
+/// Compiled settings.
+#[derive(Debug)]
+pub struct Settings {
+    when: GlobList,
+    require: GlobList,
+    require_text: Vec<String>,
+    require_span: std::ops::Range<usize>,
+    message: Option<String>,
+    help: Option<String>,
+}
+
+impl RawSettings {
+    /// Validates and compiles.
+    pub fn compile(&self, v: &mut Validator) -> Settings {
+        if self.when.is_empty() {
+            v.require_non_empty(0..0, "no change", "when");
+        }
+        if self.require.is_empty() {
+            v.require_non_empty(0..0, "no companion", "require");
+        }
+        Settings {
+            when: v.glob_list(&self.when),
+            require: v.glob_list(&self.require),
+            require_text: self.require.iter().map(|r| r.get_ref().clone()).collect(),
+            require_span: self.require.first().map(|r| r.span()).unwrap_or(0..0),
+            message: self.message.as_ref().map(|m| m.get_ref().clone()),
+            help: self.help.as_ref().map(|h| h.get_ref().clone()),
+        }
+    }
+}
+
+/// The check.
+pub struct CoChange;
+
+impl Rule for CoChange {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
+        let crate::engine::config::Settings::CoChange(cfg) = &inv.settings else {
+            return;
+        };
+        let files = &cx.changes().files;
+        let touched = |f: &FileChange, g: &GlobList| {
+            g.is_match(&f.path) || f.old_path.as_deref().is_some_and(|p| g.is_match(p))
+        };
+        let Some(trigger) = files.iter().find(|f| touched(f, &cfg.when)) else {
+            return;
+        };
+        if files.iter().any(|f| touched(f, &cfg.require)) {
+            return;
+        }
+        let message = cfg.message.clone().unwrap_or_else(|| {
+            format!(
+                "this change touches `{}` without changing {}",
+                trigger.path,
+                cfg.require_text.join(" or ")
+            )
+        });
+        let mut f = Finding::new(inv, META.name, message);
+        f = match trigger.head.source().or(trigger.base.source()) {
+            Some(src) => {
+                let span = src.line_range(1).unwrap_or(0..0);
+                f.at(src, span, format!("`{}` changed", trigger.path))
+            }
+            None => f.on_path(trigger.path.clone()),
+        };
+        f = f.cite(
+            cx.policy(),
+            cfg.require_span.clone(),
+            "required companion files",
+        );
+        if let Some(h) = &cfg.help {
+            f = f.help(h.clone());
+        }
+        out.push(f);
+    }
+}

@@ -1,0 +1,121 @@
+//! `forbidden-path` (generic): a change must not add files under the configured globs (for
+//! example "no GitHub workflows": new files under `.github/workflows/`).
+//!
+//! Looks at: files the change adds, copies or renames into place.
+//! Flags: each such file matching `paths` and not `exclude`, at its first line.
+//! Ignores: edits and deletions of files that already exist (set `include-modified` to flag
+//! edits too).
+
+use crate::rules::prelude::*;
+
+/// Rule metadata.
+pub static META: Meta = Meta {
+    default_code: "",
+    name: "forbidden-path",
+    summary: "change adds a file where files are forbidden",
+    escalation: Escalation::BlockMerge,
+    status: Status::Stable,
+    explain: include_str!("../../rules/generic/forbidden-path.md"),
+    needs_tree: false,
+};
+
+/// `[invariant.<ID>.forbidden-path]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawSettings {
+    /// Where new files are forbidden.
+    #[serde(default)]
+    pub paths: Vec<Spanned<String>>,
+    /// Exceptions.
+    #[serde(default)]
+    pub exclude: Vec<Spanned<String>>,
+    /// Finding message; `{path}` is replaced by the file's path.
+    pub message: Option<Spanned<String>>,
+    /// What to do instead.
+    pub help: Option<Spanned<String>>,
+    /// Flag modified files too, not only new ones.
+    #[serde(default)]
+    pub include_modified: bool,
+}
+
+/// Compiled settings.
+#[derive(Debug)]
+pub struct Settings {
+    paths: GlobList,
+    exclude: GlobList,
+    message: String,
+    help: Option<String>,
+    include_modified: bool,
+}
+
+impl RawSettings {
+    /// Validates and compiles.
+    pub fn compile(&self, v: &mut Validator) -> Settings {
+        if self.paths.is_empty() {
+            v.require_non_empty(0..0, "no path", "paths");
+        }
+        Settings {
+            paths: v.glob_list(&self.paths),
+            exclude: v.glob_list(&self.exclude),
+            message: self
+                .message
+                .as_ref()
+                .map(|m| m.get_ref().clone())
+                .unwrap_or_else(|| {
+                    "this change adds `{path}`, where new files are forbidden".into()
+                }),
+            help: self.help.as_ref().map(|h| h.get_ref().clone()),
+            include_modified: self.include_modified,
+        }
+    }
+}
+
+/// The check.
+pub struct ForbiddenPath;
+
+impl Rule for ForbiddenPath {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
+        let crate::engine::config::Settings::ForbiddenPath(cfg) = &inv.settings else {
+            return;
+        };
+        for file in &cx.changes().files {
+            let is_new = matches!(
+                file.kind,
+                ChangeKind::Added | ChangeKind::Copied | ChangeKind::Renamed
+            );
+            let counts = is_new || (cfg.include_modified && file.exists_at_head());
+            if !counts || !cfg.paths.is_match(&file.path) || cfg.exclude.is_match(&file.path) {
+                continue;
+            }
+            let glob = cfg.paths.matching_entry(&file.path);
+            let mut f = Finding::new(inv, META.name, cfg.message.replace("{path}", &file.path));
+            f = match file.head.source() {
+                Some(src) => {
+                    let first = src.line_range(1).unwrap_or(0..0);
+                    let span = if first.is_empty() {
+                        0..src.text().len().min(1)
+                    } else {
+                        first
+                    };
+                    f.at(src, span, format!("`{}` is new", file.path))
+                }
+                None => f.on_path(file.path.clone()),
+            };
+            if let Some(g) = glob {
+                f = f.cite(
+                    cx.policy(),
+                    g.span.clone(),
+                    format!("`{}` forbids new files", g.text),
+                );
+            }
+            if let Some(h) = &cfg.help {
+                f = f.help(h.clone());
+            }
+            out.push(f);
+        }
+    }
+}
