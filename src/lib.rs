@@ -174,9 +174,24 @@ pub fn check_with_config(
     };
     drop(repo);
 
-    let cx = rules::Context::new(&changes, &tree, opts.pr.as_ref(), &config, &root);
+    // The description: given, or (for --range) the commit messages of the range.
+    let pr_source = opts.pr.clone().or_else(|| {
+        (matches!(opts.mode, DiffMode::Range(_)) && !changes.commit_messages.is_empty()).then(
+            || {
+                Arc::new(Source::new(
+                    engine::pr::COMMITS_SOURCE_NAME,
+                    changes.commit_messages.join("\n"),
+                ))
+            },
+        )
+    });
+    let ids: Vec<String> = config.invariants.iter().map(|i| i.id.clone()).collect();
+    let pr = pr_source.map(|s| engine::pr::PrDescription::parse(s, &ids));
+
+    let cx = rules::Context::new(&changes, &tree, pr.as_ref(), &config, &root);
+    let (post, first): (Vec<_>, Vec<_>) = active.iter().partition(|(_, r)| r.is_post());
     let mut findings: Vec<Finding> = pool.install(|| {
-        active
+        first
             .par_iter()
             .map(|(inv, rule)| {
                 let mut out = rules::Findings::default();
@@ -186,9 +201,19 @@ pub fn check_with_config(
             .flatten()
             .collect()
     });
+    findings.sort_by_cached_key(|f| f.sort_key());
+    let after: Vec<Finding> = post
+        .iter()
+        .flat_map(|(inv, rule)| {
+            let mut out = rules::Findings::default();
+            rule.check_after(&cx, inv, &findings, &mut out);
+            out.0
+        })
+        .collect();
+    findings.extend(after);
 
     for f in &mut findings {
-        apply_gate(f, opts.gate);
+        apply_gate(f, opts.gate, pr.as_ref(), &config);
     }
     findings.sort_by_cached_key(|f| f.sort_key());
     findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
@@ -242,10 +267,45 @@ pub fn check_with_config(
     })
 }
 
-/// Decides severity and blocking for one finding at `gate`.
-fn apply_gate(f: &mut Finding, gate: Gate) {
+/// The mitigation recorded for `f`'s invariant, if it is complete: approved by an owner the
+/// policy lists for the invariant, with a follow-up reference.
+fn mitigation_for(
+    f: &Finding,
+    pr: Option<&engine::pr::PrDescription>,
+    config: &Config,
+) -> Option<String> {
+    let pr = pr?;
+    let inv = config.invariant(&f.code)?;
+    pr.mitigations
+        .iter()
+        .filter(|m| m.id.eq_ignore_ascii_case(&f.code))
+        .find_map(|m| {
+            let approver = m.approver.as_ref()?;
+            let follow_up = m.follow_up.as_ref()?;
+            let is_owner = inv.owners.iter().any(|o| {
+                o.trim_start_matches('@')
+                    .eq_ignore_ascii_case(approver.trim_start_matches('@'))
+            });
+            is_owner.then(|| format!("mitigated: approved by {approver}, follow-up {follow_up}"))
+        })
+}
+
+/// Decides severity and blocking for one finding at `gate` (OA-RUST-003, "Escalation Rules"):
+/// `block-merge` blocks at both gates; `block-merge-unless-mitigated` blocks unless the PR
+/// description records an owner-approved mitigation with a follow-up issue (then it is reported
+/// as mitigated, not dropped); `block-release` warns at merge and blocks at release.
+fn apply_gate(
+    f: &mut Finding,
+    gate: Gate,
+    pr: Option<&engine::pr::PrDescription>,
+    config: &Config,
+) {
+    if f.escalation == Escalation::BlockMergeUnlessMitigated {
+        f.mitigation = mitigation_for(f, pr, config);
+    }
     let escalates = match f.escalation {
-        Escalation::BlockMerge | Escalation::BlockMergeUnlessMitigated => true,
+        Escalation::BlockMerge => true,
+        Escalation::BlockMergeUnlessMitigated => f.mitigation.is_none(),
         Escalation::BlockRelease => gate == Gate::Release,
     };
     f.is_blocking = f.level == Severity::Error && f.status == Status::Stable && escalates;

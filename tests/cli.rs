@@ -155,12 +155,19 @@ fn range_and_all_modes() {
 #[test]
 fn pr_body_from_stdin_and_missing_file() {
     let (_t, work) = repo(&clean(), HeadAs::Commit);
+    // The description marks INV-03 N/A although the change touches an INV-03 surface: the
+    // finding points into the text read from stdin.
     let o = invlint_stdin(
         &work,
         &["check", "--pr-body", "-"],
-        Some("INV-03: N/A, no transport change\n"),
+        Some("Add topics\n\nINV-03: N/A, no transport change\n"),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("PR-04(unclaimed-invariant)") && out.contains("[PR description:3:1]"),
+        "{out}"
+    );
     let o = invlint(&work, &["check", "--pr-body", "no-such-file.md"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("invlint::pr::read"), "{}", stderr(&o));

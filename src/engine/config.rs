@@ -133,6 +133,10 @@ struct RawInvariant {
     status: Option<Spanned<String>>,
     #[serde(default)]
     owners: Vec<Spanned<String>>,
+    #[serde(default)]
+    surfaces: Vec<Spanned<String>>,
+    #[serde(default)]
+    suppressible: Option<Spanned<bool>>,
     #[serde(rename = "sse-poll-lane")]
     sse_poll_lane: Option<Spanned<rules::inv03_sse_poll_lane::RawSettings>>,
     #[serde(rename = "added-pattern")]
@@ -141,6 +145,14 @@ struct RawInvariant {
     forbidden_path: Option<Spanned<rules::generic_forbidden_path::RawSettings>>,
     #[serde(rename = "co-change")]
     co_change: Option<Spanned<rules::generic_co_change::RawSettings>>,
+    #[serde(rename = "missing-inv-mapping")]
+    missing_inv_mapping: Option<Spanned<rules::pr_checklist::RawSettings>>,
+    #[serde(rename = "checklist-item-missing")]
+    checklist_item_missing: Option<Spanned<rules::pr_checklist::RawSettings>>,
+    #[serde(rename = "na-without-reason")]
+    na_without_reason: Option<Spanned<rules::pr_checklist::RawSettings>>,
+    #[serde(rename = "release-evidence-missing")]
+    release_evidence_missing: Option<Spanned<rules::pr_checklist::RawSettings>>,
 }
 
 impl RawInvariant {
@@ -158,6 +170,18 @@ impl RawInvariant {
         }
         if let Some(s) = &self.co_change {
             out.push((rules::generic_co_change::META.name, s.span()));
+        }
+        if let Some(s) = &self.missing_inv_mapping {
+            out.push(("missing-inv-mapping", s.span()));
+        }
+        if let Some(s) = &self.checklist_item_missing {
+            out.push(("checklist-item-missing", s.span()));
+        }
+        if let Some(s) = &self.na_without_reason {
+            out.push(("na-without-reason", s.span()));
+        }
+        if let Some(s) = &self.release_evidence_missing {
+            out.push(("release-evidence-missing", s.span()));
         }
         out
     }
@@ -202,6 +226,11 @@ pub struct Invariant {
     pub status: Status,
     /// Owners who may approve mitigations (`@name`).
     pub owners: Vec<String>,
+    /// Paths this invariant is about: a change touching them must map the ID in its PR
+    /// description (PR checks).
+    pub surfaces: GlobList,
+    /// Whether an inline `invlint: allow(<ID>)` may suppress its findings.
+    pub is_suppressible: bool,
     /// The check's compiled settings.
     pub settings: Settings,
 }
@@ -221,6 +250,8 @@ pub enum Settings {
     ForbiddenPath(rules::generic_forbidden_path::Settings),
     /// `co-change` (generic).
     CoChange(rules::generic_co_change::Settings),
+    /// The PR-description checks.
+    PrChecklist(rules::pr_checklist::Settings),
 }
 
 impl Config {
@@ -349,6 +380,7 @@ impl Config {
                 let known = rules::RULES
                     .iter()
                     .chain(rules::GENERIC)
+                    .chain(rules::PR_RULES)
                     .map(|r| r.meta().name)
                     .chain(rules::PLANNED_CHECKS.iter().map(|(n, _)| *n));
                 v.problem(
@@ -417,6 +449,38 @@ impl Config {
                                 rules::generic_co_change::RawSettings::default().compile(&mut v)
                             }),
                     ),
+                    "missing-inv-mapping" => Settings::PrChecklist(
+                        inv.missing_inv_mapping
+                            .as_ref()
+                            .map(|s| s.get_ref().compile(&mut v))
+                            .unwrap_or_else(|| {
+                                rules::pr_checklist::RawSettings::default().compile(&mut v)
+                            }),
+                    ),
+                    "checklist-item-missing" => Settings::PrChecklist(
+                        inv.checklist_item_missing
+                            .as_ref()
+                            .map(|s| s.get_ref().compile(&mut v))
+                            .unwrap_or_else(|| {
+                                rules::pr_checklist::RawSettings::default().compile(&mut v)
+                            }),
+                    ),
+                    "na-without-reason" => Settings::PrChecklist(
+                        inv.na_without_reason
+                            .as_ref()
+                            .map(|s| s.get_ref().compile(&mut v))
+                            .unwrap_or_else(|| {
+                                rules::pr_checklist::RawSettings::default().compile(&mut v)
+                            }),
+                    ),
+                    "release-evidence-missing" => Settings::PrChecklist(
+                        inv.release_evidence_missing
+                            .as_ref()
+                            .map(|s| s.get_ref().compile(&mut v))
+                            .unwrap_or_else(|| {
+                                rules::pr_checklist::RawSettings::default().compile(&mut v)
+                            }),
+                    ),
                     _ => Settings::None,
                 }
             };
@@ -430,6 +494,8 @@ impl Config {
                 escalation_span: inv.escalation.span(),
                 status,
                 owners: inv.owners.iter().map(|o| o.get_ref().clone()).collect(),
+                surfaces: v.glob_list(&inv.surfaces),
+                is_suppressible: inv.suppressible.as_ref().is_some_and(|s| *s.get_ref()),
                 settings,
             });
         }

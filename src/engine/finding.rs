@@ -80,6 +80,8 @@ pub struct Finding {
     pub help: Option<String>,
     /// The policy entry that made this a problem.
     pub policy: Option<Spanned>,
+    /// Set by the engine when an owner-approved mitigation covers this finding.
+    pub mitigation: Option<String>,
 }
 
 impl Finding {
@@ -100,6 +102,7 @@ impl Finding {
             elsewhere: Vec::new(),
             help: None,
             policy: None,
+            mitigation: None,
         }
     }
 
@@ -261,6 +264,11 @@ impl<'a> FindingDiagnostic<'a> {
                 severity: miette::Severity::Advice,
             });
         }
+        let footer = match (&finding.mitigation, footer) {
+            (Some(m), Some(f)) => Some(format!("{m}\n{f}")),
+            (Some(m), None) => Some(m.clone()),
+            (None, f) => f,
+        };
         let help = match (&finding.help, footer) {
             (Some(h), Some(f)) => Some(format!("{h}\n{f}")),
             (Some(h), None) => Some(h.clone()),

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use crate::engine::config::{Config, Escalation, Invariant, Status};
 use crate::engine::diff::{ChangeSet, FileChange};
 use crate::engine::finding::Finding;
+use crate::engine::pr::PrDescription;
 use crate::engine::source::Source;
 use crate::engine::walk::RepoIndex;
 
@@ -20,6 +21,7 @@ pub mod generic_added_pattern;
 pub mod generic_co_change;
 pub mod generic_forbidden_path;
 pub mod inv03_sse_poll_lane;
+pub mod pr_checklist;
 pub mod util;
 
 /// What every rule file declares about itself.
@@ -48,10 +50,36 @@ pub trait Rule: Sync {
     /// Inspect the change for invariant `inv` (bound to this check) and push findings.
     /// No I/O, no printing, no panics.
     fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings);
+
+    /// True for checks that read the other checks' findings (the PR checklist): they run after
+    /// every other check, through `check_after`, and their `check` is not called.
+    fn is_post(&self) -> bool {
+        false
+    }
+
+    /// Like `check`, with the findings of every non-post check, sorted.
+    fn check_after(
+        &self,
+        _cx: &Context<'_>,
+        _inv: &Invariant,
+        _prior: &[Finding],
+        _out: &mut Findings,
+    ) {
+    }
 }
 
 /// Every built-in check bound to a spec invariant, in code order.
 pub static RULES: &[&dyn Rule] = &[&inv03_sse_poll_lane::SsePollLane];
+
+/// Checks on the PR description (PR-01..), run after every other check.
+pub static PR_RULES: &[&dyn Rule] = &[
+    &pr_checklist::MissingInvMapping,
+    &pr_checklist::ChecklistItemMissing,
+    &pr_checklist::NaWithoutReason,
+    &pr_checklist::UnclaimedInvariant,
+    &pr_checklist::StaleClaim,
+    &pr_checklist::ReleaseEvidenceMissing,
+];
 
 /// Generic checks a policy binds to invariants it declares itself (INV-11, INV-12, ...).
 pub static GENERIC: &[&dyn Rule] = &[
@@ -101,12 +129,19 @@ pub static PAGES: &[(&str, &str)] = &[
     ("INV-08", include_str!("../../rules/INV-08.md")),
     ("INV-09", include_str!("../../rules/INV-09.md")),
     ("INV-10", include_str!("../../rules/INV-10.md")),
+    ("PR-01", include_str!("../../rules/PR-01.md")),
+    ("PR-02", include_str!("../../rules/PR-02.md")),
+    ("PR-03", include_str!("../../rules/PR-03.md")),
+    ("PR-04", include_str!("../../rules/PR-04.md")),
+    ("PR-05", include_str!("../../rules/PR-05.md")),
+    ("PR-06", include_str!("../../rules/PR-06.md")),
 ];
 
 /// The built-in check called `name`.
 pub fn find(name: &str) -> Option<&'static dyn Rule> {
     RULES
         .iter()
+        .chain(PR_RULES)
         .chain(GENERIC)
         .copied()
         .find(|r| r.meta().name == name)
@@ -136,6 +171,7 @@ pub struct Context<'a> {
     changes: &'a ChangeSet,
     tree: &'a RepoIndex,
     pr: Option<&'a Arc<Source>>,
+    pr_description: Option<&'a PrDescription>,
     config: &'a Config,
     root: &'a Path,
     cache: Mutex<BTreeMap<String, Option<Arc<Source>>>>,
@@ -146,14 +182,15 @@ impl<'a> Context<'a> {
     pub fn new(
         changes: &'a ChangeSet,
         tree: &'a RepoIndex,
-        pr: Option<&'a Arc<Source>>,
+        pr: Option<&'a PrDescription>,
         config: &'a Config,
         root: &'a Path,
     ) -> Self {
         Context {
             changes,
             tree,
-            pr,
+            pr: pr.map(|p| &p.source),
+            pr_description: pr,
             config,
             root,
             cache: Mutex::new(BTreeMap::new()),
@@ -199,6 +236,11 @@ impl<'a> Context<'a> {
     /// The PR description, absent in pre-commit runs.
     pub fn pr(&self) -> Option<&'a Arc<Source>> {
         self.pr
+    }
+
+    /// The PR description, parsed: INV mentions and claims, task lists, mitigations.
+    pub fn pr_description(&self) -> Option<&'a PrDescription> {
+        self.pr_description
     }
 
     /// The validated policy.
@@ -263,6 +305,7 @@ pub mod prelude {
     };
     pub use crate::engine::diff::{ChangeKind, FileChange};
     pub use crate::engine::finding::{Finding, Severity};
+    pub use crate::engine::pr::{Claim, PrDescription};
     pub use crate::engine::source::Source;
     pub use serde::Deserialize;
     pub use std::sync::Arc;

@@ -44,6 +44,7 @@ struct JsonFinding<'a> {
     help: Option<&'a str>,
     policy: Option<PolicyRef<'a>>,
     related: Vec<Related<'a>>,
+    mitigation: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -107,6 +108,7 @@ pub fn render(report: &Report) -> String {
                         }
                     })
                     .collect(),
+                mitigation: f.mitigation.as_deref(),
             }
         })
         .collect();

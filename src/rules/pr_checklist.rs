@@ -1,0 +1,534 @@
+//! PR-01..PR-06: checks on the PR description (OA-RUST-003, "Mandatory PR Checklist",
+//! "Reviewer Guidance", "Release Gate Checklist").
+//!
+//! They run after every other check (`Rule::is_post`), because "claimed vs detected" compares
+//! what the description says with what the other checks found. Findings point into the
+//! description, a source named "PR description" (or "commit messages" for `--range`).
+//! Without a description (pre-commit, local runs) none of them runs.
+//!
+//! - PR-01 `missing-inv-mapping`: the change touches a migration surface and the description
+//!   maps no INV-* ID.
+//! - PR-02 `checklist-item-missing`: one of the seven checklist items is missing or unchecked.
+//! - PR-03 `na-without-reason`: a docs-only change does not mark every non-applicable invariant
+//!   `N/A` with a short reason.
+//! - PR-04 `unclaimed-invariant`: an invariant with a finding, or whose surfaces the diff
+//!   touches, is omitted or marked N/A.
+//! - PR-05 `stale-claim`: an invariant is claimed as affected with nothing in the diff to
+//!   support it (a warning: stale checklist).
+//! - PR-06 `release-evidence-missing`: release gate evidence (migration job for INV-09, parity
+//!   references and owner sign-off for INV-10) is not in the description.
+
+use std::collections::BTreeSet;
+
+use crate::rules::prelude::*;
+
+/// PR-01.
+pub static META_MAPPING: Meta = Meta {
+    default_code: "PR-01",
+    name: "missing-inv-mapping",
+    summary: "PR description maps no INV-* ID for a change to a migration surface",
+    escalation: Escalation::BlockMerge,
+    status: Status::Stable,
+    explain: include_str!("../../rules/PR-01.md"),
+    needs_tree: false,
+};
+
+/// PR-02.
+pub static META_CHECKLIST: Meta = Meta {
+    default_code: "PR-02",
+    name: "checklist-item-missing",
+    summary: "PR description lacks or leaves unchecked a mandatory checklist item",
+    escalation: Escalation::BlockMerge,
+    status: Status::Stable,
+    explain: include_str!("../../rules/PR-02.md"),
+    needs_tree: false,
+};
+
+/// PR-03.
+pub static META_NA: Meta = Meta {
+    default_code: "PR-03",
+    name: "na-without-reason",
+    summary: "docs-only PR does not mark each non-applicable invariant N/A with a reason",
+    escalation: Escalation::BlockMerge,
+    status: Status::Stable,
+    explain: include_str!("../../rules/PR-03.md"),
+    needs_tree: false,
+};
+
+/// PR-04.
+pub static META_UNCLAIMED: Meta = Meta {
+    default_code: "PR-04",
+    name: "unclaimed-invariant",
+    summary: "an invariant the change touches is omitted or marked N/A in the PR description",
+    escalation: Escalation::BlockMerge,
+    status: Status::Stable,
+    explain: include_str!("../../rules/PR-04.md"),
+    needs_tree: false,
+};
+
+/// PR-05.
+pub static META_STALE: Meta = Meta {
+    default_code: "PR-05",
+    name: "stale-claim",
+    summary: "PR description claims an invariant the change does not touch",
+    escalation: Escalation::BlockMerge,
+    status: Status::Stable,
+    explain: include_str!("../../rules/PR-05.md"),
+    needs_tree: false,
+};
+
+/// PR-06.
+pub static META_RELEASE: Meta = Meta {
+    default_code: "PR-06",
+    name: "release-evidence-missing",
+    summary: "release gate evidence is missing from the PR description",
+    escalation: Escalation::BlockRelease,
+    status: Status::Stable,
+    explain: include_str!("../../rules/PR-06.md"),
+    needs_tree: false,
+};
+
+/// Settings shared by the PR checks (`[invariant.PR-0x.<check>]`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawSettings {
+    /// Migration surfaces (PR-01, PR-02): a change touching none of them needs no mapping.
+    #[serde(default)]
+    pub surfaces: Vec<Spanned<String>>,
+    /// Documentation globs (PR-03): a change touching only these is docs-only.
+    #[serde(default)]
+    pub docs: Vec<Spanned<String>>,
+    /// Checklist items (PR-02).
+    #[serde(default)]
+    pub items: Vec<RawItem>,
+    /// Shortest acceptable N/A reason, in characters (PR-03).
+    pub min_reason: Option<usize>,
+    /// Evidence required at the release gate (PR-06).
+    #[serde(default)]
+    pub evidence: Vec<RawEvidence>,
+}
+
+/// One checklist item.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawItem {
+    /// Short title ("transport impact").
+    pub title: Spanned<String>,
+    /// Case-insensitive words that identify the item in a task line.
+    pub keywords: Vec<Spanned<String>>,
+}
+
+/// One release-evidence requirement.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawEvidence {
+    /// The invariant it applies to (when the change touches its surfaces or has its findings).
+    pub invariant: Spanned<String>,
+    /// What must appear in the description.
+    pub regex: Spanned<String>,
+    /// What it is, for the message.
+    pub what: Spanned<String>,
+}
+
+/// Compiled settings.
+#[derive(Debug)]
+pub struct Settings {
+    surfaces: GlobList,
+    docs: GlobList,
+    items: Vec<(String, Vec<String>, std::ops::Range<usize>)>,
+    min_reason: usize,
+    evidence: Vec<Evidence>,
+}
+
+#[derive(Debug)]
+struct Evidence {
+    invariant: String,
+    regex: regex::Regex,
+    what: String,
+    span: std::ops::Range<usize>,
+}
+
+impl RawSettings {
+    /// Validates and compiles.
+    pub fn compile(&self, v: &mut Validator) -> Settings {
+        let mut evidence = Vec::new();
+        for e in &self.evidence {
+            if let Some(regex) = v.regex(&e.regex) {
+                evidence.push(Evidence {
+                    invariant: e.invariant.get_ref().clone(),
+                    regex,
+                    what: e.what.get_ref().clone(),
+                    span: e.regex.span(),
+                });
+            }
+        }
+        Settings {
+            surfaces: v.glob_list(&self.surfaces),
+            docs: v.glob_list(&self.docs),
+            items: self
+                .items
+                .iter()
+                .map(|i| {
+                    (
+                        i.title.get_ref().clone(),
+                        i.keywords
+                            .iter()
+                            .map(|k| k.get_ref().to_lowercase())
+                            .collect(),
+                        i.title.span(),
+                    )
+                })
+                .collect(),
+            min_reason: self.min_reason.unwrap_or(3),
+            evidence,
+        }
+    }
+}
+
+fn settings(inv: &Invariant) -> Option<&Settings> {
+    match &inv.settings {
+        crate::engine::config::Settings::PrChecklist(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// Span at the end of the description (where missing things would go).
+fn end_span(src: &Source) -> std::ops::Range<usize> {
+    let t = src.text().trim_end();
+    let n = src.line_of(t.len());
+    src.line_range(n).unwrap_or(0..0)
+}
+
+/// Start of the description (title line).
+fn start_span(src: &Source) -> std::ops::Range<usize> {
+    src.line_range(1).filter(|r| !r.is_empty()).unwrap_or(0..0)
+}
+
+fn touches(cx: &Context<'_>, globs: &GlobList) -> Option<String> {
+    cx.changes()
+        .files
+        .iter()
+        .find(|f| {
+            globs.is_match(&f.path) || f.old_path.as_deref().is_some_and(|p| globs.is_match(p))
+        })
+        .map(|f| f.path.clone())
+}
+
+/// The invariants the description should talk about: spec-style IDs (not the PR checks).
+fn invariants<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Invariant> {
+    cx.config().invariants.iter().filter(|i| {
+        i.status != Status::Retired && crate::rules::find(&i.check).is_none_or(|r| !r.is_post())
+    })
+}
+
+fn is_docs_only(cx: &Context<'_>, docs: &GlobList) -> bool {
+    !cx.changes().files.is_empty() && cx.changes().files.iter().all(|f| docs.is_match(&f.path))
+}
+
+/// PR-01.
+pub struct MissingInvMapping;
+
+impl Rule for MissingInvMapping {
+    fn meta(&self) -> &'static Meta {
+        &META_MAPPING
+    }
+    fn is_post(&self) -> bool {
+        true
+    }
+    fn check(&self, _: &Context<'_>, _: &Invariant, _: &mut Findings) {}
+    fn check_after(
+        &self,
+        cx: &Context<'_>,
+        inv: &Invariant,
+        _prior: &[Finding],
+        out: &mut Findings,
+    ) {
+        let (Some(cfg), Some(pr)) = (settings(inv), cx.pr_description()) else {
+            return;
+        };
+        let Some(path) = touches(cx, &cfg.surfaces) else {
+            return;
+        };
+        if pr.has_mapping() {
+            return;
+        }
+        let src = &pr.source;
+        let glob = cfg.surfaces.matching_entry(&path);
+        let mut f = Finding::new(inv, META_MAPPING.name, "the PR description maps no INV-* ID")
+            .at(src, start_span(src), format!("this description changes `{path}` without an invariant-impact section"))
+            .help("add an \"Invariant impact\" section: list each INV-* the change affects, and `INV-xx: N/A - <reason>` for the others (OA-RUST-003, Mandatory PR Checklist item 1)");
+        if let Some(g) = glob {
+            f = f.cite(
+                cx.policy(),
+                g.span.clone(),
+                format!("`{}` is a migration surface", g.text),
+            );
+        }
+        out.push(f);
+    }
+}
+
+/// PR-02.
+pub struct ChecklistItemMissing;
+
+impl Rule for ChecklistItemMissing {
+    fn meta(&self) -> &'static Meta {
+        &META_CHECKLIST
+    }
+    fn is_post(&self) -> bool {
+        true
+    }
+    fn check(&self, _: &Context<'_>, _: &Invariant, _: &mut Findings) {}
+    fn check_after(
+        &self,
+        cx: &Context<'_>,
+        inv: &Invariant,
+        _prior: &[Finding],
+        out: &mut Findings,
+    ) {
+        let (Some(cfg), Some(pr)) = (settings(inv), cx.pr_description()) else {
+            return;
+        };
+        if touches(cx, &cfg.surfaces).is_none() || is_docs_only(cx, &cfg.docs) {
+            return;
+        }
+        let src = &pr.source;
+        let mut missing = Vec::new();
+        let mut first_missing_span = None;
+        for (n, (title, keywords, span)) in cfg.items.iter().enumerate() {
+            let task = pr.tasks.iter().find(|t| {
+                let lower = t.text.to_lowercase();
+                keywords.iter().any(|k| lower.contains(k.as_str()))
+            });
+            match task {
+                None => {
+                    missing.push(format!("{} ({title})", n + 1));
+                    first_missing_span.get_or_insert(span.clone());
+                }
+                Some(t) if !t.is_checked => out.push(
+                    Finding::new(inv, META_CHECKLIST.name, format!("checklist item {} ({title}) is not confirmed", n + 1))
+                        .at(src, t.span.clone(), "unchecked")
+                        .help("check the box once the item is addressed, or write why it does not apply on the same line")
+                        .cite(cx.policy(), span.clone(), "checklist item"),
+                ),
+                Some(_) => {}
+            }
+        }
+        if !missing.is_empty() {
+            out.push(
+                Finding::new(
+                    inv,
+                    META_CHECKLIST.name,
+                    format!("the PR checklist lacks item{} {}", if missing.len() == 1 { "" } else { "s" }, missing.join(", ")),
+                )
+                .at(src, end_span(src), "the checklist should be in this description")
+                .help("copy the Mandatory PR Checklist (OA-RUST-003) into the description as `- [x] <item>` lines and address each")
+                .cite(cx.policy(), first_missing_span.unwrap_or(0..0), "first missing item"),
+            );
+        }
+    }
+}
+
+/// PR-03.
+pub struct NaWithoutReason;
+
+impl Rule for NaWithoutReason {
+    fn meta(&self) -> &'static Meta {
+        &META_NA
+    }
+    fn is_post(&self) -> bool {
+        true
+    }
+    fn check(&self, _: &Context<'_>, _: &Invariant, _: &mut Findings) {}
+    fn check_after(
+        &self,
+        cx: &Context<'_>,
+        inv: &Invariant,
+        _prior: &[Finding],
+        out: &mut Findings,
+    ) {
+        let (Some(cfg), Some(pr)) = (settings(inv), cx.pr_description()) else {
+            return;
+        };
+        if !is_docs_only(cx, &cfg.docs) {
+            return;
+        }
+        let src = &pr.source;
+        let mut unmarked = Vec::new();
+        for other in invariants(cx) {
+            let mentions: Vec<_> = pr.mentions.iter().filter(|m| m.id == other.id).collect();
+            if mentions.iter().any(|m| m.claim == Claim::Affected) {
+                continue;
+            }
+            match mentions.iter().find_map(|m| match &m.claim {
+                Claim::NotApplicable(reason) => Some((m, reason)),
+                Claim::Affected => None,
+            }) {
+                None => unmarked.push(other.id.clone()),
+                Some((m, reason)) if reason.chars().filter(|c| c.is_alphanumeric()).count() < cfg.min_reason => out.push(
+                    Finding::new(inv, META_NA.name, format!("{} is marked N/A without a reason", other.id))
+                        .at(src, m.span.clone(), "N/A needs a short reason")
+                        .help(format!("write `{}: N/A - <why it does not apply>` (OA-RUST-003, Reviewer Guidance 4)", other.id)),
+                ),
+                Some(_) => {}
+            }
+        }
+        if !unmarked.is_empty() {
+            out.push(
+                Finding::new(
+                    inv,
+                    META_NA.name,
+                    format!("this docs-only change does not mark {} as N/A", unmarked.join(", ")),
+                )
+                .at(src, end_span(src), "each non-applicable invariant needs an N/A line")
+                .help("for docs-only PRs, mark each non-applicable invariant `INV-xx: N/A - <reason>` (OA-RUST-003, Reviewer Guidance 4)"),
+            );
+        }
+    }
+}
+
+/// PR-04.
+pub struct UnclaimedInvariant;
+
+impl Rule for UnclaimedInvariant {
+    fn meta(&self) -> &'static Meta {
+        &META_UNCLAIMED
+    }
+    fn is_post(&self) -> bool {
+        true
+    }
+    fn check(&self, _: &Context<'_>, _: &Invariant, _: &mut Findings) {}
+    fn check_after(
+        &self,
+        cx: &Context<'_>,
+        inv: &Invariant,
+        prior: &[Finding],
+        out: &mut Findings,
+    ) {
+        let Some(pr) = cx.pr_description() else {
+            return;
+        };
+        let src = &pr.source;
+        for other in invariants(cx) {
+            let found = prior
+                .iter()
+                .filter(|f| f.code == other.id && f.level == Severity::Error)
+                .count();
+            let touched = touches(cx, &other.surfaces);
+            let why = match (found, &touched) {
+                (0, None) => continue,
+                (0, Some(path)) => format!("the change touches `{path}`, an {} surface", other.id),
+                (n, _) => format!(
+                    "this change has {n} {} finding{}",
+                    other.id,
+                    if n == 1 { "" } else { "s" }
+                ),
+            };
+            let mention = pr
+                .mentions
+                .iter()
+                .filter(|m| m.id == other.id)
+                .max_by_key(|m| m.claim == Claim::Affected);
+            match mention {
+                Some(m) if m.claim == Claim::Affected => {}
+                Some(m) => out.push(
+                    Finding::new(inv, META_UNCLAIMED.name, format!("{} is marked N/A, but {why}", other.id))
+                        .at(src, m.span.clone(), format!("{} claimed not applicable", other.id))
+                        .help(format!("map {} as affected and explain how the change preserves it ({})", other.id, other.title)),
+                ),
+                None => out.push(
+                    Finding::new(inv, META_UNCLAIMED.name, format!("the PR description omits {}, but {why}", other.id))
+                        .at(src, start_span(src), format!("{} is not mapped", other.id))
+                        .help(format!("add {} to the invariant-impact section and explain how the change preserves it ({})", other.id, other.title)),
+                ),
+            }
+        }
+    }
+}
+
+/// PR-05.
+pub struct StaleClaim;
+
+impl Rule for StaleClaim {
+    fn meta(&self) -> &'static Meta {
+        &META_STALE
+    }
+    fn is_post(&self) -> bool {
+        true
+    }
+    fn check(&self, _: &Context<'_>, _: &Invariant, _: &mut Findings) {}
+    fn check_after(
+        &self,
+        cx: &Context<'_>,
+        inv: &Invariant,
+        prior: &[Finding],
+        out: &mut Findings,
+    ) {
+        let Some(pr) = cx.pr_description() else {
+            return;
+        };
+        let src = &pr.source;
+        let mut seen = BTreeSet::new();
+        for m in pr.affected() {
+            if !seen.insert(m.id.clone()) {
+                continue;
+            }
+            let Some(other) = invariants(cx).find(|i| i.id == m.id) else {
+                continue;
+            };
+            if other.surfaces.is_empty() {
+                continue;
+            }
+            if prior.iter().any(|f| f.code == other.id) || touches(cx, &other.surfaces).is_some() {
+                continue;
+            }
+            out.push(
+                Finding::new(inv, META_STALE.name, format!("the PR description claims {} but the change touches none of its surfaces", other.id))
+                    .level(Severity::Warning)
+                    .at(src, m.span.clone(), format!("{} claimed as affected", other.id))
+                    .help(format!("if {} does not apply, mark it `N/A - <reason>`; a stale checklist hides the invariants that do apply", other.id)),
+            );
+        }
+    }
+}
+
+/// PR-06.
+pub struct ReleaseEvidenceMissing;
+
+impl Rule for ReleaseEvidenceMissing {
+    fn meta(&self) -> &'static Meta {
+        &META_RELEASE
+    }
+    fn is_post(&self) -> bool {
+        true
+    }
+    fn check(&self, _: &Context<'_>, _: &Invariant, _: &mut Findings) {}
+    fn check_after(
+        &self,
+        cx: &Context<'_>,
+        inv: &Invariant,
+        prior: &[Finding],
+        out: &mut Findings,
+    ) {
+        let (Some(cfg), Some(pr)) = (settings(inv), cx.pr_description()) else {
+            return;
+        };
+        let src = &pr.source;
+        for e in &cfg.evidence {
+            let Some(other) = cx.config().invariant(&e.invariant) else {
+                continue;
+            };
+            let relevant =
+                prior.iter().any(|f| f.code == other.id) || touches(cx, &other.surfaces).is_some();
+            if !relevant || e.regex.is_match(src.text()) {
+                continue;
+            }
+            out.push(
+                Finding::new(inv, META_RELEASE.name, format!("release needs {} for {}", e.what, other.id))
+                    .at(src, end_span(src), format!("no {} in this description", e.what))
+                    .help(format!("add {} to the description before promotion (OA-RUST-003, Release Gate Checklist)", e.what))
+                    .cite(cx.policy(), e.span.clone(), "required evidence"),
+            );
+        }
+    }
+}
