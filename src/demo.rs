@@ -99,6 +99,33 @@ fn owned(files: &[(&str, &str)]) -> Vec<TreeFile> {
         .collect()
 }
 
+/// Builds the demo repository in `dir` (which must not exist or be empty): a git repository with
+/// the base on `main` and the pull request checked out on `pr`. Returns the repository path; the
+/// PR description is [`PR`].
+pub fn build_at(dir: &std::path::Path) -> Result<std::path::PathBuf, Error> {
+    if dir.exists()
+        && std::fs::read_dir(dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(Error::Usage {
+            message: format!("{} exists and is not empty", dir.display()),
+            hint: "pass a new directory to `invlint demo --keep DIR`".into(),
+        });
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::Io {
+        context: format!("creating {}", dir.display()),
+        source: e,
+    })?;
+    scratch::build(
+        dir,
+        &owned(BASE),
+        &owned(HEAD),
+        HeadAs::Commit,
+        "khala: fall back to SSE and long-poll when WebSockets are blocked",
+    )
+}
+
 /// Builds the demo repository, runs the check, returns the report. The repository is removed
 /// before this returns.
 pub fn run(threads: usize) -> Result<Report, Error> {

@@ -101,6 +101,38 @@ pub struct Report {
     pub gate: Gate,
     /// IDs of invariants declared but not checked (planned).
     pub planned: Vec<String>,
+    /// What the PR description said, when there was one.
+    pub pr: Option<PrStatus>,
+}
+
+/// The PR description's mapping, for summaries.
+#[derive(Debug, Clone, Default)]
+pub struct PrStatus {
+    /// Where it came from ("PR description", "commit messages").
+    pub source: String,
+    /// IDs claimed as affected, in order of first mention.
+    pub affected: Vec<String>,
+    /// IDs marked not applicable.
+    pub not_applicable: Vec<String>,
+}
+
+impl PrStatus {
+    fn of(pr: &engine::pr::PrDescription) -> PrStatus {
+        let mut out = PrStatus {
+            source: pr.source.name().to_string(),
+            ..PrStatus::default()
+        };
+        for m in &pr.mentions {
+            let list = match m.claim {
+                engine::pr::Claim::Affected => &mut out.affected,
+                engine::pr::Claim::NotApplicable(_) => &mut out.not_applicable,
+            };
+            if !list.contains(&m.id) {
+                list.push(m.id.clone());
+            }
+        }
+        out
+    }
 }
 
 impl Report {
@@ -264,6 +296,7 @@ pub fn check_with_config(
         config,
         gate: opts.gate,
         planned,
+        pr: pr.as_ref().map(PrStatus::of),
     })
 }
 

@@ -65,6 +65,10 @@ enum Command {
         /// Worker threads (0: one per core).
         #[arg(short = 'j', long, default_value_t = 0)]
         threads: usize,
+        /// Keep the demo repository in DIR (new or empty) instead of a temporary directory, with
+        /// its PR description in DIR/.git/invlint-demo-pr.md, to try other commands on it.
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
     },
 }
 
@@ -86,9 +90,14 @@ struct CheckArgs {
     #[arg(long, group = "mode")]
     all: bool,
 
-    /// PR description file (`-` reads stdin).
+    /// PR description file (`-` reads stdin). Without it, in GitHub Actions, the pull request's
+    /// title and body are read from the event file named by GITHUB_EVENT_PATH.
     #[arg(long, value_name = "FILE")]
     pr_body: Option<String>,
+
+    /// Also write SARIF 2.1.0 to FILE (for code scanning upload), whatever --format says.
+    #[arg(long, value_name = "FILE")]
+    sarif_output: Option<PathBuf>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -116,6 +125,13 @@ enum Format {
     Human,
     /// A versioned JSON document.
     Json,
+    /// GitHub Actions annotations (workflow commands); appends a Markdown summary to
+    /// GITHUB_STEP_SUMMARY when it is set.
+    Github,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// A Markdown summary, for a PR comment.
+    Markdown,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -199,6 +215,19 @@ fn print(s: &str) -> Result<(), Error> {
     }
 }
 
+/// Appends to a file outside the checked repository (the step summary GitHub provides).
+fn append(path: &std::path::Path, text: &str) -> Result<(), Error> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| Error::Io {
+            context: format!("appending the summary to {}", path.display()),
+            source: e,
+        })
+}
+
 fn run(cli: Cli, color: bool) -> Result<u8, Error> {
     let dir = cli.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let load_config = || Config::load(cli.config.as_deref(), repo_root(&dir).as_deref());
@@ -222,7 +251,24 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
             print(&invlint::explain::rules_table(&load_config()?))?;
             Ok(0)
         }
-        Command::Demo { threads } => {
+        Command::Demo {
+            keep: Some(dir), ..
+        } => {
+            let repo = invlint::demo::build_at(&dir)?;
+            let pr = repo.join(".git").join("invlint-demo-pr.md");
+            std::fs::write(&pr, invlint::demo::PR).map_err(|e| Error::Io {
+                context: format!("writing {}", pr.display()),
+                source: e,
+            })?;
+            eprintln!("invlint demo: the demo repository is in {} (base on `main`, the pull request checked out on `pr`).", repo.display());
+            eprintln!(
+                "Try:\n  invlint -C {} check --base main --pr-body {}",
+                repo.display(),
+                pr.display()
+            );
+            Ok(0)
+        }
+        Command::Demo { threads, .. } => {
             eprintln!("invlint demo: committing a small monorepo (base on `main`, a pull request on `pr`) in a temporary directory,");
             eprintln!("then running `invlint check --base main --pr-body pr.md` on it with the built-in policy.\n");
             let report = invlint::demo::run(threads)?;
@@ -249,7 +295,10 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
             };
             let pr = match &args.pr_body {
                 Some(p) => Some(invlint::engine::pr::read(p)?),
-                None => None,
+                None => match std::env::var("GITHUB_EVENT_PATH") {
+                    Ok(path) if !path.is_empty() => invlint::engine::pr::from_github_event(&path)?,
+                    _ => None,
+                },
             };
             let opts = CheckOptions {
                 dir,
@@ -272,7 +321,29 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
                     },
                 ),
                 Format::Json => render::json::render(&report),
+                Format::Sarif => render::sarif::render(&report),
+                Format::Markdown => {
+                    render::markdown::render(&report, &render::markdown::Links::from_env())
+                }
+                Format::Github => {
+                    if let Ok(summary) = std::env::var("GITHUB_STEP_SUMMARY") {
+                        if !summary.is_empty() {
+                            let md = render::markdown::render(
+                                &report,
+                                &render::markdown::Links::from_env(),
+                            );
+                            append(std::path::Path::new(&summary), &md)?;
+                        }
+                    }
+                    render::github::render(&report)
+                }
             };
+            if let Some(path) = &args.sarif_output {
+                std::fs::write(path, render::sarif::render(&report)).map_err(|e| Error::Io {
+                    context: format!("writing SARIF to {}", path.display()),
+                    source: e,
+                })?;
+            }
             print(&text)?;
             Ok(report.exit_code() as u8)
         }

@@ -361,3 +361,102 @@ fn repository_is_never_written() {
         assert!(before == snapshot_dir(&work), "the repository changed");
     }
 }
+
+fn invlint_env(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_invlint"));
+    cmd.current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_EVENT_PATH")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+#[test]
+fn github_event_file_gives_the_pr_description() {
+    let (tmp, work) = repo(&violating(), HeadAs::Commit);
+    let event = tmp.path().join("event.json");
+    std::fs::write(
+        &event,
+        r#"{"action":"opened","pull_request":{"title":"khala: SSE fallback","body":"Invariant impact: INV-03 N/A\n"}}"#,
+    )
+    .unwrap();
+    let out = invlint_env(
+        &work,
+        &["check", "--base", "main", "--format", "json"],
+        &[("GITHUB_EVENT_PATH", &event)],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"PR-04"), "{ids:?}");
+
+    // A push event has no pull request: no description, no PR checks, no error.
+    std::fs::write(&event, r#"{"ref":"refs/heads/main"}"#).unwrap();
+    let out = invlint_env(
+        &work,
+        &["check", "--base", "main", "--format", "json"],
+        &[("GITHUB_EVENT_PATH", &event)],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!stdout(&out).contains("PR-04"));
+
+    std::fs::write(&event, "{not json").unwrap();
+    let out = invlint_env(
+        &work,
+        &["check", "--base", "main"],
+        &[("GITHUB_EVENT_PATH", &event)],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not JSON"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--pr-body"), "{}", stderr(&out));
+}
+
+#[test]
+fn github_format_annotates_and_writes_the_step_summary() {
+    let (tmp, work) = repo(&violating(), HeadAs::Commit);
+    let summary = tmp.path().join("summary.md");
+    let sarif = tmp.path().join("out.sarif");
+    let out = invlint_env(
+        &work,
+        &[
+            "check",
+            "--base",
+            "main",
+            "--format",
+            "github",
+            "--sarif-output",
+            sarif.to_str().unwrap(),
+        ],
+        &[("GITHUB_STEP_SUMMARY", &summary)],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "::error file={CLIENT},line=4,endLine=4,col=44,endColumn=55,title=INV-03 sse-poll-lane::"
+        )),
+        "{text}"
+    );
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        md.contains("merge gate blocked by 1 finding (INV-03)"),
+        "{md}"
+    );
+    assert!(md.contains("| ⛔ | INV-03 `sse-poll-lane` |"), "{md}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    assert_eq!(doc["runs"][0]["results"][0]["ruleId"], "INV-03");
+    assert_eq!(
+        doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        4
+    );
+}

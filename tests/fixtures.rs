@@ -37,7 +37,7 @@ struct Case {
     message: Option<String>,
 }
 
-fn run_case(dir: &Path, threads: usize) -> (String, i32) {
+fn run_case(dir: &Path, threads: usize) -> (String, String) {
     let case: Case = toml::from_str(&std::fs::read_to_string(dir.join("case.toml")).unwrap())
         .unwrap_or_else(|e| panic!("{}: bad case.toml: {e}", dir.display()));
     let base = scratch::read_tree(&dir.join("base")).unwrap();
@@ -125,14 +125,46 @@ fn run_case(dir: &Path, threads: usize) -> (String, i32) {
     );
     let json = render::json::render(&report);
     let exit = report.exit_code();
+    // Every other format, for the determinism comparison and the SARIF schema check.
+    let sarif = render::sarif::render(&report);
+    validate_sarif(dir, &sarif);
+    let others = format!(
+        "{sarif}\n{}\n{}",
+        render::github::render(&report),
+        render::markdown::render(&report, &render::markdown::Links::default())
+    );
     assert_eq!(exit, case.exit, "{}: exit code\n{human}", dir.display());
     (
         format!(
             "# {}\n# exit code: {exit}\n\n{human}\n--- json ---\n{json}",
             case.description
         ),
-        exit,
+        others,
     )
+}
+
+fn sarif_validator() -> &'static jsonschema::Validator {
+    static V: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    V.get_or_init(|| {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("schemas/sarif-schema-2.1.0.json")).unwrap();
+        jsonschema::validator_for(&schema).expect("the vendored SARIF schema compiles")
+    })
+}
+
+fn validate_sarif(dir: &Path, sarif: &str) {
+    let doc: serde_json::Value = serde_json::from_str(sarif)
+        .unwrap_or_else(|e| panic!("{}: SARIF is not JSON: {e}", dir.display()));
+    let errors: Vec<String> = sarif_validator()
+        .iter_errors(&doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{}: SARIF does not validate against the 2.1.0 schema:\n{}",
+        dir.display(),
+        errors.join("\n")
+    );
 }
 
 fn fixture_dirs() -> Vec<PathBuf> {
@@ -157,12 +189,18 @@ fn fixtures_match_snapshots() {
     let dirs = fixture_dirs();
     assert!(!dirs.is_empty(), "no fixtures found");
     for dir in dirs {
-        let (one, _) = run_case(&dir, 1);
-        let (eight, _) = run_case(&dir, 8);
+        let (one, one_other) = run_case(&dir, 1);
+        let (eight, eight_other) = run_case(&dir, 8);
         assert_eq!(
             one,
             eight,
             "{}: output differs between -j1 and -j8",
+            dir.display()
+        );
+        assert_eq!(
+            one_other,
+            eight_other,
+            "{}: SARIF/GitHub/Markdown output differs between -j1 and -j8",
             dir.display()
         );
         insta::with_settings!({
@@ -173,4 +211,16 @@ fn fixtures_match_snapshots() {
             insta::assert_snapshot!("expected", one);
         });
     }
+}
+
+#[test]
+fn the_sarif_check_can_fail() {
+    // A result without a message and a region with a zero line break the 2.1.0 schema.
+    let bad = serde_json::json!({
+        "version": "2.1.0",
+        "runs": [{ "tool": { "driver": { "name": "invlint" } },
+                   "results": [{ "ruleId": "INV-03",
+                                 "locations": [{ "physicalLocation": { "region": { "startLine": 0 } } }] }] }]
+    });
+    assert!(sarif_validator().iter_errors(&bad).count() >= 2);
 }

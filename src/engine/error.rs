@@ -154,6 +154,19 @@ pub enum Error {
         message: String,
     },
 
+    /// The GitHub Actions event file is unreadable or not JSON.
+    #[error("cannot read the pull request from the GitHub event file {path}: {message}")]
+    #[diagnostic(
+        code(invlint::pr::event),
+        help("GITHUB_EVENT_PATH must name the event JSON that GitHub Actions writes; pass the description with --pr-body FILE instead, or unset GITHUB_EVENT_PATH")
+    )]
+    GithubEvent {
+        /// Where from.
+        path: String,
+        /// Why.
+        message: String,
+    },
+
     /// An unknown invariant ID was asked for.
     #[error("unknown invariant `{id}`{suggestion}")]
     #[diagnostic(

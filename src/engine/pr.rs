@@ -50,6 +50,44 @@ pub fn read(path: &str) -> Result<Arc<Source>, Error> {
     Ok(Arc::new(Source::new(PR_SOURCE_NAME, text)))
 }
 
+/// Reads the pull request's title and body from a GitHub Actions event file
+/// (`GITHUB_EVENT_PATH`). `Ok(None)` when the event is not about a pull request (a push, a
+/// schedule); an error when the file cannot be read or is not JSON.
+pub fn from_github_event(path: &str) -> Result<Option<Arc<Source>>, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::GithubEvent {
+        path: path.to_string(),
+        message: format!("{e}"),
+    })?;
+    if bytes.len() > 64 * MAX_PR_BYTES {
+        return Err(Error::GithubEvent {
+            path: path.to_string(),
+            message: "larger than 64 MiB".into(),
+        });
+    }
+    let event: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| Error::GithubEvent {
+            path: path.to_string(),
+            message: format!("not JSON ({e})"),
+        })?;
+    let Some(pr) = event.get("pull_request").filter(|p| p.is_object()) else {
+        return Ok(None);
+    };
+    let title = pr.get("title").and_then(|t| t.as_str()).unwrap_or("");
+    let body = pr.get("body").and_then(|b| b.as_str()).unwrap_or("");
+    let mut text = String::new();
+    if !title.is_empty() {
+        text.push_str(&format!("# {title}\n\n"));
+    }
+    text.push_str(body);
+    if text.len() > MAX_PR_BYTES {
+        return Err(Error::GithubEvent {
+            path: path.to_string(),
+            message: format!("the pull request's title and body exceed {MAX_PR_BYTES} bytes"),
+        });
+    }
+    Ok(Some(Arc::new(Source::new(PR_SOURCE_NAME, text))))
+}
+
 /// Wraps text already in memory (tests, demo, commit messages).
 pub fn from_text(text: &str) -> Arc<Source> {
     Arc::new(Source::new(PR_SOURCE_NAME, text))

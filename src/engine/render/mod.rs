@@ -1,12 +1,62 @@
 //! Renderers: turn a `Report` into text, once, on the main thread. They read `Finding` fields;
 //! none parses another's output.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod markdown;
+pub mod sarif;
 
 use std::collections::BTreeMap;
 
+use crate::engine::finding::Finding;
 use crate::Report;
+
+/// The repository-relative path of a finding's primary location, or `None` when it points into
+/// the PR description or the commit messages (which are not files of the repository).
+pub fn repo_path(f: &Finding) -> Option<&str> {
+    let p = f.path.as_deref()?;
+    if p == crate::engine::pr::PR_SOURCE_NAME || p == crate::engine::pr::COMMITS_SOURCE_NAME {
+        None
+    } else {
+        Some(p)
+    }
+}
+
+/// Findings ranked for a reader with limited room: blocking first, then errors before warnings
+/// before notes, then by invariant ID, path and position. Deterministic.
+pub fn ranked(report: &Report) -> Vec<&Finding> {
+    let mut v: Vec<&Finding> = report.findings.iter().collect();
+    v.sort_by_cached_key(|f| {
+        let sev = match f.severity {
+            crate::engine::finding::Severity::Error => 0,
+            crate::engine::finding::Severity::Warning => 1,
+            crate::engine::finding::Severity::Note => 2,
+        };
+        (!f.is_blocking, sev, f.code.clone(), f.sort_key())
+    });
+    v
+}
+
+/// A stable fingerprint of a finding that survives unrelated line shifts: FNV-1a over the code,
+/// the check, the path, the text under the primary span and the message.
+pub fn fingerprint(f: &Finding) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |s: &str| {
+        for b in s.bytes().chain(std::iter::once(0xff)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    eat(&f.code);
+    eat(f.check);
+    eat(f.path.as_deref().unwrap_or(""));
+    if let Some(p) = &f.primary {
+        eat(p.source.text().get(p.span.clone()).unwrap_or("").trim());
+    }
+    eat(&f.message);
+    format!("{h:016x}")
+}
 
 /// `INV-03 ×2, INV-04` for a summary line.
 pub fn count_by_code<'a>(
