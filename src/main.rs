@@ -284,6 +284,11 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
             Ok(0)
         }
         Command::Check(args) => {
+            // In GitHub Actions, the pull request event names the description and the base.
+            let event = match std::env::var("GITHUB_EVENT_PATH") {
+                Ok(path) if !path.is_empty() => invlint::engine::pr::from_github_event(&path)?,
+                _ => None,
+            };
             let mode = if args.staged {
                 DiffMode::Staged
             } else if args.all {
@@ -291,14 +296,14 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
             } else if let Some(r) = args.range {
                 DiffMode::Range(r)
             } else {
-                DiffMode::Base(args.base)
+                DiffMode::Base(
+                    args.base
+                        .or_else(|| event.as_ref().and_then(|e| e.base_sha.clone())),
+                )
             };
             let pr = match &args.pr_body {
                 Some(p) => Some(invlint::engine::pr::read(p)?),
-                None => match std::env::var("GITHUB_EVENT_PATH") {
-                    Ok(path) if !path.is_empty() => invlint::engine::pr::from_github_event(&path)?,
-                    _ => None,
-                },
+                None => event.map(|e| e.description),
             };
             let opts = CheckOptions {
                 dir,

