@@ -212,10 +212,10 @@ impl Rule for ContractWithoutProto {
             .par_iter()
             .map(|f| ChangedProto {
                 file: f,
-                base: f.base.source().map(|s| parse_proto(s)),
+                base: f.base.source().map(parse_proto),
                 head: f
                     .exists_at_head()
-                    .then(|| f.head.source().map(|s| parse_proto(s)))
+                    .then(|| f.head.source().map(parse_proto))
                     .flatten(),
             })
             .collect();
@@ -1348,13 +1348,11 @@ fn first_span(list: &GlobList, path: &str) -> Range<usize> {
 fn type_text(f: &FieldDescriptorProto) -> String {
     let base = match f.type_name.as_deref() {
         Some(t) if !t.is_empty() => t.rsplit('.').next().unwrap_or(t).to_string(),
-        _ => field_descriptor_proto::Type::try_from(f.r#type())
-            .map(|t| {
-                t.as_str_name()
-                    .trim_start_matches("TYPE_")
-                    .to_ascii_lowercase()
-            })
-            .unwrap_or_else(|_| "?".into()),
+        _ => f
+            .r#type()
+            .as_str_name()
+            .trim_start_matches("TYPE_")
+            .to_ascii_lowercase(),
     };
     if f.label() == field_descriptor_proto::Label::Repeated {
         format!("repeated {base}")
