@@ -137,6 +137,8 @@ struct RawInvariant {
     surfaces: Vec<Spanned<String>>,
     #[serde(default)]
     suppressible: Option<Spanned<bool>>,
+    #[serde(rename = "ws-command-rpc")]
+    ws_command_rpc: Option<Spanned<rules::inv02_ws_command_rpc::RawSettings>>,
     #[serde(rename = "sse-poll-lane")]
     sse_poll_lane: Option<Spanned<rules::inv03_sse_poll_lane::RawSettings>>,
     #[serde(rename = "added-pattern")]
@@ -159,6 +161,9 @@ impl RawInvariant {
     /// (check name, span of its settings table) for every settings table present.
     fn settings_tables(&self) -> Vec<(&'static str, Range<usize>)> {
         let mut out = Vec::new();
+        if let Some(s) = &self.ws_command_rpc {
+            out.push((rules::inv02_ws_command_rpc::META.name, s.span()));
+        }
         if let Some(s) = &self.sse_poll_lane {
             out.push((rules::inv03_sse_poll_lane::META.name, s.span()));
         }
@@ -242,6 +247,8 @@ pub struct Invariant {
 pub enum Settings {
     /// A planned or retired invariant: nothing runs.
     None,
+    /// `ws-command-rpc`.
+    WsCommandRpc(rules::inv02_ws_command_rpc::Settings),
     /// `sse-poll-lane`.
     SsePollLane(rules::inv03_sse_poll_lane::Settings),
     /// `added-pattern` (generic).
@@ -416,6 +423,14 @@ impl Config {
                 Settings::None
             } else {
                 match check {
+                    c if c == rules::inv02_ws_command_rpc::META.name => Settings::WsCommandRpc(
+                        inv.ws_command_rpc
+                            .as_ref()
+                            .map(|s| s.get_ref().compile(&mut v))
+                            .unwrap_or_else(|| {
+                                rules::inv02_ws_command_rpc::RawSettings::default().compile(&mut v)
+                            }),
+                    ),
                     c if c == rules::inv03_sse_poll_lane::META.name => Settings::SsePollLane(
                         inv.sse_poll_lane
                             .as_ref()

@@ -20,6 +20,7 @@ use crate::engine::walk::RepoIndex;
 pub mod generic_added_pattern;
 pub mod generic_co_change;
 pub mod generic_forbidden_path;
+pub mod inv02_ws_command_rpc;
 pub mod inv03_sse_poll_lane;
 pub mod pr_checklist;
 pub mod util;
@@ -69,7 +70,10 @@ pub trait Rule: Sync {
 }
 
 /// Every built-in check bound to a spec invariant, in code order.
-pub static RULES: &[&dyn Rule] = &[&inv03_sse_poll_lane::SsePollLane];
+pub static RULES: &[&dyn Rule] = &[
+    &inv02_ws_command_rpc::WsCommandRpc,
+    &inv03_sse_poll_lane::SsePollLane,
+];
 
 /// Checks on the PR description (PR-01..), run after every other check.
 pub static PR_RULES: &[&dyn Rule] = &[
@@ -92,7 +96,6 @@ pub static GENERIC: &[&dyn Rule] = &[
 /// invariant may name one with `status = "planned"`.
 pub static PLANNED_CHECKS: &[(&str, &str)] = &[
     ("contract-without-proto", "INV-01"),
-    ("ws-command-rpc", "INV-02"),
     ("cross-plane-sql", "INV-04"),
     ("in-memory-coupling", "INV-05"),
     ("khala-authority-write", "INV-06"),
