@@ -141,6 +141,8 @@ struct RawInvariant {
     ws_command_rpc: Option<Spanned<rules::inv02_ws_command_rpc::RawSettings>>,
     #[serde(rename = "sse-poll-lane")]
     sse_poll_lane: Option<Spanned<rules::inv03_sse_poll_lane::RawSettings>>,
+    #[serde(rename = "unordered-apply")]
+    unordered_apply: Option<Spanned<rules::inv07_unordered_apply::RawSettings>>,
     #[serde(rename = "added-pattern")]
     added_pattern: Option<Spanned<rules::generic_added_pattern::RawSettings>>,
     #[serde(rename = "forbidden-path")]
@@ -166,6 +168,9 @@ impl RawInvariant {
         }
         if let Some(s) = &self.sse_poll_lane {
             out.push((rules::inv03_sse_poll_lane::META.name, s.span()));
+        }
+        if let Some(s) = &self.unordered_apply {
+            out.push((rules::inv07_unordered_apply::META.name, s.span()));
         }
         if let Some(s) = &self.added_pattern {
             out.push((rules::generic_added_pattern::META.name, s.span()));
@@ -251,6 +256,8 @@ pub enum Settings {
     WsCommandRpc(rules::inv02_ws_command_rpc::Settings),
     /// `sse-poll-lane`.
     SsePollLane(rules::inv03_sse_poll_lane::Settings),
+    /// `unordered-apply`.
+    UnorderedApply(rules::inv07_unordered_apply::Settings),
     /// `added-pattern` (generic).
     AddedPattern(rules::generic_added_pattern::Settings),
     /// `forbidden-path` (generic).
@@ -437,6 +444,14 @@ impl Config {
                             .map(|s| s.get_ref().compile(&mut v))
                             .unwrap_or_else(|| {
                                 rules::inv03_sse_poll_lane::RawSettings::default().compile(&mut v)
+                            }),
+                    ),
+                    c if c == rules::inv07_unordered_apply::META.name => Settings::UnorderedApply(
+                        inv.unordered_apply
+                            .as_ref()
+                            .map(|s| s.get_ref().compile(&mut v))
+                            .unwrap_or_else(|| {
+                                rules::inv07_unordered_apply::RawSettings::default().compile(&mut v)
                             }),
                     ),
                     c if c == rules::generic_added_pattern::META.name => Settings::AddedPattern(

@@ -22,6 +22,7 @@ pub mod generic_co_change;
 pub mod generic_forbidden_path;
 pub mod inv02_ws_command_rpc;
 pub mod inv03_sse_poll_lane;
+pub mod inv07_unordered_apply;
 pub mod pr_checklist;
 pub mod util;
 
@@ -73,6 +74,7 @@ pub trait Rule: Sync {
 pub static RULES: &[&dyn Rule] = &[
     &inv02_ws_command_rpc::WsCommandRpc,
     &inv03_sse_poll_lane::SsePollLane,
+    &inv07_unordered_apply::UnorderedApply,
 ];
 
 /// Checks on the PR description (PR-01..), run after every other check.
@@ -99,7 +101,6 @@ pub static PLANNED_CHECKS: &[(&str, &str)] = &[
     ("cross-plane-sql", "INV-04"),
     ("in-memory-coupling", "INV-05"),
     ("khala-authority-write", "INV-06"),
-    ("unordered-apply", "INV-07"),
     ("identity-outside-control", "INV-08"),
     ("deploy-without-migrate", "INV-09"),
     ("legacy-deleted-without-parity", "INV-10"),
