@@ -139,8 +139,12 @@ struct RawInvariant {
     suppressible: Option<Spanned<bool>>,
     #[serde(rename = "contract-without-proto")]
     contract_without_proto: Option<Spanned<rules::inv01_contract_without_proto::RawSettings>>,
+    #[serde(rename = "ws-command-rpc")]
+    ws_command_rpc: Option<Spanned<rules::inv02_ws_command_rpc::RawSettings>>,
     #[serde(rename = "sse-poll-lane")]
     sse_poll_lane: Option<Spanned<rules::inv03_sse_poll_lane::RawSettings>>,
+    #[serde(rename = "unordered-apply")]
+    unordered_apply: Option<Spanned<rules::inv07_unordered_apply::RawSettings>>,
     #[serde(rename = "added-pattern")]
     added_pattern: Option<Spanned<rules::generic_added_pattern::RawSettings>>,
     #[serde(rename = "forbidden-path")]
@@ -164,8 +168,14 @@ impl RawInvariant {
         if let Some(s) = &self.contract_without_proto {
             out.push((rules::inv01_contract_without_proto::META.name, s.span()));
         }
+        if let Some(s) = &self.ws_command_rpc {
+            out.push((rules::inv02_ws_command_rpc::META.name, s.span()));
+        }
         if let Some(s) = &self.sse_poll_lane {
             out.push((rules::inv03_sse_poll_lane::META.name, s.span()));
+        }
+        if let Some(s) = &self.unordered_apply {
+            out.push((rules::inv07_unordered_apply::META.name, s.span()));
         }
         if let Some(s) = &self.added_pattern {
             out.push((rules::generic_added_pattern::META.name, s.span()));
@@ -249,8 +259,12 @@ pub enum Settings {
     None,
     /// `contract-without-proto`.
     ContractWithoutProto(rules::inv01_contract_without_proto::Settings),
+    /// `ws-command-rpc`.
+    WsCommandRpc(rules::inv02_ws_command_rpc::Settings),
     /// `sse-poll-lane`.
     SsePollLane(rules::inv03_sse_poll_lane::Settings),
+    /// `unordered-apply`.
+    UnorderedApply(rules::inv07_unordered_apply::Settings),
     /// `added-pattern` (generic).
     AddedPattern(rules::generic_added_pattern::Settings),
     /// `forbidden-path` (generic).
@@ -434,12 +448,28 @@ impl Config {
                                 }),
                         )
                     }
+                    c if c == rules::inv02_ws_command_rpc::META.name => Settings::WsCommandRpc(
+                        inv.ws_command_rpc
+                            .as_ref()
+                            .map(|s| s.get_ref().compile(&mut v))
+                            .unwrap_or_else(|| {
+                                rules::inv02_ws_command_rpc::RawSettings::default().compile(&mut v)
+                            }),
+                    ),
                     c if c == rules::inv03_sse_poll_lane::META.name => Settings::SsePollLane(
                         inv.sse_poll_lane
                             .as_ref()
                             .map(|s| s.get_ref().compile(&mut v))
                             .unwrap_or_else(|| {
                                 rules::inv03_sse_poll_lane::RawSettings::default().compile(&mut v)
+                            }),
+                    ),
+                    c if c == rules::inv07_unordered_apply::META.name => Settings::UnorderedApply(
+                        inv.unordered_apply
+                            .as_ref()
+                            .map(|s| s.get_ref().compile(&mut v))
+                            .unwrap_or_else(|| {
+                                rules::inv07_unordered_apply::RawSettings::default().compile(&mut v)
                             }),
                     ),
                     c if c == rules::generic_added_pattern::META.name => Settings::AddedPattern(

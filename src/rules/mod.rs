@@ -21,7 +21,9 @@ pub mod generic_added_pattern;
 pub mod generic_co_change;
 pub mod generic_forbidden_path;
 pub mod inv01_contract_without_proto;
+pub mod inv02_ws_command_rpc;
 pub mod inv03_sse_poll_lane;
+pub mod inv07_unordered_apply;
 pub mod pr_checklist;
 pub mod util;
 
@@ -73,6 +75,9 @@ pub trait Rule: Sync {
 pub static RULES: &[&dyn Rule] = &[
     &inv01_contract_without_proto::ContractWithoutProto,
     &inv03_sse_poll_lane::SsePollLane,
+    &inv02_ws_command_rpc::WsCommandRpc,
+    &inv03_sse_poll_lane::SsePollLane,
+    &inv07_unordered_apply::UnorderedApply,
 ];
 
 /// Checks on the PR description (PR-01..), run after every other check.
@@ -96,10 +101,10 @@ pub static GENERIC: &[&dyn Rule] = &[
 /// invariant may name one with `status = "planned"`.
 pub static PLANNED_CHECKS: &[(&str, &str)] = &[
     ("ws-command-rpc", "INV-02"),
+    ("contract-without-proto", "INV-01"),
     ("cross-plane-sql", "INV-04"),
     ("in-memory-coupling", "INV-05"),
     ("khala-authority-write", "INV-06"),
-    ("unordered-apply", "INV-07"),
     ("identity-outside-control", "INV-08"),
     ("deploy-without-migrate", "INV-09"),
     ("legacy-deleted-without-parity", "INV-10"),

@@ -1,0 +1,670 @@
+//! INV-07 `unordered-apply`: Khala delivers in `(topic, seq)` order and clients apply
+//! idempotently; a change must not weaken the sequence guard or duplicate discard of an apply
+//! path (OA-RUST-003).
+//!
+//! Looks at: changed files matching `paths` and not `exclude` (deleted ones too).
+//! Flags:
+//! - removed guard lines: base lines the change removes that match a `guard-patterns` entry
+//!   (`seq <= last_seq`, `apply_watermark`, duplicate discard, processed-seq sets), when no
+//!   added line of the same file matches the same pattern; the finding points into the base file.
+//! - new apply functions (name matches `apply-functions`) whose body never matches
+//!   `seq-mention`: Rust via syn, other languages via `function-decls` regexes and brace
+//!   counting.
+//! - changes to `ordering-paths` with no change to `ordering-tests` (or to the file's own
+//!   `#[cfg(test)]` module): a warning by default (`test-severity`).
+//!
+//! Ignores: comment lines, tests, docs. An owner-approved mitigation in the PR description makes
+//! the engine report findings as mitigated instead of blocking (block-merge-unless-mitigated).
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+
+use regex::Regex;
+use syn::visit::Visit;
+
+use crate::rules::prelude::*;
+
+/// Rule metadata.
+pub static META: Meta = Meta {
+    default_code: "INV-07",
+    name: "unordered-apply",
+    summary: "change weakens (topic, seq) ordering or idempotent apply of sync frames",
+    escalation: Escalation::BlockMergeUnlessMitigated,
+    status: Status::Stable,
+    explain: include_str!("../../rules/INV-07.md"),
+    needs_tree: false,
+};
+
+/// `[invariant.<ID>.unordered-apply]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawSettings {
+    /// Khala and client apply code.
+    #[serde(default)]
+    pub paths: Vec<Spanned<String>>,
+    /// Out of scope.
+    #[serde(default)]
+    pub exclude: Vec<Spanned<String>>,
+    /// What a sequence guard or duplicate discard looks like, one line at a time.
+    #[serde(default)]
+    pub guard_patterns: Vec<RawPattern>,
+    /// Regex on function names: functions that apply a frame or envelope.
+    pub apply_functions: Option<Spanned<String>>,
+    /// Regex: a body that matches consults the sequence.
+    pub seq_mention: Option<Spanned<String>>,
+    /// Function declarations in non-Rust files; each regex has a `name` capture group.
+    #[serde(default)]
+    pub function_decls: Vec<RawPattern>,
+    /// Longest non-Rust function body read, in lines.
+    pub max_body_lines: Option<Spanned<usize>>,
+    /// Ordering/apply code whose changes need a test change.
+    #[serde(default)]
+    pub ordering_paths: Vec<Spanned<String>>,
+    /// The replay/ordering tests.
+    #[serde(default)]
+    pub ordering_tests: Vec<Spanned<String>>,
+    /// Regex on a line: the rest of the file is test code (Rust `#[cfg(test)]`).
+    pub inline_test_marker: Option<Spanned<String>>,
+    /// `warning` (default) or `error` for an ordering change without a test change.
+    pub test_severity: Option<Spanned<String>>,
+}
+
+/// Compiled settings.
+#[derive(Debug)]
+pub struct Settings {
+    paths: GlobList,
+    exclude: GlobList,
+    guards: PatternList,
+    apply_functions: Option<(Regex, Range<usize>)>,
+    seq_mention: Option<Regex>,
+    function_decls: PatternList,
+    max_body_lines: usize,
+    ordering_paths: GlobList,
+    ordering_tests: GlobList,
+    ordering_tests_span: Range<usize>,
+    ordering_tests_text: Vec<String>,
+    inline_test_marker: Option<Regex>,
+    test_level: Severity,
+}
+
+impl RawSettings {
+    /// Validates and compiles; problems go to `v`.
+    pub fn compile(&self, v: &mut Validator) -> Settings {
+        if self.paths.is_empty() {
+            v.require_non_empty(0..0, "no apply path", "paths");
+        }
+        if self.guard_patterns.is_empty() {
+            v.require_non_empty(0..0, "no guard removal", "guard-patterns");
+        }
+        let function_decls = v.patterns(&self.function_decls);
+        for (raw, p) in self.function_decls.iter().zip(&function_decls.items) {
+            if !p.regex.capture_names().any(|n| n == Some("name")) {
+                v.problem(
+                    raw.regex.span(),
+                    format!("function pattern `{}` has no `name` capture group", p.id),
+                    "no (?P<name>...) group",
+                    Some("capture the function name, e.g. `\\bfunc\\s+(?P<name>\\w+)`".into()),
+                );
+            }
+        }
+        let test_level = match self.test_severity.as_ref().map(|s| s.get_ref().as_str()) {
+            None | Some("warning") => Severity::Warning,
+            Some("error") => Severity::Error,
+            Some(other) => {
+                let span = self
+                    .test_severity
+                    .as_ref()
+                    .map(|s| s.span())
+                    .unwrap_or(0..0);
+                v.problem(
+                    span,
+                    format!("unknown test-severity `{other}`"),
+                    "not a severity",
+                    Some("use \"warning\" or \"error\"".into()),
+                );
+                Severity::Warning
+            }
+        };
+        Settings {
+            paths: v.glob_list(&self.paths),
+            exclude: v.glob_list(&self.exclude),
+            guards: v.patterns(&self.guard_patterns),
+            apply_functions: self
+                .apply_functions
+                .as_ref()
+                .and_then(|r| v.regex(r).map(|re| (re, r.span()))),
+            seq_mention: self.seq_mention.as_ref().and_then(|r| v.regex(r)),
+            function_decls,
+            max_body_lines: self
+                .max_body_lines
+                .as_ref()
+                .map(|n| *n.get_ref())
+                .unwrap_or(120),
+            ordering_paths: v.glob_list(&self.ordering_paths),
+            ordering_tests: v.glob_list(&self.ordering_tests),
+            ordering_tests_span: self
+                .ordering_tests
+                .first()
+                .map(|s| s.span())
+                .unwrap_or(0..0),
+            ordering_tests_text: self
+                .ordering_tests
+                .iter()
+                .map(|s| s.get_ref().clone())
+                .collect(),
+            inline_test_marker: self.inline_test_marker.as_ref().and_then(|r| v.regex(r)),
+            test_level,
+        }
+    }
+}
+
+/// The check.
+pub struct UnorderedApply;
+
+impl Rule for UnorderedApply {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
+        let crate::engine::config::Settings::UnorderedApply(cfg) = &inv.settings else {
+            return;
+        };
+        let in_scope = |f: &FileChange, g: &GlobList| {
+            !f.is_binary
+                && !cfg.exclude.is_match(&f.path)
+                && (g.is_match(&f.path) || f.old_path.as_deref().is_some_and(|p| g.is_match(p)))
+        };
+        let files: Vec<&FileChange> = cx
+            .changes()
+            .files
+            .iter()
+            .filter(|f| in_scope(f, &cfg.paths))
+            .collect();
+        // Guard patterns that some added line of an in-scope file still matches, per file.
+        let mut kept_anywhere: BTreeSet<usize> = BTreeSet::new();
+        let mut kept: Vec<BTreeSet<usize>> = Vec::with_capacity(files.len());
+        for f in &files {
+            let ids: BTreeSet<usize> = match f.head.source() {
+                Some(src) if f.exists_at_head() => {
+                    // A new test asserting `Duplicate` does not put the guard back.
+                    let tests = test_region_start(cfg, Some(src));
+                    util::added_hits(f, src, &cfg.guards, true)
+                        .into_iter()
+                        .filter(|h| h.line < tests)
+                        .map(|h| h.pattern)
+                        .collect()
+                }
+                _ => BTreeSet::new(),
+            };
+            kept_anywhere.extend(&ids);
+            kept.push(ids);
+        }
+        for (f, kept_here) in files.iter().zip(&kept) {
+            // A deleted file's guard may live on in another changed file.
+            let kept_ids = if f.exists_at_head() {
+                kept_here
+            } else {
+                &kept_anywhere
+            };
+            removed_guards(cx, inv, cfg, f, kept_ids, out);
+            if f.exists_at_head() {
+                if let Some(src) = f.head.source() {
+                    if f.path.ends_with(".rs") {
+                        new_rust_apply_fns(cx, inv, cfg, f, src, out);
+                    } else {
+                        new_other_apply_fns(cx, inv, cfg, f, src, out);
+                    }
+                }
+            }
+        }
+        // A file that already has a guard or apply finding needs no second, softer one.
+        let flagged: BTreeSet<String> = out.0.iter().filter_map(|f| f.path.clone()).collect();
+        untested_ordering_change(cx, inv, cfg, &flagged, out);
+    }
+}
+
+/// What the help says about mitigation (OA-RUST-003, escalation rules).
+fn mitigation_hint(inv: &Invariant) -> String {
+    match inv.owners.first() {
+        Some(owner) => format!(
+            "if the change is intended, the PR description needs an owner-approved mitigation and a follow-up issue, e.g. `{} mitigation: approved by {owner}, follow-up #123` (owners: {})",
+            inv.id,
+            inv.owners.join(", ")
+        ),
+        None => format!(
+            "{} lists no `owners` in inv-rules.toml, so no mitigation can be approved",
+            inv.id
+        ),
+    }
+}
+
+fn is_comment_line(path: &str, line: &str) -> bool {
+    let t = line.trim_start();
+    util::comment_markers(path).iter().any(|m| t.starts_with(m)) && !t.starts_with("#[")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Removed guards.
+
+fn removed_guards(
+    cx: &Context<'_>,
+    inv: &Invariant,
+    cfg: &Settings,
+    file: &FileChange,
+    kept: &BTreeSet<usize>,
+    out: &mut Findings,
+) {
+    if file.removed.is_empty() {
+        return;
+    }
+    let Some(base) = file.base.source() else {
+        return;
+    };
+    let base_path = file.old_path.as_deref().unwrap_or(&file.path);
+    let base_tests = test_region_start(cfg, Some(base));
+    let mut reported: BTreeSet<usize> = BTreeSet::new();
+    // One finding per removed hunk: the first guard removed is the primary span, the others
+    // are secondary labels.
+    for range in &file.removed {
+        let mut hits: Vec<(usize, Range<usize>, String)> = Vec::new();
+        for line_no in range.clone() {
+            if line_no >= base_tests {
+                break;
+            }
+            let (Some(line_range), Some(line)) = (base.line_range(line_no), base.line(line_no))
+            else {
+                continue;
+            };
+            if is_comment_line(base_path, line) {
+                continue;
+            }
+            for idx in cfg.guards.set.matches(line).iter() {
+                if kept.contains(&idx) || !reported.insert(idx) {
+                    continue;
+                }
+                if let Some(m) = cfg.guards.items[idx].regex.find(line) {
+                    let span = line_range.start + m.start()..line_range.start + m.end();
+                    hits.push((idx, span, m.as_str().to_string()));
+                }
+            }
+        }
+        let Some(((idx, span, text), rest)) = hits.split_first() else {
+            continue;
+        };
+        let pattern = &cfg.guards.items[*idx];
+        let message = if file.exists_at_head() {
+            format!(
+                "this change removes {} from a sync apply path and adds none back",
+                pattern.what
+            )
+        } else {
+            format!(
+                "this change deletes a sync apply path with {}, and no changed file adds one back",
+                pattern.what
+            )
+        };
+        let mut finding = Finding::new(inv, META.name, message).at(
+            base,
+            span.clone(),
+            format!("`{text}` kept frames in (topic, seq) order or discarded duplicates"),
+        );
+        for (i, span, text) in rest {
+            finding = finding.also(
+                span.clone(),
+                format!("`{text}`: {} removed too", cfg.guards.items[*i].what),
+            );
+        }
+        out.push(
+            finding
+                .cite(
+                    cx.policy(),
+                    pattern.span.clone(),
+                    format!("guard pattern `{}`", pattern.id),
+                )
+                .help(format!(
+                    "keep the guard: discard a frame whose seq is at or below the last applied seq of its topic, and apply each seq once; {}",
+                    mitigation_hint(inv)
+                )),
+        );
+    }
+}
+
+/// First line of the inline test module (`inline-test-marker`), or `usize::MAX`.
+fn test_region_start(cfg: &Settings, src: Option<&Arc<Source>>) -> usize {
+    let (Some(src), Some(marker)) = (src, cfg.inline_test_marker.as_ref()) else {
+        return usize::MAX;
+    };
+    (1..=src.line_count())
+        .find(|&n| src.line(n).is_some_and(|l| marker.is_match(l)))
+        .unwrap_or(usize::MAX)
+}
+
+// ---------------------------------------------------------------------------------------------
+// New apply functions that never read `seq`.
+
+fn report_unguarded_fn(
+    cx: &Context<'_>,
+    inv: &Invariant,
+    cfg: &Settings,
+    src: &Arc<Source>,
+    name: &str,
+    span: Range<usize>,
+    out: &mut Findings,
+) {
+    let Some((_, apply_span)) = &cfg.apply_functions else {
+        return;
+    };
+    out.push(
+        Finding::new(
+            inv,
+            META.name,
+            format!("this change adds `{name}`, which applies sync frames without consulting their seq"),
+        )
+        .at(src, span, format!("`{name}` never reads `seq`"))
+        .cite(cx.policy(), apply_span.clone(), "apply functions")
+        .help(format!(
+            "before applying, compare the frame's seq with the last applied seq of its topic (or call `apply_watermark`) and discard stale or duplicate frames; {}",
+            mitigation_hint(inv)
+        )),
+    );
+}
+
+fn is_new_name(file: &FileChange, decl: &str) -> bool {
+    match file.base.source() {
+        None => true,
+        Some(base) => Regex::new(decl).is_ok_and(|re| !re.is_match(base.text())),
+    }
+}
+
+fn new_rust_apply_fns(
+    cx: &Context<'_>,
+    inv: &Invariant,
+    cfg: &Settings,
+    file: &FileChange,
+    src: &Arc<Source>,
+    out: &mut Findings,
+) {
+    let (Some((apply_re, _)), Some(seq_re)) = (&cfg.apply_functions, &cfg.seq_mention) else {
+        return;
+    };
+    // Cheap prefilter: an added `fn` line whose name is an apply function.
+    static FN: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    let fn_re =
+        FN.get_or_init(|| Regex::new(r"\bfn\s+([A-Za-z_][A-Za-z0-9_]*)").expect("static regex"));
+    let has_candidate = (1..=src.line_count()).any(|n| {
+        file.is_line_added(n)
+            && src
+                .line(n)
+                .and_then(|l| fn_re.captures(l))
+                .is_some_and(|c| apply_re.is_match(&c[1]))
+    });
+    if !has_candidate {
+        return;
+    }
+    let Ok(ast) = syn::parse_file(src.text()) else {
+        return;
+    };
+    let mut fns = FnCollector {
+        src,
+        out: Vec::new(),
+    };
+    fns.visit_file(&ast);
+    for (name, name_span, body) in fns.out {
+        if !apply_re.is_match(&name) || !file.is_line_added(src.line_of(name_span.start)) {
+            continue;
+        }
+        let Some(body_text) = src.text().get(body) else {
+            continue;
+        };
+        if seq_re.is_match(body_text) {
+            continue;
+        }
+        if !is_new_name(file, &format!(r"\bfn\s+{}\b", regex::escape(&name))) {
+            continue;
+        }
+        report_unguarded_fn(cx, inv, cfg, src, &name, name_span, out);
+    }
+}
+
+/// Functions of a Rust file: (name, name span, body span).
+struct FnCollector<'s> {
+    src: &'s Source,
+    out: Vec<(String, Range<usize>, Range<usize>)>,
+}
+
+impl FnCollector<'_> {
+    fn push(&mut self, ident: &syn::Ident, block: &syn::Block) {
+        let off = |lc: proc_macro2::LineColumn| self.src.offset(lc.line, lc.column);
+        let name = off(ident.span().start())..off(ident.span().end());
+        let braces = block.brace_token.span;
+        let body = off(braces.open().start())..off(braces.close().end());
+        self.out.push((ident.to_string(), name, body));
+    }
+}
+
+impl<'ast> Visit<'ast> for FnCollector<'_> {
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        self.push(&f.sig.ident, &f.block);
+        syn::visit::visit_item_fn(self, f);
+    }
+
+    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        self.push(&f.sig.ident, &f.block);
+        syn::visit::visit_impl_item_fn(self, f);
+    }
+}
+
+fn new_other_apply_fns(
+    cx: &Context<'_>,
+    inv: &Invariant,
+    cfg: &Settings,
+    file: &FileChange,
+    src: &Arc<Source>,
+    out: &mut Findings,
+) {
+    let (Some((apply_re, _)), Some(seq_re)) = (&cfg.apply_functions, &cfg.seq_mention) else {
+        return;
+    };
+    let mut seen: BTreeSet<usize> = BTreeSet::new();
+    for hit in util::added_hits(file, src, &cfg.function_decls, true) {
+        let pattern = &cfg.function_decls.items[hit.pattern];
+        let Some(line) = src.line_range(hit.line) else {
+            continue;
+        };
+        let line_text = &src.text()[line.clone()];
+        let Some(name) = pattern
+            .regex
+            .captures_at(line_text, hit.span.start - line.start)
+            .and_then(|c| c.name("name"))
+        else {
+            continue;
+        };
+        let name_span = line.start + name.start()..line.start + name.end();
+        if !apply_re.is_match(name.as_str()) || !seen.insert(name_span.start) {
+            continue;
+        }
+        let body = brace_body(src, name_span.end, cfg.max_body_lines);
+        if seq_re.is_match(&src.text()[body]) {
+            continue;
+        }
+        if !is_new_name(file, &format!(r"\b{}\b", regex::escape(name.as_str()))) {
+            continue;
+        }
+        report_unguarded_fn(cx, inv, cfg, src, name.as_str(), name_span, out);
+    }
+}
+
+/// The body after byte `from`: from the first `{` to its matching `}` (strings and comments
+/// are not parsed), at most `max_lines` lines; without a `{` on the declaration line, the rest of
+/// that line.
+fn brace_body(src: &Source, from: usize, max_lines: usize) -> Range<usize> {
+    let text = src.text();
+    let first_line = src.line_of(from);
+    let line_end = src
+        .line_range(first_line)
+        .map(|r| r.end)
+        .unwrap_or(text.len());
+    let Some(open) = text[from..line_end].find('{').map(|i| from + i) else {
+        return from..line_end;
+    };
+    let last_line = first_line + max_lines;
+    let limit = src
+        .line_range(last_line)
+        .map(|r| r.end)
+        .unwrap_or(text.len());
+    let mut depth = 0usize;
+    for (i, b) in text.as_bytes()[open..limit].iter().enumerate() {
+        match b {
+            b'{' => depth += 1,
+            b'}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return open..open + i + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    open..limit
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ordering code changed without its tests.
+
+fn untested_ordering_change(
+    cx: &Context<'_>,
+    inv: &Invariant,
+    cfg: &Settings,
+    flagged: &BTreeSet<String>,
+    out: &mut Findings,
+) {
+    if cfg.ordering_paths.is_empty() {
+        return;
+    }
+    let files = &cx.changes().files;
+    let touches = |f: &FileChange, g: &GlobList| {
+        g.is_match(&f.path) || f.old_path.as_deref().is_some_and(|p| g.is_match(p))
+    };
+    let mut untested: Vec<(&FileChange, ChangedLine)> = Vec::new();
+    let mut tested = files.iter().any(|f| touches(f, &cfg.ordering_tests));
+    for f in files
+        .iter()
+        .filter(|f| touches(f, &cfg.ordering_paths) && !f.is_binary)
+    {
+        let (code_line, test_touched) = classify_lines(cfg, f);
+        tested |= test_touched;
+        if let Some(line) = code_line {
+            untested.push((f, line));
+        }
+    }
+    if tested {
+        return;
+    }
+    for (f, line) in untested {
+        if flagged.contains(&f.path) {
+            continue;
+        }
+        let mut finding = Finding::new(
+            inv,
+            META.name,
+            format!(
+                "this change edits (topic, seq) ordering code in `{}` without touching its replay/ordering tests",
+                f.path
+            ),
+        );
+        let (src, line, label) = match line {
+            ChangedLine::Head(n) => (f.head.source(), n, "ordering or apply code changed here"),
+            ChangedLine::Base(n) => (f.base.source(), n, "ordering or apply code removed here"),
+        };
+        finding = match src {
+            Some(src) => {
+                let span = src.line_range(line).unwrap_or(0..0);
+                let text = &src.text()[span.clone()];
+                let span = span.start + (text.len() - text.trim_start().len())..span.end;
+                finding.at(src, span, label)
+            }
+            None => finding.on_path(f.path.clone()),
+        };
+        out.push(
+            finding
+                .level(cfg.test_level)
+                .cite(
+                    cx.policy(),
+                    cfg.ordering_tests_span.clone(),
+                    "the replay/ordering tests",
+                )
+                .help(format!(
+                    "add or update a replay test for the changed behaviour (duplicate, stale and out-of-order frames) in {}, or in the file's own `#[cfg(test)]` module",
+                    cfg.ordering_tests_text.join(", ")
+                )),
+        );
+    }
+}
+
+/// A changed line: added at head, or removed from base.
+#[derive(Debug, Clone, Copy)]
+enum ChangedLine {
+    Head(usize),
+    Base(usize),
+}
+
+/// For an ordering file: the first changed code line (an added one if any, else a removed
+/// one), and whether a line inside its inline test module changed.
+fn classify_lines(cfg: &Settings, f: &FileChange) -> (Option<ChangedLine>, bool) {
+    let test_start = |src: Option<&Arc<Source>>| test_region_start(cfg, src);
+    let mut first_code: Option<ChangedLine> = None;
+    let mut test_touched = false;
+    let head = f.head.source().filter(|_| f.exists_at_head());
+    let head_test = test_start(head);
+    if let Some(src) = head {
+        let lines: Vec<usize> = if f.is_all_added {
+            (1..=src.line_count()).collect()
+        } else {
+            f.added.iter().flat_map(|r| r.clone()).collect()
+        };
+        for n in lines {
+            let Some(text) = src.line(n) else { continue };
+            if text.trim().is_empty() || is_comment_line(&f.path, text) {
+                continue;
+            }
+            if n >= head_test {
+                test_touched = true;
+            } else if first_code.is_none() {
+                first_code = Some(ChangedLine::Head(n));
+            }
+        }
+    }
+    let base = f.base.source();
+    let base_test = test_start(base);
+    if let Some(src) = base {
+        for n in f.removed.iter().flat_map(|r| r.clone()) {
+            let Some(text) = src.line(n) else { continue };
+            if text.trim().is_empty() || is_comment_line(&f.path, text) {
+                continue;
+            }
+            if n >= base_test {
+                test_touched = true;
+            } else if first_code.is_none() {
+                first_code = Some(ChangedLine::Base(n));
+            }
+        }
+    }
+    (first_code, test_touched)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brace_body_spans_the_function() {
+        let text = "function applyFrame(f) {\n  if (x) { y(); }\n  return f;\n}\nconst z = 1;\n";
+        let src = Source::new("a.ts", text);
+        let body = brace_body(&src, 19, 120);
+        assert_eq!(&text[body], "{\n  if (x) { y(); }\n  return f;\n}");
+        let arrow = Source::new("b.ts", "const applyFrame = (f) => store.set(f.id, f);\n");
+        let body = brace_body(&arrow, 16, 120);
+        assert!(arrow.text()[body].contains("store.set"));
+    }
+}
