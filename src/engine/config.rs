@@ -139,6 +139,8 @@ struct RawInvariant {
     suppressible: Option<Spanned<bool>>,
     #[serde(rename = "sse-poll-lane")]
     sse_poll_lane: Option<Spanned<rules::inv03_sse_poll_lane::RawSettings>>,
+    #[serde(rename = "in-memory-coupling")]
+    in_memory_coupling: Option<Spanned<rules::inv05_in_memory_coupling::RawSettings>>,
     #[serde(rename = "added-pattern")]
     added_pattern: Option<Spanned<rules::generic_added_pattern::RawSettings>>,
     #[serde(rename = "forbidden-path")]
@@ -161,6 +163,9 @@ impl RawInvariant {
         let mut out = Vec::new();
         if let Some(s) = &self.sse_poll_lane {
             out.push((rules::inv03_sse_poll_lane::META.name, s.span()));
+        }
+        if let Some(s) = &self.in_memory_coupling {
+            out.push((rules::inv05_in_memory_coupling::META.name, s.span()));
         }
         if let Some(s) = &self.added_pattern {
             out.push((rules::generic_added_pattern::META.name, s.span()));
@@ -244,6 +249,8 @@ pub enum Settings {
     None,
     /// `sse-poll-lane`.
     SsePollLane(rules::inv03_sse_poll_lane::Settings),
+    /// `in-memory-coupling`.
+    InMemoryCoupling(rules::inv05_in_memory_coupling::Settings),
     /// `added-pattern` (generic).
     AddedPattern(rules::generic_added_pattern::Settings),
     /// `forbidden-path` (generic).
@@ -424,6 +431,17 @@ impl Config {
                                 rules::inv03_sse_poll_lane::RawSettings::default().compile(&mut v)
                             }),
                     ),
+                    c if c == rules::inv05_in_memory_coupling::META.name => {
+                        Settings::InMemoryCoupling(
+                            inv.in_memory_coupling
+                                .as_ref()
+                                .map(|s| s.get_ref().compile(&mut v))
+                                .unwrap_or_else(|| {
+                                    rules::inv05_in_memory_coupling::RawSettings::default()
+                                        .compile(&mut v)
+                                }),
+                        )
+                    }
                     c if c == rules::generic_added_pattern::META.name => Settings::AddedPattern(
                         inv.added_pattern
                             .as_ref()
