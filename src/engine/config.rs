@@ -141,6 +141,8 @@ struct RawInvariant {
     sse_poll_lane: Option<Spanned<rules::inv03_sse_poll_lane::RawSettings>>,
     #[serde(rename = "in-memory-coupling")]
     in_memory_coupling: Option<Spanned<rules::inv05_in_memory_coupling::RawSettings>>,
+    #[serde(rename = "identity-outside-control")]
+    identity_outside_control: Option<Spanned<rules::inv08_identity_outside_control::RawSettings>>,
     #[serde(rename = "added-pattern")]
     added_pattern: Option<Spanned<rules::generic_added_pattern::RawSettings>>,
     #[serde(rename = "forbidden-path")]
@@ -166,6 +168,9 @@ impl RawInvariant {
         }
         if let Some(s) = &self.in_memory_coupling {
             out.push((rules::inv05_in_memory_coupling::META.name, s.span()));
+        }
+        if let Some(s) = &self.identity_outside_control {
+            out.push((rules::inv08_identity_outside_control::META.name, s.span()));
         }
         if let Some(s) = &self.added_pattern {
             out.push((rules::generic_added_pattern::META.name, s.span()));
@@ -251,6 +256,8 @@ pub enum Settings {
     SsePollLane(rules::inv03_sse_poll_lane::Settings),
     /// `in-memory-coupling`.
     InMemoryCoupling(rules::inv05_in_memory_coupling::Settings),
+    /// `identity-outside-control`.
+    IdentityOutsideControl(rules::inv08_identity_outside_control::Settings),
     /// `added-pattern` (generic).
     AddedPattern(rules::generic_added_pattern::Settings),
     /// `forbidden-path` (generic).
@@ -438,6 +445,17 @@ impl Config {
                                 .map(|s| s.get_ref().compile(&mut v))
                                 .unwrap_or_else(|| {
                                     rules::inv05_in_memory_coupling::RawSettings::default()
+                                        .compile(&mut v)
+                                }),
+                        )
+                    }
+                    c if c == rules::inv08_identity_outside_control::META.name => {
+                        Settings::IdentityOutsideControl(
+                            inv.identity_outside_control
+                                .as_ref()
+                                .map(|s| s.get_ref().compile(&mut v))
+                                .unwrap_or_else(|| {
+                                    rules::inv08_identity_outside_control::RawSettings::default()
                                         .compile(&mut v)
                                 }),
                         )

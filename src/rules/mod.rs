@@ -22,6 +22,7 @@ pub mod generic_co_change;
 pub mod generic_forbidden_path;
 pub mod inv03_sse_poll_lane;
 pub mod inv05_in_memory_coupling;
+pub mod inv08_identity_outside_control;
 pub mod pr_checklist;
 pub mod util;
 
@@ -73,6 +74,7 @@ pub trait Rule: Sync {
 pub static RULES: &[&dyn Rule] = &[
     &inv03_sse_poll_lane::SsePollLane,
     &inv05_in_memory_coupling::InMemoryCoupling,
+    &inv08_identity_outside_control::IdentityOutsideControl,
 ];
 
 /// Checks on the PR description (PR-01..), run after every other check.
@@ -100,7 +102,6 @@ pub static PLANNED_CHECKS: &[(&str, &str)] = &[
     ("cross-plane-sql", "INV-04"),
     ("khala-authority-write", "INV-06"),
     ("unordered-apply", "INV-07"),
-    ("identity-outside-control", "INV-08"),
     ("deploy-without-migrate", "INV-09"),
     ("legacy-deleted-without-parity", "INV-10"),
 ];
