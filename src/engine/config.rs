@@ -145,6 +145,10 @@ struct RawInvariant {
     sse_poll_lane: Option<Spanned<rules::inv03_sse_poll_lane::RawSettings>>,
     #[serde(rename = "unordered-apply")]
     unordered_apply: Option<Spanned<rules::inv07_unordered_apply::RawSettings>>,
+    #[serde(rename = "in-memory-coupling")]
+    in_memory_coupling: Option<Spanned<rules::inv05_in_memory_coupling::RawSettings>>,
+    #[serde(rename = "identity-outside-control")]
+    identity_outside_control: Option<Spanned<rules::inv08_identity_outside_control::RawSettings>>,
     #[serde(rename = "added-pattern")]
     added_pattern: Option<Spanned<rules::generic_added_pattern::RawSettings>>,
     #[serde(rename = "forbidden-path")]
@@ -176,6 +180,12 @@ impl RawInvariant {
         }
         if let Some(s) = &self.unordered_apply {
             out.push((rules::inv07_unordered_apply::META.name, s.span()));
+        }
+        if let Some(s) = &self.in_memory_coupling {
+            out.push((rules::inv05_in_memory_coupling::META.name, s.span()));
+        }
+        if let Some(s) = &self.identity_outside_control {
+            out.push((rules::inv08_identity_outside_control::META.name, s.span()));
         }
         if let Some(s) = &self.added_pattern {
             out.push((rules::generic_added_pattern::META.name, s.span()));
@@ -265,6 +275,10 @@ pub enum Settings {
     SsePollLane(rules::inv03_sse_poll_lane::Settings),
     /// `unordered-apply`.
     UnorderedApply(rules::inv07_unordered_apply::Settings),
+    /// `in-memory-coupling`.
+    InMemoryCoupling(rules::inv05_in_memory_coupling::Settings),
+    /// `identity-outside-control`.
+    IdentityOutsideControl(rules::inv08_identity_outside_control::Settings),
     /// `added-pattern` (generic).
     AddedPattern(rules::generic_added_pattern::Settings),
     /// `forbidden-path` (generic).
@@ -472,6 +486,28 @@ impl Config {
                                 rules::inv07_unordered_apply::RawSettings::default().compile(&mut v)
                             }),
                     ),
+                    c if c == rules::inv05_in_memory_coupling::META.name => {
+                        Settings::InMemoryCoupling(
+                            inv.in_memory_coupling
+                                .as_ref()
+                                .map(|s| s.get_ref().compile(&mut v))
+                                .unwrap_or_else(|| {
+                                    rules::inv05_in_memory_coupling::RawSettings::default()
+                                        .compile(&mut v)
+                                }),
+                        )
+                    }
+                    c if c == rules::inv08_identity_outside_control::META.name => {
+                        Settings::IdentityOutsideControl(
+                            inv.identity_outside_control
+                                .as_ref()
+                                .map(|s| s.get_ref().compile(&mut v))
+                                .unwrap_or_else(|| {
+                                    rules::inv08_identity_outside_control::RawSettings::default()
+                                        .compile(&mut v)
+                                }),
+                        )
+                    }
                     c if c == rules::generic_added_pattern::META.name => Settings::AddedPattern(
                         inv.added_pattern
                             .as_ref()

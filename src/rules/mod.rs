@@ -24,6 +24,8 @@ pub mod inv01_contract_without_proto;
 pub mod inv02_ws_command_rpc;
 pub mod inv03_sse_poll_lane;
 pub mod inv07_unordered_apply;
+pub mod inv05_in_memory_coupling;
+pub mod inv08_identity_outside_control;
 pub mod pr_checklist;
 pub mod util;
 
@@ -78,6 +80,9 @@ pub static RULES: &[&dyn Rule] = &[
     &inv02_ws_command_rpc::WsCommandRpc,
     &inv03_sse_poll_lane::SsePollLane,
     &inv07_unordered_apply::UnorderedApply,
+    &inv03_sse_poll_lane::SsePollLane,
+    &inv05_in_memory_coupling::InMemoryCoupling,
+    &inv08_identity_outside_control::IdentityOutsideControl,
 ];
 
 /// Checks on the PR description (PR-01..), run after every other check.
@@ -103,9 +108,9 @@ pub static PLANNED_CHECKS: &[(&str, &str)] = &[
     ("ws-command-rpc", "INV-02"),
     ("contract-without-proto", "INV-01"),
     ("cross-plane-sql", "INV-04"),
-    ("in-memory-coupling", "INV-05"),
     ("khala-authority-write", "INV-06"),
     ("identity-outside-control", "INV-08"),
+    ("unordered-apply", "INV-07"),
     ("deploy-without-migrate", "INV-09"),
     ("legacy-deleted-without-parity", "INV-10"),
 ];

@@ -1,0 +1,277 @@
+//! INV-08 `identity-outside-control`: WorkOS is the identity provider; the control plane owns
+//! authz, sessions and device revocation (OA-RUST-003, OA-RUST-078..080).
+//!
+//! Looks at: lines the change adds, in files matching `paths` and not `exclude` (tests, local dev
+//! tooling, docs, vendored code), manifests (`Cargo.toml`, `package.json`, `composer.json`)
+//! included.
+//! Flags:
+//! * `providers`: another identity provider (Auth0, Clerk, Firebase Auth, Cognito, Okta, generic
+//!   OIDC discovery, ...) anywhere in scope, the control plane included;
+//! * `authority`: issuing or revoking sessions, tokens or devices outside `control-paths`;
+//! * `verify`: validating sessions or tokens outside `control-paths` and `verify-paths` (the
+//!   runtime verifies control-issued sync tokens in `apps/runtime/src/sync_auth.rs`);
+//! * `fallbacks`: a mock/dev identity fallback (bypass flag, fake user, mock provider, skipped
+//!   signature check) in production code, unless a `guards` match (a non-production guard such as
+//!   `cfg!(debug_assertions)`) lies within `guard-window` lines.
+//!
+//! Ignores: removed lines, comment lines in code, WorkOS itself (no pattern names it).
+//! Findings are `block-merge-unless-mitigated`: an owner-approved mitigation with a follow-up in
+//! the PR description makes them non-blocking (`apply_gate` in `lib.rs`).
+
+use crate::rules::prelude::*;
+
+/// Rule metadata.
+pub static META: Meta = Meta {
+    default_code: "INV-08",
+    name: "identity-outside-control",
+    summary: "change handles identity, sessions or tokens outside WorkOS and the control plane",
+    escalation: Escalation::BlockMergeUnlessMitigated,
+    status: Status::Stable,
+    explain: include_str!("../../rules/INV-08.md"),
+    needs_tree: false,
+};
+
+/// `[invariant.<ID>.identity-outside-control]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawSettings {
+    /// Files checked (code and manifests).
+    #[serde(default)]
+    pub paths: Vec<Spanned<String>>,
+    /// Out of scope: tests, local dev tooling, docs, vendored code.
+    #[serde(default)]
+    pub exclude: Vec<Spanned<String>>,
+    /// The control plane's auth code: it may issue, validate and revoke.
+    #[serde(default)]
+    pub control_paths: Vec<Spanned<String>>,
+    /// Outside the control plane, paths that may validate (never issue) control-issued tokens.
+    #[serde(default)]
+    pub verify_paths: Vec<Spanned<String>>,
+    /// Identity providers other than WorkOS (packages, SDK names, issuer URLs).
+    #[serde(default)]
+    pub providers: Vec<RawPattern>,
+    /// Issuing or revoking sessions, tokens, devices.
+    #[serde(default)]
+    pub authority: Vec<RawPattern>,
+    /// Validating sessions or tokens.
+    #[serde(default)]
+    pub verify: Vec<RawPattern>,
+    /// Mock/dev identity fallbacks.
+    #[serde(default)]
+    pub fallbacks: Vec<RawPattern>,
+    /// Non-production guards that make a nearby fallback acceptable.
+    #[serde(default)]
+    pub guards: Vec<Spanned<String>>,
+    /// Lines either side of a fallback searched for a guard (default 3).
+    #[serde(default)]
+    pub guard_window: Option<Spanned<usize>>,
+}
+
+/// Compiled settings.
+#[derive(Debug)]
+pub struct Settings {
+    paths: GlobList,
+    exclude: GlobList,
+    control_paths: GlobList,
+    control_text: String,
+    verify_paths: GlobList,
+    providers: PatternList,
+    authority: PatternList,
+    verify: PatternList,
+    fallbacks: PatternList,
+    guards: Vec<regex::Regex>,
+    guard_window: usize,
+}
+
+impl RawSettings {
+    /// Validates and compiles; problems go to `v`.
+    pub fn compile(&self, v: &mut Validator) -> Settings {
+        if self.paths.is_empty() {
+            v.require_non_empty(0..0, "no file", "paths");
+        }
+        if self.control_paths.is_empty() {
+            v.require_non_empty(0..0, "the control plane", "control-paths");
+        }
+        if self.providers.is_empty()
+            && self.authority.is_empty()
+            && self.verify.is_empty()
+            && self.fallbacks.is_empty()
+        {
+            v.require_non_empty(0..0, "nothing", "providers, authority, verify or fallbacks");
+        }
+        Settings {
+            paths: v.glob_list(&self.paths),
+            exclude: v.glob_list(&self.exclude),
+            control_paths: v.glob_list(&self.control_paths),
+            control_text: self
+                .control_paths
+                .iter()
+                .filter(|p| !p.get_ref().starts_with('!'))
+                .map(|p| format!("`{}`", p.get_ref()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            verify_paths: v.glob_list(&self.verify_paths),
+            providers: v.patterns(&self.providers),
+            authority: v.patterns(&self.authority),
+            verify: v.patterns(&self.verify),
+            fallbacks: v.patterns(&self.fallbacks),
+            guards: self.guards.iter().filter_map(|g| v.regex(g)).collect(),
+            guard_window: self
+                .guard_window
+                .as_ref()
+                .map(|w| *w.get_ref())
+                .unwrap_or(3),
+        }
+    }
+}
+
+/// The check.
+pub struct IdentityOutsideControl;
+
+impl Rule for IdentityOutsideControl {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
+        let crate::engine::config::Settings::IdentityOutsideControl(cfg) = &inv.settings else {
+            return;
+        };
+        let mitigation = mitigation_hint(inv);
+        cx.scan_files(&cfg.paths, &cfg.exclude, out, |file, out| {
+            let Some(src) = file.head.source() else {
+                return;
+            };
+            let is_control = cfg.control_paths.is_match(&file.path);
+            let may_verify = is_control || cfg.verify_paths.is_match(&file.path);
+            let cite = |f: Finding, p: &crate::engine::config::Pattern| {
+                f.cite(cx.policy(), p.span.clone(), format!("pattern `{}`", p.id))
+            };
+
+            for hit in first_per_line(util::added_hits(file, src, &cfg.providers, true)) {
+                let p = &cfg.providers.items[hit.pattern];
+                let f = Finding::new(
+                    inv,
+                    META.name,
+                    format!("this change brings in {}, an identity provider other than WorkOS", p.what),
+                )
+                .at(src, hit.span.clone(), format!("`{}` is not WorkOS", hit.text))
+                .help(format!(
+                    "authenticate through WorkOS (the control plane's `WorkosIdentityProvider`, `laravel/workos`); other providers are prohibited in production paths. {mitigation}"
+                ));
+                out.push(cite(f, p));
+            }
+
+            if !is_control {
+                for hit in first_per_line(util::added_hits(file, src, &cfg.authority, true)) {
+                    let p = &cfg.authority.items[hit.pattern];
+                    let f = Finding::new(
+                        inv,
+                        META.name,
+                        format!("this change {} outside the control plane", p.what),
+                    )
+                    .at(src, hit.span.clone(), format!("`{}` {}", hit.text, p.what))
+                    .help(format!(
+                        "the control plane ({}) owns sessions, tokens and device revocation: call its HTTP API (`/api/auth/*`, `/api/v1/auth/sessions/revoke`) and let it push revocations to the runtime. {mitigation}",
+                        cfg.control_text
+                    ));
+                    out.push(cite(f, p));
+                }
+            }
+
+            if !may_verify {
+                for hit in first_per_line(util::added_hits(file, src, &cfg.verify, true)) {
+                    let p = &cfg.verify.items[hit.pattern];
+                    let f = Finding::new(
+                        inv,
+                        META.name,
+                        format!("this change {} outside the control plane", p.what),
+                    )
+                    .at(src, hit.span.clone(), format!("`{}` {}", hit.text, p.what))
+                    .help(format!(
+                        "validate control-issued tokens in one place ({}) or ask the control plane; a new validation site needs its path under `verify-paths` after review. {mitigation}",
+                        verify_places(cfg)
+                    ));
+                    out.push(cite(f, p));
+                }
+            }
+
+            for hit in first_per_line(util::added_hits(file, src, &cfg.fallbacks, true)) {
+                let p = &cfg.fallbacks.items[hit.pattern];
+                if is_guarded(src, hit.line, &cfg.guards, cfg.guard_window) {
+                    continue;
+                }
+                let f = Finding::new(
+                    inv,
+                    META.name,
+                    format!("this change adds {} reachable from production code", p.what),
+                )
+                .at(src, hit.span.clone(), format!("`{}` can skip WorkOS authentication", hit.text))
+                .help(format!(
+                    "keep mock identities in tests or local dev tooling, or guard this path so production cannot reach it (`cfg!(debug_assertions)`, an explicit non-production check that fails closed when WorkOS credentials are missing). {mitigation}"
+                ));
+                out.push(cite(f, p));
+            }
+        });
+    }
+}
+
+/// One hit per (line, pattern): `@auth0/auth0-react` is one dependency, not two.
+fn first_per_line(mut hits: Vec<util::Hit>) -> Vec<util::Hit> {
+    let mut seen = std::collections::BTreeSet::new();
+    hits.retain(|h| seen.insert((h.line, h.pattern)));
+    hits
+}
+
+/// True when a guard matches within `window` lines of `line`.
+fn is_guarded(src: &Source, line: usize, guards: &[regex::Regex], window: usize) -> bool {
+    let lo = line.saturating_sub(window).max(1);
+    (lo..=line + window).any(|n| {
+        src.line(n)
+            .is_some_and(|l| guards.iter().any(|g| g.is_match(l)))
+    })
+}
+
+fn verify_places(cfg: &Settings) -> String {
+    let list: Vec<String> = cfg
+        .verify_paths
+        .entries()
+        .filter(|e| !e.text.starts_with('!'))
+        .map(|e| format!("`{}`", e.text))
+        .collect();
+    if list.is_empty() {
+        "the control plane".to_string()
+    } else {
+        list.join(", ")
+    }
+}
+
+/// What a mitigation needs (OA-RUST-003: owner approval plus a follow-up issue).
+fn mitigation_hint(inv: &Invariant) -> String {
+    let owner = inv.owners.first().map(String::as_str).unwrap_or("@owner");
+    format!(
+        "To merge anyway, an owner ({}) must approve a mitigation with a follow-up issue in the PR description, e.g. `{} mitigation: approved by {owner}, follow-up #123`",
+        if inv.owners.is_empty() {
+            "listed under `owners`".to_string()
+        } else {
+            inv.owners.join(", ")
+        },
+        inv.id
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guard_window() {
+        let src = Source::new(
+            "a.rs",
+            "fn f() {\n    if cfg!(debug_assertions) {\n        if std::env::var(\"AUTH_BYPASS\").is_ok() {}\n    }\n}\n",
+        );
+        let g = vec![regex::Regex::new(r"cfg!\(debug_assertions\)").unwrap()];
+        assert!(is_guarded(&src, 3, &g, 1));
+        assert!(!is_guarded(&src, 5, &g, 1));
+    }
+}
