@@ -139,6 +139,8 @@ struct RawInvariant {
     suppressible: Option<Spanned<bool>>,
     #[serde(rename = "sse-poll-lane")]
     sse_poll_lane: Option<Spanned<rules::inv03_sse_poll_lane::RawSettings>>,
+    #[serde(rename = "deploy-without-migrate")]
+    deploy_without_migrate: Option<Spanned<rules::inv09_deploy_without_migrate::RawSettings>>,
     #[serde(rename = "added-pattern")]
     added_pattern: Option<Spanned<rules::generic_added_pattern::RawSettings>>,
     #[serde(rename = "forbidden-path")]
@@ -161,6 +163,9 @@ impl RawInvariant {
         let mut out = Vec::new();
         if let Some(s) = &self.sse_poll_lane {
             out.push((rules::inv03_sse_poll_lane::META.name, s.span()));
+        }
+        if let Some(s) = &self.deploy_without_migrate {
+            out.push((rules::inv09_deploy_without_migrate::META.name, s.span()));
         }
         if let Some(s) = &self.added_pattern {
             out.push((rules::generic_added_pattern::META.name, s.span()));
@@ -244,6 +249,8 @@ pub enum Settings {
     None,
     /// `sse-poll-lane`.
     SsePollLane(rules::inv03_sse_poll_lane::Settings),
+    /// `deploy-without-migrate`.
+    DeployWithoutMigrate(rules::inv09_deploy_without_migrate::Settings),
     /// `added-pattern` (generic).
     AddedPattern(rules::generic_added_pattern::Settings),
     /// `forbidden-path` (generic).
@@ -424,6 +431,17 @@ impl Config {
                                 rules::inv03_sse_poll_lane::RawSettings::default().compile(&mut v)
                             }),
                     ),
+                    c if c == rules::inv09_deploy_without_migrate::META.name => {
+                        Settings::DeployWithoutMigrate(
+                            inv.deploy_without_migrate
+                                .as_ref()
+                                .map(|s| s.get_ref().compile(&mut v))
+                                .unwrap_or_else(|| {
+                                    rules::inv09_deploy_without_migrate::RawSettings::default()
+                                        .compile(&mut v)
+                                }),
+                        )
+                    }
                     c if c == rules::generic_added_pattern::META.name => Settings::AddedPattern(
                         inv.added_pattern
                             .as_ref()

@@ -21,6 +21,7 @@ pub mod generic_added_pattern;
 pub mod generic_co_change;
 pub mod generic_forbidden_path;
 pub mod inv03_sse_poll_lane;
+pub mod inv09_deploy_without_migrate;
 pub mod pr_checklist;
 pub mod util;
 
@@ -69,7 +70,10 @@ pub trait Rule: Sync {
 }
 
 /// Every built-in check bound to a spec invariant, in code order.
-pub static RULES: &[&dyn Rule] = &[&inv03_sse_poll_lane::SsePollLane];
+pub static RULES: &[&dyn Rule] = &[
+    &inv03_sse_poll_lane::SsePollLane,
+    &inv09_deploy_without_migrate::DeployWithoutMigrate,
+];
 
 /// Checks on the PR description (PR-01..), run after every other check.
 pub static PR_RULES: &[&dyn Rule] = &[
@@ -98,7 +102,6 @@ pub static PLANNED_CHECKS: &[(&str, &str)] = &[
     ("khala-authority-write", "INV-06"),
     ("unordered-apply", "INV-07"),
     ("identity-outside-control", "INV-08"),
-    ("deploy-without-migrate", "INV-09"),
     ("legacy-deleted-without-parity", "INV-10"),
 ];
 
