@@ -141,6 +141,9 @@ struct RawInvariant {
     sse_poll_lane: Option<Spanned<rules::inv03_sse_poll_lane::RawSettings>>,
     #[serde(rename = "deploy-without-migrate")]
     deploy_without_migrate: Option<Spanned<rules::inv09_deploy_without_migrate::RawSettings>>,
+    #[serde(rename = "legacy-deleted-without-parity")]
+    legacy_deleted_without_parity:
+        Option<Spanned<rules::inv10_legacy_deleted_without_parity::RawSettings>>,
     #[serde(rename = "added-pattern")]
     added_pattern: Option<Spanned<rules::generic_added_pattern::RawSettings>>,
     #[serde(rename = "forbidden-path")]
@@ -166,6 +169,12 @@ impl RawInvariant {
         }
         if let Some(s) = &self.deploy_without_migrate {
             out.push((rules::inv09_deploy_without_migrate::META.name, s.span()));
+        }
+        if let Some(s) = &self.legacy_deleted_without_parity {
+            out.push((
+                rules::inv10_legacy_deleted_without_parity::META.name,
+                s.span(),
+            ));
         }
         if let Some(s) = &self.added_pattern {
             out.push((rules::generic_added_pattern::META.name, s.span()));
@@ -251,6 +260,8 @@ pub enum Settings {
     SsePollLane(rules::inv03_sse_poll_lane::Settings),
     /// `deploy-without-migrate`.
     DeployWithoutMigrate(rules::inv09_deploy_without_migrate::Settings),
+    /// `legacy-deleted-without-parity`.
+    LegacyDeletedWithoutParity(rules::inv10_legacy_deleted_without_parity::Settings),
     /// `added-pattern` (generic).
     AddedPattern(rules::generic_added_pattern::Settings),
     /// `forbidden-path` (generic).
@@ -438,6 +449,17 @@ impl Config {
                                 .map(|s| s.get_ref().compile(&mut v))
                                 .unwrap_or_else(|| {
                                     rules::inv09_deploy_without_migrate::RawSettings::default()
+                                        .compile(&mut v)
+                                }),
+                        )
+                    }
+                    c if c == rules::inv10_legacy_deleted_without_parity::META.name => {
+                        Settings::LegacyDeletedWithoutParity(
+                            inv.legacy_deleted_without_parity
+                                .as_ref()
+                                .map(|s| s.get_ref().compile(&mut v))
+                                .unwrap_or_else(|| {
+                                    rules::inv10_legacy_deleted_without_parity::RawSettings::default()
                                         .compile(&mut v)
                                 }),
                         )

@@ -22,6 +22,7 @@ pub mod generic_co_change;
 pub mod generic_forbidden_path;
 pub mod inv03_sse_poll_lane;
 pub mod inv09_deploy_without_migrate;
+pub mod inv10_legacy_deleted_without_parity;
 pub mod pr_checklist;
 pub mod util;
 
@@ -73,6 +74,7 @@ pub trait Rule: Sync {
 pub static RULES: &[&dyn Rule] = &[
     &inv03_sse_poll_lane::SsePollLane,
     &inv09_deploy_without_migrate::DeployWithoutMigrate,
+    &inv10_legacy_deleted_without_parity::LegacyDeletedWithoutParity,
 ];
 
 /// Checks on the PR description (PR-01..), run after every other check.
@@ -102,7 +104,6 @@ pub static PLANNED_CHECKS: &[(&str, &str)] = &[
     ("khala-authority-write", "INV-06"),
     ("unordered-apply", "INV-07"),
     ("identity-outside-control", "INV-08"),
-    ("legacy-deleted-without-parity", "INV-10"),
 ];
 
 /// True when `name` is a reserved, not yet implemented check.
