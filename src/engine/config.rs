@@ -149,6 +149,11 @@ struct RawInvariant {
     in_memory_coupling: Option<Spanned<rules::inv05_in_memory_coupling::RawSettings>>,
     #[serde(rename = "identity-outside-control")]
     identity_outside_control: Option<Spanned<rules::inv08_identity_outside_control::RawSettings>>,
+    #[serde(rename = "deploy-without-migrate")]
+    deploy_without_migrate: Option<Spanned<rules::inv09_deploy_without_migrate::RawSettings>>,
+    #[serde(rename = "legacy-deleted-without-parity")]
+    legacy_deleted_without_parity:
+        Option<Spanned<rules::inv10_legacy_deleted_without_parity::RawSettings>>,
     #[serde(rename = "added-pattern")]
     added_pattern: Option<Spanned<rules::generic_added_pattern::RawSettings>>,
     #[serde(rename = "forbidden-path")]
@@ -186,6 +191,15 @@ impl RawInvariant {
         }
         if let Some(s) = &self.identity_outside_control {
             out.push((rules::inv08_identity_outside_control::META.name, s.span()));
+        }
+        if let Some(s) = &self.deploy_without_migrate {
+            out.push((rules::inv09_deploy_without_migrate::META.name, s.span()));
+        }
+        if let Some(s) = &self.legacy_deleted_without_parity {
+            out.push((
+                rules::inv10_legacy_deleted_without_parity::META.name,
+                s.span(),
+            ));
         }
         if let Some(s) = &self.added_pattern {
             out.push((rules::generic_added_pattern::META.name, s.span()));
@@ -279,6 +293,10 @@ pub enum Settings {
     InMemoryCoupling(rules::inv05_in_memory_coupling::Settings),
     /// `identity-outside-control`.
     IdentityOutsideControl(rules::inv08_identity_outside_control::Settings),
+    /// `deploy-without-migrate`.
+    DeployWithoutMigrate(rules::inv09_deploy_without_migrate::Settings),
+    /// `legacy-deleted-without-parity`.
+    LegacyDeletedWithoutParity(rules::inv10_legacy_deleted_without_parity::Settings),
     /// `added-pattern` (generic).
     AddedPattern(rules::generic_added_pattern::Settings),
     /// `forbidden-path` (generic).
@@ -493,6 +511,13 @@ impl Config {
                                 .map(|s| s.get_ref().compile(&mut v))
                                 .unwrap_or_else(|| {
                                     rules::inv05_in_memory_coupling::RawSettings::default()
+                    c if c == rules::inv09_deploy_without_migrate::META.name => {
+                        Settings::DeployWithoutMigrate(
+                            inv.deploy_without_migrate
+                                .as_ref()
+                                .map(|s| s.get_ref().compile(&mut v))
+                                .unwrap_or_else(|| {
+                                    rules::inv09_deploy_without_migrate::RawSettings::default()
                                         .compile(&mut v)
                                 }),
                         )
@@ -504,6 +529,13 @@ impl Config {
                                 .map(|s| s.get_ref().compile(&mut v))
                                 .unwrap_or_else(|| {
                                     rules::inv08_identity_outside_control::RawSettings::default()
+                    c if c == rules::inv10_legacy_deleted_without_parity::META.name => {
+                        Settings::LegacyDeletedWithoutParity(
+                            inv.legacy_deleted_without_parity
+                                .as_ref()
+                                .map(|s| s.get_ref().compile(&mut v))
+                                .unwrap_or_else(|| {
+                                    rules::inv10_legacy_deleted_without_parity::RawSettings::default()
                                         .compile(&mut v)
                                 }),
                         )

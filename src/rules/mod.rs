@@ -26,6 +26,8 @@ pub mod inv03_sse_poll_lane;
 pub mod inv07_unordered_apply;
 pub mod inv05_in_memory_coupling;
 pub mod inv08_identity_outside_control;
+pub mod inv09_deploy_without_migrate;
+pub mod inv10_legacy_deleted_without_parity;
 pub mod pr_checklist;
 pub mod util;
 
@@ -83,6 +85,9 @@ pub static RULES: &[&dyn Rule] = &[
     &inv03_sse_poll_lane::SsePollLane,
     &inv05_in_memory_coupling::InMemoryCoupling,
     &inv08_identity_outside_control::IdentityOutsideControl,
+    &inv03_sse_poll_lane::SsePollLane,
+    &inv09_deploy_without_migrate::DeployWithoutMigrate,
+    &inv10_legacy_deleted_without_parity::LegacyDeletedWithoutParity,
 ];
 
 /// Checks on the PR description (PR-01..), run after every other check.

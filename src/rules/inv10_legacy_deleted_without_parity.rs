@@ -1,0 +1,804 @@
+//! INV-10 `legacy-deleted-without-parity`: legacy surfaces are deleted only after their mapped
+//! parity gates (OA-RUST-003; backup rule from the validation matrix OA-RUST-110).
+//!
+//! Looks at: files of `legacy` surfaces the change deletes, moves out, or guts (removes at least
+//! `gut-ratio` of a file's lines); the inventory document (`inventory`, markdown tables mapping a
+//! surface to gate IDs and a status), at head, or at base when the change deletes it; the `surface`
+//! map in the policy when there is no inventory; the PR description (or, without one, the commit
+//! messages).
+//! Flags, per surface with at least `min-deleted-files` such files: mapped gates the description
+//! does not reference (a warning without a PR description: what will be needed); mapped gates
+//! the inventory does not mark done; deletions under `legacy` that no inventory row maps;
+//! deleting or gutting the inventory itself; deletions under `backup-surfaces` without Laravel
+//! database backup evidence (`backup-evidence`) in the description.
+//! Ignores: additions and small edits, files outside `legacy`, bare issue numbers (`#1234`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use regex::Regex;
+
+use crate::rules::prelude::*;
+
+/// Rule metadata.
+pub static META: Meta = Meta {
+    default_code: "INV-10",
+    name: "legacy-deleted-without-parity",
+    summary: "legacy surface deleted without its mapped parity gates",
+    escalation: Escalation::BlockRelease,
+    status: Status::Stable,
+    explain: include_str!("../../rules/INV-10.md"),
+    needs_tree: false,
+};
+
+/// `[invariant.<ID>.legacy-deleted-without-parity]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawSettings {
+    /// Legacy surfaces (globs).
+    #[serde(default)]
+    pub legacy: Vec<Spanned<String>>,
+    /// Out of scope.
+    #[serde(default)]
+    pub exclude: Vec<Spanned<String>>,
+    /// The inventory document (markdown tables); empty: use `surface` only.
+    pub inventory: Option<Spanned<String>>,
+    /// Header regex of the inventory column naming the surface.
+    pub surface_column: Option<Spanned<String>>,
+    /// Header regex of the inventory column naming the gates.
+    pub gates_column: Option<Spanned<String>>,
+    /// Header regex of the inventory status column.
+    pub status_column: Option<Spanned<String>>,
+    /// A status that counts as done.
+    pub done_status: Option<Spanned<String>>,
+    /// Gate ID prefix (`OA-RUST-`).
+    pub gate_prefix: Option<Spanned<String>>,
+    /// Fewest files of one surface that make a deletion.
+    pub min_deleted_files: Option<Spanned<usize>>,
+    /// Share of a file's lines whose removal counts as deleting it.
+    pub gut_ratio: Option<Spanned<f64>>,
+    /// Files shorter than this are never "gutted".
+    pub gut_min_lines: Option<Spanned<usize>>,
+    /// Surfaces whose deletion needs database backup evidence.
+    #[serde(default)]
+    pub backup_surfaces: Vec<Spanned<String>>,
+    /// What counts as backup evidence in the description.
+    pub backup_evidence: Option<Spanned<String>>,
+    /// The surface → gate map used when the inventory is absent.
+    #[serde(default)]
+    pub surface: Vec<RawSurface>,
+}
+
+/// One `[[...surface]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawSurface {
+    /// Globs of the surface.
+    pub root: Vec<Spanned<String>>,
+    /// Gate IDs or ranges (`OA-RUST-054..058`).
+    pub gates: Vec<Spanned<String>>,
+}
+
+/// Compiled settings.
+#[derive(Debug)]
+pub struct Settings {
+    legacy: GlobList,
+    exclude: GlobList,
+    inventory: Option<(String, Range<usize>)>,
+    surface_column: Regex,
+    gates_column: Regex,
+    status_column: Regex,
+    done_status: Regex,
+    done_span: Range<usize>,
+    prefix: String,
+    min_deleted: usize,
+    gut_ratio: f64,
+    gut_min_lines: usize,
+    backup_surfaces: GlobList,
+    backup_evidence: Option<(Regex, Range<usize>)>,
+    surfaces: Vec<ConfigSurface>,
+}
+
+#[derive(Debug)]
+struct ConfigSurface {
+    name: String,
+    root: GlobList,
+    gates: Vec<u32>,
+    span: Range<usize>,
+}
+
+fn regex_or(
+    v: &mut Validator,
+    raw: &Option<Spanned<String>>,
+    default: &str,
+) -> (Regex, Range<usize>) {
+    let fallback = || Regex::new(default).expect("built-in default regex");
+    match raw {
+        Some(r) => (v.regex(r).unwrap_or_else(fallback), r.span()),
+        None => (fallback(), 0..0),
+    }
+}
+
+impl RawSettings {
+    /// Validates and compiles; problems go to `v`.
+    pub fn compile(&self, v: &mut Validator) -> Settings {
+        if self.legacy.is_empty() {
+            v.require_non_empty(0..0, "no legacy deletion", "legacy");
+        }
+        let prefix = self
+            .gate_prefix
+            .as_ref()
+            .map(|p| p.get_ref().clone())
+            .unwrap_or_else(|| "OA-RUST-".into());
+        let mut surfaces = Vec::new();
+        for s in &self.surface {
+            let mut gates = Vec::new();
+            for g in &s.gates {
+                let ids = parse_gates(g.get_ref(), &prefix, false);
+                if ids.is_empty() {
+                    v.problem(
+                        g.span(),
+                        format!("`{}` names no gate", g.get_ref()),
+                        "no gate ID",
+                        Some(format!("write `{prefix}054` or a range `{prefix}054..058`")),
+                    );
+                }
+                gates.extend(ids);
+            }
+            gates.sort_unstable();
+            gates.dedup();
+            surfaces.push(ConfigSurface {
+                name: s
+                    .root
+                    .first()
+                    .map(|r| r.get_ref().trim_end_matches("/**").to_string())
+                    .unwrap_or_default(),
+                root: v.glob_list(&s.root),
+                gates,
+                span: s.root.first().map(|r| r.span()).unwrap_or(0..0),
+            });
+        }
+        let ratio = self.gut_ratio.as_ref().map(|r| *r.get_ref()).unwrap_or(0.8);
+        if let Some(r) = &self.gut_ratio {
+            if !(0.0..=1.0).contains(r.get_ref()) || *r.get_ref() == 0.0 {
+                v.problem(
+                    r.span(),
+                    "`gut-ratio` must be in (0, 1]",
+                    "out of range",
+                    Some("0.8 means: removing 80% of a file's lines deletes it".into()),
+                );
+            }
+        }
+        let (done_status, done_span) = regex_or(
+            v,
+            &self.done_status,
+            r"(?i)\b(done|complete|completed|closed|shipped|passed)\b|✅",
+        );
+        Settings {
+            legacy: v.glob_list(&self.legacy),
+            exclude: v.glob_list(&self.exclude),
+            inventory: self
+                .inventory
+                .as_ref()
+                .filter(|i| !i.get_ref().trim().is_empty())
+                .map(|i| (i.get_ref().clone(), i.span())),
+            surface_column: regex_or(v, &self.surface_column, r"(?i)legacy|surface|root|path").0,
+            gates_column: regex_or(v, &self.gates_column, r"(?i)gate|blocking|depend|item").0,
+            status_column: regex_or(v, &self.status_column, r"(?i)status|state").0,
+            done_status,
+            done_span,
+            prefix,
+            min_deleted: self
+                .min_deleted_files
+                .as_ref()
+                .map(|m| *m.get_ref())
+                .unwrap_or(1)
+                .max(1),
+            gut_ratio: ratio,
+            gut_min_lines: self
+                .gut_min_lines
+                .as_ref()
+                .map(|m| *m.get_ref())
+                .unwrap_or(20),
+            backup_surfaces: v.glob_list(&self.backup_surfaces),
+            backup_evidence: self
+                .backup_evidence
+                .as_ref()
+                .and_then(|b| v.regex(b).map(|r| (r, b.span()))),
+            surfaces,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gate IDs.
+
+/// Gate numbers in `text`: `OA-RUST-054`, ranges `OA-RUST-054..058` (also `–`), and, when
+/// `need_prefix` is false (an inventory gates cell), bare numbers and ranges `054..058, 106`.
+fn parse_gates(text: &str, prefix: &str, need_prefix: bool) -> Vec<u32> {
+    let p = regex::escape(prefix);
+    let pattern = if need_prefix {
+        format!(r"(?i)\b{p}(\d+)(?:\s*(?:\.\.|–|—)\s*(?:{p})?(\d+))?")
+    } else {
+        format!(r"(?i)(?:\b{p})?\b(\d+)(?:\s*(?:\.\.|–|—)\s*(?:{p})?(\d+))?")
+    };
+    let Ok(re) = Regex::new(&pattern) else {
+        return Vec::new();
+    };
+    let text = text.replace('`', "");
+    let mut out = Vec::new();
+    for c in re.captures_iter(&text) {
+        let Some(lo) = c.get(1).and_then(|m| m.as_str().parse::<u32>().ok()) else {
+            continue;
+        };
+        let hi = c
+            .get(2)
+            .and_then(|m| m.as_str().parse::<u32>().ok())
+            .unwrap_or(lo);
+        if hi >= lo && hi - lo <= 200 {
+            out.extend(lo..=hi);
+        } else {
+            out.push(lo);
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn gate_name(prefix: &str, n: u32) -> String {
+    format!("{prefix}{n:03}")
+}
+
+/// `OA-RUST-054..058, OA-RUST-106`: consecutive gates as ranges.
+fn gate_list(prefix: &str, gates: &[u32]) -> String {
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < gates.len() {
+        let mut j = i;
+        while j + 1 < gates.len() && gates[j + 1] == gates[j] + 1 {
+            j += 1;
+        }
+        parts.push(if j > i {
+            format!("{}..{:03}", gate_name(prefix, gates[i]), gates[j])
+        } else {
+            gate_name(prefix, gates[i])
+        });
+        i = j + 1;
+    }
+    parts.join(", ")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The inventory: markdown tables.
+
+#[derive(Debug)]
+struct Row {
+    /// Surface paths as written.
+    surfaces: Vec<String>,
+    globs: GlobSet,
+    gates: Vec<u32>,
+    status: Option<String>,
+    /// Span of the row line.
+    span: Range<usize>,
+}
+
+#[derive(Debug, Default)]
+struct Inventory {
+    rows: Vec<Row>,
+    /// Header line of the first surface table.
+    header: Option<Range<usize>>,
+    /// Per-gate status from tables that list gates without surfaces.
+    gate_status: BTreeMap<u32, (String, Range<usize>)>,
+}
+
+fn cells(line: &str) -> Vec<&str> {
+    let t = line.trim();
+    let t = t.strip_prefix('|').unwrap_or(t);
+    let t = t.strip_suffix('|').unwrap_or(t);
+    t.split('|').map(str::trim).collect()
+}
+
+fn is_separator(line: &str) -> bool {
+    let cs = cells(line);
+    !cs.is_empty()
+        && cs
+            .iter()
+            .all(|c| !c.is_empty() && c.chars().all(|ch| matches!(ch, '-' | ':' | ' ')))
+}
+
+/// Paths in a surface cell: backticked tokens, else words containing `/`.
+fn surface_paths(cell: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut parts = cell.split('`');
+    let mut in_tick = false;
+    let mut ticked = Vec::new();
+    for p in parts.by_ref() {
+        if in_tick {
+            ticked.push(p.trim().to_string());
+        }
+        in_tick = !in_tick;
+    }
+    let candidates: Vec<String> = if ticked.is_empty() {
+        cell.split(|c: char| c.is_whitespace() || c == ',')
+            .map(|s| s.to_string())
+            .collect()
+    } else {
+        ticked
+    };
+    for c in candidates {
+        let c = c.trim().trim_end_matches('/').to_string();
+        if c.contains('/') && !c.contains(' ') && !c.starts_with("http") {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn surface_globs(paths: &[String]) -> GlobSet {
+    let mut b = GlobSetBuilder::new();
+    for p in paths {
+        let variants = if p.ends_with("/**") {
+            vec![p.clone()]
+        } else {
+            vec![p.clone(), format!("{p}/**")]
+        };
+        for g in variants {
+            if let Ok(glob) = GlobBuilder::new(&g).literal_separator(true).build() {
+                b.add(glob);
+            }
+        }
+    }
+    b.build().unwrap_or_else(|_| GlobSet::empty())
+}
+
+fn parse_inventory(src: &Source, cfg: &Settings) -> Inventory {
+    let mut inv = Inventory::default();
+    let n = src.line_count();
+    let mut l = 1;
+    while l <= n {
+        let line = src.line(l).unwrap_or("");
+        let next = src.line(l + 1).unwrap_or("");
+        if !(line.trim_start().starts_with('|') && is_separator(next)) {
+            l += 1;
+            continue;
+        }
+        let header_span = src.line_range(l).unwrap_or(0..0);
+        let header = cells(line);
+        let surface_col = header.iter().position(|h| cfg.surface_column.is_match(h));
+        let gates_col = header
+            .iter()
+            .enumerate()
+            .position(|(i, h)| Some(i) != surface_col && cfg.gates_column.is_match(h));
+        let status_col = header.iter().enumerate().position(|(i, h)| {
+            Some(i) != surface_col && Some(i) != gates_col && cfg.status_column.is_match(h)
+        });
+        l += 2;
+        while l <= n {
+            let row_line = src.line(l).unwrap_or("");
+            if !row_line.trim_start().starts_with('|') {
+                break;
+            }
+            let span = src.line_range(l).unwrap_or(0..0);
+            let cs = cells(row_line);
+            let cell = |c: Option<usize>| c.and_then(|i| cs.get(i).copied());
+            let surfaces = cell(surface_col).map(surface_paths).unwrap_or_default();
+            let gates = cell(gates_col)
+                .map(|g| parse_gates(g, &cfg.prefix, false))
+                .unwrap_or_default();
+            let status = cell(status_col)
+                .map(|s| s.trim_matches('`').trim().to_string())
+                .filter(|s| !s.is_empty());
+            if !surfaces.is_empty() {
+                inv.header.get_or_insert_with(|| header_span.clone());
+                inv.rows.push(Row {
+                    globs: surface_globs(&surfaces),
+                    surfaces,
+                    gates,
+                    status,
+                    span,
+                });
+            } else if let Some(status) = status {
+                for g in gates {
+                    inv.gate_status.insert(g, (status.clone(), span.clone()));
+                }
+            }
+            l += 1;
+        }
+    }
+    inv
+}
+
+// ---------------------------------------------------------------------------------------------
+// The check.
+
+/// The check.
+pub struct LegacyDeletedWithoutParity;
+
+/// A legacy file the change deletes (or moves out, or guts).
+struct Deleted<'a> {
+    file: &'a FileChange,
+    base_path: &'a str,
+    how: &'static str,
+}
+
+/// Where a group of deletions is mapped.
+enum Mapping<'a> {
+    Row(usize),
+    Config(&'a ConfigSurface),
+    Unlisted(String),
+}
+
+impl Rule for LegacyDeletedWithoutParity {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
+        let crate::engine::config::Settings::LegacyDeletedWithoutParity(cfg) = &inv.settings else {
+            return;
+        };
+        // The inventory: at head, or at base when this change deletes it.
+        let inv_change = cfg
+            .inventory
+            .as_ref()
+            .and_then(|(p, _)| cx.changes().file(p));
+        let inv_src: Option<Arc<Source>> = cfg.inventory.as_ref().and_then(|(p, _)| {
+            cx.head_file(p)
+                .or_else(|| inv_change.and_then(|f| f.base.source().cloned()))
+        });
+        let inventory = inv_src.as_ref().map(|s| parse_inventory(s, cfg));
+        check_inventory_change(cx, inv, cfg, inv_change, out);
+
+        let deleted = deleted_files(cx, cfg);
+        if deleted.is_empty() {
+            return;
+        }
+
+        // Group by surface.
+        let mut groups: BTreeMap<String, (Vec<&Deleted>, Mapping)> = BTreeMap::new();
+        for d in &deleted {
+            let (key, mapping) = match &inventory {
+                Some(table) => match table
+                    .rows
+                    .iter()
+                    .position(|r| r.globs.is_match(d.base_path))
+                {
+                    Some(i) => (format!("row:{i:05}"), Mapping::Row(i)),
+                    None => unlisted(cfg, d.base_path),
+                },
+                None => match cfg.surfaces.iter().find(|s| s.root.is_match(d.base_path)) {
+                    Some(s) => (format!("cfg:{}", s.name), Mapping::Config(s)),
+                    None => unlisted(cfg, d.base_path),
+                },
+            };
+            groups
+                .entry(key)
+                .or_insert_with(|| (Vec::new(), mapping))
+                .0
+                .push(d);
+        }
+
+        // The description: PR text, or the commit messages without one.
+        let pr = cx.pr_description();
+        let commits = cx.changes().commit_messages.join("\n");
+        let said: &str = pr.map(|p| p.source.text()).unwrap_or(&commits);
+        let referenced: BTreeSet<u32> = parse_gates(said, &cfg.prefix, true).into_iter().collect();
+        let inv_name = cfg
+            .inventory
+            .as_ref()
+            .map(|(p, _)| p.as_str())
+            .unwrap_or("inv-rules.toml");
+
+        for (files, mapping) in groups.values() {
+            if files.len() < cfg.min_deleted {
+                continue;
+            }
+            let first = files[0];
+            let Some(at) = first.file.base.source() else {
+                continue;
+            };
+            let at_span = at.line_range(1).unwrap_or(0..0);
+            let count = if files.len() == 1 {
+                "1 file".to_string()
+            } else {
+                format!("{} files", files.len())
+            };
+            let label = format!("`{}` {}", first.base_path, first.how);
+            let (surface, gates, row) = match mapping {
+                Mapping::Unlisted(glob) => {
+                    let entry_span = cfg
+                        .legacy
+                        .matching_entry(first.base_path)
+                        .map(|e| e.span.clone())
+                        .unwrap_or(0..0);
+                    let mut f = Finding::new(
+                        inv,
+                        META.name,
+                        format!("this change removes {count} of legacy surface `{glob}`, which the inventory maps to no parity gate"),
+                    )
+                    .at(at, at_span.clone(), label.clone())
+                    .help(format!("add a row for the surface with its {}nnn parity gates to `{inv_name}` (or a `[[surface]]` entry in the policy), finish those gates, then delete", cfg.prefix))
+                    .cite(cx.policy(), entry_span, "legacy surface");
+                    if let (Some(src), Some(t)) = (&inv_src, &inventory) {
+                        let span = t.header.clone().unwrap_or(0..0);
+                        f = f.related(src, span, "the inventory lists no row for this surface");
+                    }
+                    out.push(f);
+                    continue;
+                }
+                Mapping::Row(i) => {
+                    let Some(row) = inventory.as_ref().and_then(|t| t.rows.get(*i)) else {
+                        continue;
+                    };
+                    (row.surfaces.join("`, `"), row.gates.clone(), Some(row))
+                }
+                Mapping::Config(s) => (s.name.clone(), s.gates.clone(), None),
+            };
+            let cite_span = match mapping {
+                Mapping::Config(s) => s.span.clone(),
+                _ => cfg
+                    .inventory
+                    .as_ref()
+                    .map(|(_, s)| s.clone())
+                    .unwrap_or(0..0),
+            };
+            let with_row = |f: Finding, what: &str| match (row, &inv_src) {
+                (Some(r), Some(src)) => f.related(src, r.span.clone(), what.to_string()),
+                _ => f,
+            };
+
+            // Every mapped gate referenced.
+            let missing: Vec<u32> = gates
+                .iter()
+                .copied()
+                .filter(|g| !referenced.contains(g))
+                .collect();
+            if !missing.is_empty() {
+                let f = if pr.is_some() {
+                    Finding::new(
+                        inv,
+                        META.name,
+                        format!("this change removes {count} of legacy surface `{surface}` without referencing its parity gates {}", gate_list(&cfg.prefix, &missing)),
+                    )
+                } else {
+                    Finding::new(
+                        inv,
+                        META.name,
+                        format!("removing {count} of legacy surface `{surface}` needs its parity gates {} referenced in the PR description", gate_list(&cfg.prefix, &missing)),
+                    )
+                    .level(Severity::Warning)
+                };
+                let f = f
+                    .at(at, at_span.clone(), label.clone())
+                    .help(format!("reference every mapped gate ({}) in the PR description; the mapping is in `{inv_name}`; a bare issue number does not count", gate_list(&cfg.prefix, &gates)))
+                    .cite(cx.policy(), cite_span.clone(), "surface to gate map");
+                out.push(with_row(f, "the surface's gates"));
+            }
+
+            // Every mapped gate done.
+            let mut not_done: Vec<(u32, String)> = Vec::new();
+            for &g in &gates {
+                let status = inventory
+                    .as_ref()
+                    .and_then(|t| t.gate_status.get(&g).map(|(s, _)| s.clone()))
+                    .or_else(|| row.and_then(|r| r.status.clone()));
+                if let Some(s) = status {
+                    if !cfg.done_status.is_match(&s) {
+                        not_done.push((g, s));
+                    }
+                }
+            }
+            if !not_done.is_empty() {
+                let ids: Vec<u32> = not_done.iter().map(|(g, _)| *g).collect();
+                let statuses: BTreeSet<&str> = not_done.iter().map(|(_, s)| s.as_str()).collect();
+                let statuses = statuses.into_iter().collect::<Vec<_>>().join("`, `");
+                let mut f = Finding::new(
+                    inv,
+                    META.name,
+                    format!("this change removes {count} of legacy surface `{surface}` before its parity gates are done: {} (status `{statuses}`)", gate_list(&cfg.prefix, &ids)),
+                )
+                .at(at, at_span.clone(), label.clone())
+                .help(format!("keep the legacy surface until every mapped gate is marked done in `{inv_name}`; delete it in a later change"))
+                .cite(cx.policy(), cfg.done_span.clone(), "what counts as done");
+                if let Some(src) = &inv_src {
+                    if let Some(t) = &inventory {
+                        for g in &ids {
+                            if let Some((s, span)) = t.gate_status.get(g) {
+                                f = f.related(
+                                    src,
+                                    span.clone(),
+                                    format!("{} is `{s}`", gate_name(&cfg.prefix, *g)),
+                                );
+                            }
+                        }
+                    }
+                }
+                out.push(with_row(f, "status of the surface's gates"));
+            }
+        }
+
+        // Laravel database backup evidence (OA-RUST-110, Go/No-Go 4).
+        if let Some((re, span)) = &cfg.backup_evidence {
+            let hit = deleted
+                .iter()
+                .filter(|d| cfg.backup_surfaces.is_match(d.base_path))
+                .find(|d| d.file.base.source().is_some());
+            if let (Some(d), false) = (hit, re.is_match(said)) {
+                if let Some(at) = d.file.base.source() {
+                    let mut f = Finding::new(
+                        inv,
+                        META.name,
+                        "deleting Laravel legacy files needs fresh Laravel database backup evidence in the PR description",
+                    )
+                    .at(at, at.line_range(1).unwrap_or(0..0), format!("`{}` {}", d.base_path, d.how))
+                    .help("take a fresh backup of the Laravel database and name it in the description (backup id and time) before promotion (OA-RUST-110, Go/No-Go policy 4)")
+                    .cite(cx.policy(), span.clone(), "backup evidence");
+                    if pr.is_none() {
+                        f = f.level(Severity::Warning);
+                    }
+                    out.push(f);
+                }
+            }
+        }
+    }
+}
+
+fn unlisted<'a>(cfg: &Settings, path: &str) -> (String, Mapping<'a>) {
+    let glob = cfg
+        .legacy
+        .matching_entry(path)
+        .map(|e| e.text.trim_end_matches("/**").to_string())
+        .unwrap_or_else(|| path.to_string());
+    (format!("unlisted:{glob}"), Mapping::Unlisted(glob))
+}
+
+fn deleted_files<'a>(cx: &Context<'a>, cfg: &Settings) -> Vec<Deleted<'a>> {
+    let mut out = Vec::new();
+    for f in &cx.changes().files {
+        let base_path = f.old_path.as_deref().unwrap_or(&f.path);
+        if !cfg.legacy.is_match(base_path) || cfg.exclude.is_match(base_path) {
+            continue;
+        }
+        let how = match f.kind {
+            ChangeKind::Deleted => "deleted",
+            ChangeKind::Renamed if !cfg.legacy.is_match(&f.path) => "moved out",
+            ChangeKind::Modified | ChangeKind::Renamed if !f.is_all_added => {
+                let Some(base) = f.base.source() else {
+                    continue;
+                };
+                let lines = base.line_count();
+                let removed: usize = f.removed.iter().map(|r| r.len()).sum();
+                if lines < cfg.gut_min_lines || (removed as f64) < cfg.gut_ratio * lines as f64 {
+                    continue;
+                }
+                "gutted"
+            }
+            _ => continue,
+        };
+        out.push(Deleted {
+            file: f,
+            base_path,
+            how,
+        });
+    }
+    out
+}
+
+/// Deleting the inventory, or removing most of its surface rows.
+fn check_inventory_change(
+    cx: &Context<'_>,
+    inv: &Invariant,
+    cfg: &Settings,
+    change: Option<&FileChange>,
+    out: &mut Findings,
+) {
+    let (Some(f), Some((path, span))) = (change, &cfg.inventory) else {
+        return;
+    };
+    let Some(base) = f.base.source() else { return };
+    if f.is_all_added {
+        return;
+    }
+    let base_rows = parse_inventory(base, cfg).rows;
+    let moved = f.kind == ChangeKind::Renamed;
+    if f.kind == ChangeKind::Deleted || moved {
+        out.push(
+            Finding::new(
+                inv,
+                META.name,
+                format!("this change {} the legacy dependency inventory `{path}`", if moved { "moves" } else { "deletes" }),
+            )
+            .at(base, base.line_range(1).unwrap_or(0..0), format!("the inventory maps {} legacy surfaces to parity gates", base_rows.len()))
+            .help("keep the inventory while legacy surfaces remain; if it moves, move its tables too and point `inventory` at the new path")
+            .cite(cx.policy(), span.clone(), "the inventory"),
+        );
+        return;
+    }
+    let Some(head) = f.head.source() else { return };
+    let head_rows = parse_inventory(head, cfg).rows;
+    let gone: Vec<&Row> = base_rows
+        .iter()
+        .filter(|b| !head_rows.iter().any(|h| h.surfaces == b.surfaces))
+        .collect();
+    if base_rows.is_empty() || (gone.len() as f64) < cfg.gut_ratio * base_rows.len() as f64 {
+        return;
+    }
+    let Some(first) = gone.first() else { return };
+    let mut finding = Finding::new(
+        inv,
+        META.name,
+        format!(
+            "this change removes {} of {} surface rows from the legacy dependency inventory",
+            gone.len(),
+            base_rows.len()
+        ),
+    )
+    .at(
+        base,
+        first.span.clone(),
+        format!("row for `{}` removed", first.surfaces.join(", ")),
+    )
+    .help(
+        "keep each surface's row (and its gates) until the surface is gone and its gates are done",
+    )
+    .cite(cx.policy(), span.clone(), "the inventory");
+    for r in gone.iter().skip(1).take(8) {
+        finding = finding.also(
+            r.span.clone(),
+            format!("row for `{}` removed", r.surfaces.join(", ")),
+        );
+    }
+    out.push(finding);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gates_and_ranges() {
+        assert_eq!(
+            parse_gates("054..058, 106", "OA-RUST-", false),
+            [54, 55, 56, 57, 58, 106]
+        );
+        assert_eq!(
+            parse_gates("`OA-RUST-033`–`OA-RUST-035`", "OA-RUST-", false),
+            [33, 34, 35]
+        );
+        assert_eq!(
+            parse_gates("OA-RUST-033–035", "OA-RUST-", false),
+            [33, 34, 35]
+        );
+        assert_eq!(
+            parse_gates("see OA-RUST-054, oa-rust-106 and #1234", "OA-RUST-", true),
+            [54, 106]
+        );
+        assert_eq!(
+            parse_gates("OA-RUST-054..056", "OA-RUST-", true),
+            [54, 55, 56]
+        );
+        assert!(parse_gates("#1234 and 106", "OA-RUST-", true).is_empty());
+        assert_eq!(
+            gate_list("OA-RUST-", &[33, 34, 35, 97, 99, 100]),
+            "OA-RUST-033..035, OA-RUST-097, OA-RUST-099..100"
+        );
+    }
+
+    #[test]
+    fn surface_cells() {
+        assert_eq!(surface_paths("`apps/mobile`"), ["apps/mobile"]);
+        assert_eq!(
+            surface_paths(
+                "`apps/openagents-runtime`, later `apps/runtime/{lib,priv,test}` (Elixir)"
+            ),
+            ["apps/openagents-runtime", "apps/runtime/{lib,priv,test}"]
+        );
+        assert_eq!(surface_paths("packages/* (JS)"), ["packages/*"]);
+        let g = surface_globs(&["apps/runtime/{lib,priv,test}".into(), "packages/*".into()]);
+        assert!(g.is_match("apps/runtime/lib/openagents_runtime/sync.ex"));
+        assert!(!g.is_match("apps/runtime/src/main.rs"));
+        assert!(g.is_match("packages/ui/src/index.ts"));
+    }
+}
