@@ -139,6 +139,10 @@ struct RawInvariant {
     suppressible: Option<Spanned<bool>>,
     #[serde(rename = "sse-poll-lane")]
     sse_poll_lane: Option<Spanned<rules::inv03_sse_poll_lane::RawSettings>>,
+    #[serde(rename = "cross-plane-sql")]
+    cross_plane_sql: Option<Spanned<rules::inv04_cross_plane_sql::RawSettings>>,
+    #[serde(rename = "khala-authority-write")]
+    khala_authority_write: Option<Spanned<rules::inv06_khala_authority_write::RawSettings>>,
     #[serde(rename = "added-pattern")]
     added_pattern: Option<Spanned<rules::generic_added_pattern::RawSettings>>,
     #[serde(rename = "forbidden-path")]
@@ -161,6 +165,12 @@ impl RawInvariant {
         let mut out = Vec::new();
         if let Some(s) = &self.sse_poll_lane {
             out.push((rules::inv03_sse_poll_lane::META.name, s.span()));
+        }
+        if let Some(s) = &self.cross_plane_sql {
+            out.push((rules::inv04_cross_plane_sql::META.name, s.span()));
+        }
+        if let Some(s) = &self.khala_authority_write {
+            out.push((rules::inv06_khala_authority_write::META.name, s.span()));
         }
         if let Some(s) = &self.added_pattern {
             out.push((rules::generic_added_pattern::META.name, s.span()));
@@ -244,6 +254,10 @@ pub enum Settings {
     None,
     /// `sse-poll-lane`.
     SsePollLane(rules::inv03_sse_poll_lane::Settings),
+    /// `cross-plane-sql`.
+    CrossPlaneSql(rules::inv04_cross_plane_sql::Settings),
+    /// `khala-authority-write`.
+    KhalaAuthorityWrite(rules::inv06_khala_authority_write::Settings),
     /// `added-pattern` (generic).
     AddedPattern(rules::generic_added_pattern::Settings),
     /// `forbidden-path` (generic).
@@ -424,6 +438,25 @@ impl Config {
                                 rules::inv03_sse_poll_lane::RawSettings::default().compile(&mut v)
                             }),
                     ),
+                    c if c == rules::inv04_cross_plane_sql::META.name => Settings::CrossPlaneSql(
+                        inv.cross_plane_sql
+                            .as_ref()
+                            .map(|s| s.get_ref().compile(&mut v))
+                            .unwrap_or_else(|| {
+                                rules::inv04_cross_plane_sql::RawSettings::default().compile(&mut v)
+                            }),
+                    ),
+                    c if c == rules::inv06_khala_authority_write::META.name => {
+                        Settings::KhalaAuthorityWrite(
+                            inv.khala_authority_write
+                                .as_ref()
+                                .map(|s| s.get_ref().compile(&mut v))
+                                .unwrap_or_else(|| {
+                                    rules::inv06_khala_authority_write::RawSettings::default()
+                                        .compile(&mut v)
+                                }),
+                        )
+                    }
                     c if c == rules::generic_added_pattern::META.name => Settings::AddedPattern(
                         inv.added_pattern
                             .as_ref()
@@ -498,6 +531,13 @@ impl Config {
                 is_suppressible: inv.suppressible.as_ref().is_some_and(|s| *s.get_ref()),
                 settings,
             });
+        }
+
+        // Checks that read another invariant's settings (INV-06 reads INV-04's plane map).
+        for inv in &invariants {
+            if let Settings::KhalaAuthorityWrite(s) = &inv.settings {
+                s.link(&invariants, &mut v);
+            }
         }
 
         if !v.problems.is_empty() {

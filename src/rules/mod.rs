@@ -21,7 +21,10 @@ pub mod generic_added_pattern;
 pub mod generic_co_change;
 pub mod generic_forbidden_path;
 pub mod inv03_sse_poll_lane;
+pub mod inv04_cross_plane_sql;
+pub mod inv06_khala_authority_write;
 pub mod pr_checklist;
+pub mod sql_access;
 pub mod util;
 
 /// What every rule file declares about itself.
@@ -69,7 +72,11 @@ pub trait Rule: Sync {
 }
 
 /// Every built-in check bound to a spec invariant, in code order.
-pub static RULES: &[&dyn Rule] = &[&inv03_sse_poll_lane::SsePollLane];
+pub static RULES: &[&dyn Rule] = &[
+    &inv03_sse_poll_lane::SsePollLane,
+    &inv04_cross_plane_sql::CrossPlaneSql,
+    &inv06_khala_authority_write::KhalaAuthorityWrite,
+];
 
 /// Checks on the PR description (PR-01..), run after every other check.
 pub static PR_RULES: &[&dyn Rule] = &[
@@ -93,9 +100,7 @@ pub static GENERIC: &[&dyn Rule] = &[
 pub static PLANNED_CHECKS: &[(&str, &str)] = &[
     ("contract-without-proto", "INV-01"),
     ("ws-command-rpc", "INV-02"),
-    ("cross-plane-sql", "INV-04"),
     ("in-memory-coupling", "INV-05"),
-    ("khala-authority-write", "INV-06"),
     ("unordered-apply", "INV-07"),
     ("identity-outside-control", "INV-08"),
     ("deploy-without-migrate", "INV-09"),
