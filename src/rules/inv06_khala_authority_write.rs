@@ -268,7 +268,7 @@ impl Rule for KhalaAuthorityWrite {
                         META.name,
                         format!("this change makes Khala code call {}", p.what),
                     )
-                    .at(src, hit.span.clone(), format!("`{}` is an authority write", hit.text))
+                    .at(src, hit.span.clone(), format!("`{}` reaches the authority's write API", hit.text))
                     .cite(cx.policy(), p.span.clone(), format!("authority API `{}`", p.id))
                     .help("Khala must not be an authority write path: let the runtime/control API perform the mutation and have Khala project the resulting events"),
                 );

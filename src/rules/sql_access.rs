@@ -275,7 +275,10 @@ pub fn split_path(callee: &str) -> Vec<String> {
 
 /// Where a builder chain ends: the statement end (`;`), a blank line, or 800 bytes.
 fn chain_end(text: &str, from: usize) -> usize {
-    let limit = (from + 800).min(text.len());
+    let mut limit = (from + 800).min(text.len());
+    while !text.is_char_boundary(limit) {
+        limit -= 1;
+    }
     let mut end = limit;
     let bytes = text.as_bytes();
     let mut i = from;
@@ -1737,8 +1740,55 @@ let c = 'a';
     }
 
     #[test]
+    fn default_plane_map() {
+        let cfg = crate::engine::config::Config::parse(
+            "inv-rules.toml",
+            include_str!("../../inv-rules.toml"),
+        )
+        .expect("default policy");
+        let Some(crate::engine::config::Settings::CrossPlaneSql(s)) =
+            cfg.invariant("INV-04").map(|i| &i.settings)
+        else {
+            panic!("INV-04 runs cross-plane-sql");
+        };
+        let map = &s.map;
+        let plane = |p: &str| map.entry_of_path(p).map(|e| map.planes[e].name.as_str());
+        assert_eq!(plane("apps/runtime/src/fanout.rs"), Some("khala"));
+        assert_eq!(plane("apps/runtime/src/server.rs"), Some("runtime"));
+        assert_eq!(
+            plane("apps/openagents.com/app/Models/Run.php"),
+            Some("control")
+        );
+        assert_eq!(plane("crates/runtime/src/lib.rs"), None);
+        let mig = map
+            .entry_of_path("apps/runtime/sql/migrations/0001_runs.sql")
+            .expect("runtime migrations");
+        assert_eq!(map.planes[mig].ddl_for, vec!["khala".to_string()]);
+        let owner = |t: &str| {
+            map.owner_of_table(t)
+                .map(|(e, _)| map.planes[e].name.as_str())
+        };
+        assert_eq!(owner("runtime.sync_stream_events"), Some("khala"));
+        assert_eq!(owner("runtime.runs"), Some("runtime"));
+        assert_eq!(owner("public.runs"), Some("control"));
+        assert_eq!(owner("spacetime.run_state"), Some("khala"));
+        assert_eq!(owner("analytics.page_views"), None);
+    }
+
+    #[test]
+    fn planes_from_must_name_the_map() {
+        let text = include_str!("../../inv-rules.toml")
+            .replace("planes-from = \"INV-04\"", "planes-from = \"INV-05\"");
+        let err = crate::engine::config::Config::parse("inv-rules.toml", &text)
+            .expect_err("INV-05 holds no plane map");
+        assert!(format!("{err:?}").contains("planes-from"), "{err:?}");
+    }
+
+    #[test]
     fn never_panics() {
+        let long = format!("DB::table('x'){}é;", " ".repeat(797));
         for t in [
+            long.as_str(),
             "\"",
             "r#\"",
             "'",
