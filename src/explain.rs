@@ -54,6 +54,16 @@ pub fn explain(config: &Config, id: &str) -> Result<String, Error> {
         out.push('\n');
     }
     out.push_str(&live_policy(config, inv, code));
+    // A check that reads another invariant's settings shows them too (INV-06: INV-04's planes).
+    if let crate::engine::config::Settings::KhalaAuthorityWrite(s) = &inv.settings {
+        if let Some(from) = config.invariant(s.planes_from()) {
+            let _ = writeln!(out, "\n  plane map (from {}, `planes-from`):", from.id);
+            out.push_str(&section_lines(
+                config,
+                &format!("invariant.{}.{}.planes", from.id, from.check),
+            ));
+        }
+    }
     Ok(out)
 }
 
@@ -118,6 +128,29 @@ fn live_policy(config: &Config, inv: &Invariant, code: Option<&str>) -> String {
                 config.display_path,
                 globs.join(", ")
             );
+        }
+    }
+    out
+}
+
+/// The policy lines of `[section]` (and `[[section]]` entries), numbered.
+fn section_lines(config: &Config, section: &str) -> String {
+    let src = &config.source;
+    let width = src.line_count().to_string().len();
+    let mut out = String::new();
+    let mut current = String::new();
+    for n in 1..=src.line_count() {
+        let line = src.line(n).unwrap_or("");
+        let t = line.trim();
+        if t.starts_with('[') {
+            current = t
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .trim()
+                .replace(['"', '\''], "");
+        }
+        if current == section && !t.is_empty() {
+            let _ = writeln!(out, "  {}:{:>width$} | {}", config.display_path, n, line);
         }
     }
     out

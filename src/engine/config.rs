@@ -154,6 +154,10 @@ struct RawInvariant {
     #[serde(rename = "legacy-deleted-without-parity")]
     legacy_deleted_without_parity:
         Option<Spanned<rules::inv10_legacy_deleted_without_parity::RawSettings>>,
+    #[serde(rename = "cross-plane-sql")]
+    cross_plane_sql: Option<Spanned<rules::inv04_cross_plane_sql::RawSettings>>,
+    #[serde(rename = "khala-authority-write")]
+    khala_authority_write: Option<Spanned<rules::inv06_khala_authority_write::RawSettings>>,
     #[serde(rename = "added-pattern")]
     added_pattern: Option<Spanned<rules::generic_added_pattern::RawSettings>>,
     #[serde(rename = "forbidden-path")]
@@ -200,6 +204,12 @@ impl RawInvariant {
                 rules::inv10_legacy_deleted_without_parity::META.name,
                 s.span(),
             ));
+        }
+        if let Some(s) = &self.cross_plane_sql {
+            out.push((rules::inv04_cross_plane_sql::META.name, s.span()));
+        }
+        if let Some(s) = &self.khala_authority_write {
+            out.push((rules::inv06_khala_authority_write::META.name, s.span()));
         }
         if let Some(s) = &self.added_pattern {
             out.push((rules::generic_added_pattern::META.name, s.span()));
@@ -297,6 +307,10 @@ pub enum Settings {
     DeployWithoutMigrate(rules::inv09_deploy_without_migrate::Settings),
     /// `legacy-deleted-without-parity`.
     LegacyDeletedWithoutParity(rules::inv10_legacy_deleted_without_parity::Settings),
+    /// `cross-plane-sql`.
+    CrossPlaneSql(rules::inv04_cross_plane_sql::Settings),
+    /// `khala-authority-write`.
+    KhalaAuthorityWrite(rules::inv06_khala_authority_write::Settings),
     /// `added-pattern` (generic).
     AddedPattern(rules::generic_added_pattern::Settings),
     /// `forbidden-path` (generic).
@@ -469,77 +483,66 @@ impl Config {
                 Settings::None
             } else {
                 match check {
-                    c if c == rules::inv01_contract_without_proto::META.name => {
-                        Settings::ContractWithoutProto(
-                            inv.contract_without_proto
-                                .as_ref()
-                                .map(|s| s.get_ref().compile(&mut v))
-                                .unwrap_or_else(|| {
-                                    rules::inv01_contract_without_proto::RawSettings::default()
-                                        .compile(&mut v)
-                                }),
-                        )
-                    }
+                    c if c == rules::inv01_contract_without_proto::META.name => Settings::ContractWithoutProto(
+                        inv.contract_without_proto
+                            .as_ref()
+                            .map(|s| s.get_ref().compile(&mut v))
+                            .unwrap_or_else(|| rules::inv01_contract_without_proto::RawSettings::default().compile(&mut v)),
+                    ),
                     c if c == rules::inv02_ws_command_rpc::META.name => Settings::WsCommandRpc(
                         inv.ws_command_rpc
                             .as_ref()
                             .map(|s| s.get_ref().compile(&mut v))
-                            .unwrap_or_else(|| {
-                                rules::inv02_ws_command_rpc::RawSettings::default().compile(&mut v)
-                            }),
+                            .unwrap_or_else(|| rules::inv02_ws_command_rpc::RawSettings::default().compile(&mut v)),
                     ),
                     c if c == rules::inv03_sse_poll_lane::META.name => Settings::SsePollLane(
                         inv.sse_poll_lane
                             .as_ref()
                             .map(|s| s.get_ref().compile(&mut v))
-                            .unwrap_or_else(|| {
-                                rules::inv03_sse_poll_lane::RawSettings::default().compile(&mut v)
-                            }),
+                            .unwrap_or_else(|| rules::inv03_sse_poll_lane::RawSettings::default().compile(&mut v)),
+                    ),
+                    c if c == rules::inv04_cross_plane_sql::META.name => Settings::CrossPlaneSql(
+                        inv.cross_plane_sql
+                            .as_ref()
+                            .map(|s| s.get_ref().compile(&mut v))
+                            .unwrap_or_else(|| rules::inv04_cross_plane_sql::RawSettings::default().compile(&mut v)),
+                    ),
+                    c if c == rules::inv05_in_memory_coupling::META.name => Settings::InMemoryCoupling(
+                        inv.in_memory_coupling
+                            .as_ref()
+                            .map(|s| s.get_ref().compile(&mut v))
+                            .unwrap_or_else(|| rules::inv05_in_memory_coupling::RawSettings::default().compile(&mut v)),
+                    ),
+                    c if c == rules::inv06_khala_authority_write::META.name => Settings::KhalaAuthorityWrite(
+                        inv.khala_authority_write
+                            .as_ref()
+                            .map(|s| s.get_ref().compile(&mut v))
+                            .unwrap_or_else(|| rules::inv06_khala_authority_write::RawSettings::default().compile(&mut v)),
                     ),
                     c if c == rules::inv07_unordered_apply::META.name => Settings::UnorderedApply(
                         inv.unordered_apply
                             .as_ref()
                             .map(|s| s.get_ref().compile(&mut v))
-                            .unwrap_or_else(|| {
-                                rules::inv07_unordered_apply::RawSettings::default().compile(&mut v)
-                            }),
+                            .unwrap_or_else(|| rules::inv07_unordered_apply::RawSettings::default().compile(&mut v)),
                     ),
-                    c if c == rules::inv05_in_memory_coupling::META.name => {
-                        Settings::InMemoryCoupling(
-                            inv.in_memory_coupling
-                                .as_ref()
-                                .map(|s| s.get_ref().compile(&mut v))
-                                .unwrap_or_else(|| {
-                                    rules::inv05_in_memory_coupling::RawSettings::default()
-                    c if c == rules::inv09_deploy_without_migrate::META.name => {
-                        Settings::DeployWithoutMigrate(
-                            inv.deploy_without_migrate
-                                .as_ref()
-                                .map(|s| s.get_ref().compile(&mut v))
-                                .unwrap_or_else(|| {
-                                    rules::inv09_deploy_without_migrate::RawSettings::default()
-                                        .compile(&mut v)
-                                }),
-                        )
-                    }
-                    c if c == rules::inv08_identity_outside_control::META.name => {
-                        Settings::IdentityOutsideControl(
-                            inv.identity_outside_control
-                                .as_ref()
-                                .map(|s| s.get_ref().compile(&mut v))
-                                .unwrap_or_else(|| {
-                                    rules::inv08_identity_outside_control::RawSettings::default()
-                    c if c == rules::inv10_legacy_deleted_without_parity::META.name => {
-                        Settings::LegacyDeletedWithoutParity(
-                            inv.legacy_deleted_without_parity
-                                .as_ref()
-                                .map(|s| s.get_ref().compile(&mut v))
-                                .unwrap_or_else(|| {
-                                    rules::inv10_legacy_deleted_without_parity::RawSettings::default()
-                                        .compile(&mut v)
-                                }),
-                        )
-                    }
+                    c if c == rules::inv08_identity_outside_control::META.name => Settings::IdentityOutsideControl(
+                        inv.identity_outside_control
+                            .as_ref()
+                            .map(|s| s.get_ref().compile(&mut v))
+                            .unwrap_or_else(|| rules::inv08_identity_outside_control::RawSettings::default().compile(&mut v)),
+                    ),
+                    c if c == rules::inv09_deploy_without_migrate::META.name => Settings::DeployWithoutMigrate(
+                        inv.deploy_without_migrate
+                            .as_ref()
+                            .map(|s| s.get_ref().compile(&mut v))
+                            .unwrap_or_else(|| rules::inv09_deploy_without_migrate::RawSettings::default().compile(&mut v)),
+                    ),
+                    c if c == rules::inv10_legacy_deleted_without_parity::META.name => Settings::LegacyDeletedWithoutParity(
+                        inv.legacy_deleted_without_parity
+                            .as_ref()
+                            .map(|s| s.get_ref().compile(&mut v))
+                            .unwrap_or_else(|| rules::inv10_legacy_deleted_without_parity::RawSettings::default().compile(&mut v)),
+                    ),
                     c if c == rules::generic_added_pattern::META.name => Settings::AddedPattern(
                         inv.added_pattern
                             .as_ref()
@@ -614,6 +617,13 @@ impl Config {
                 is_suppressible: inv.suppressible.as_ref().is_some_and(|s| *s.get_ref()),
                 settings,
             });
+        }
+
+        // Checks that read another invariant's settings (INV-06 reads INV-04's plane map).
+        for inv in &invariants {
+            if let Settings::KhalaAuthorityWrite(s) = &inv.settings {
+                s.link(&invariants, &mut v);
+            }
         }
 
         if !v.problems.is_empty() {

@@ -1,0 +1,278 @@
+//! INV-06 `khala-authority-write`: Khala is projection/replay delivery only, not an authority
+//! write path; Khala writes only sync metadata (OA-RUST-003).
+//!
+//! Looks at: changed files that the plane map of `planes-from` (INV-04's `cross-plane-sql`)
+//! assigns to `khala-plane`: their SQL (see `sql_access`) and the lines the change adds.
+//! Flags: statements new at head that write or change the schema of a table outside
+//! `sync-metadata` (a runtime or control table, or an unlisted table of the sync store), and added
+//! lines matching an `authority-apis` pattern (the runtime's mutation API called from Khala).
+//! Ignores: reads (INV-04's concern), `exempt` paths, comment lines, files of other planes.
+
+use crate::engine::config::Settings as AnySettings;
+use crate::rules::prelude::*;
+use crate::rules::sql_access::{self, Kind};
+
+use globset::{GlobBuilder, GlobMatcher};
+use std::ops::Range;
+
+/// Rule metadata.
+pub static META: Meta = Meta {
+    default_code: "INV-06",
+    name: "khala-authority-write",
+    summary: "change makes Khala code write authority data or call an authority write API",
+    escalation: Escalation::BlockMerge,
+    status: Status::Stable,
+    explain: include_str!("../../rules/INV-06.md"),
+    needs_tree: false,
+};
+
+/// `[invariant.<ID>.khala-authority-write]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawSettings {
+    /// The invariant whose `cross-plane-sql` settings hold the plane map (default `INV-04`).
+    pub planes_from: Option<Spanned<String>>,
+    /// The plane name of Khala code in that map (default `khala`).
+    pub khala_plane: Option<Spanned<String>>,
+    /// `schema.table` globs Khala may write: its sync metadata.
+    #[serde(default)]
+    pub sync_metadata: Vec<Spanned<String>>,
+    /// Calls into the authority's write API.
+    #[serde(default)]
+    pub authority_apis: Vec<RawPattern>,
+    /// Paths never checked.
+    #[serde(default)]
+    pub exempt: Vec<Spanned<String>>,
+}
+
+/// Compiled settings.
+#[derive(Debug)]
+pub struct Settings {
+    planes_from: String,
+    planes_from_span: Range<usize>,
+    khala_plane: String,
+    khala_plane_span: Range<usize>,
+    sync_metadata: Vec<(String, Range<usize>, GlobMatcher)>,
+    authority_apis: PatternList,
+    exempt: GlobList,
+}
+
+impl RawSettings {
+    /// Validates and compiles; problems go to `v`.
+    pub fn compile(&self, v: &mut Validator) -> Settings {
+        let mut sync_metadata = Vec::new();
+        for t in &self.sync_metadata {
+            let text = t.get_ref().to_lowercase();
+            match GlobBuilder::new(&text).literal_separator(false).build() {
+                Ok(g) if text.contains('.') => {
+                    sync_metadata.push((text, t.span(), g.compile_matcher()))
+                }
+                Ok(_) => v.problem(
+                    t.span(),
+                    format!("table glob `{text}` has no schema"),
+                    "expected `schema.table`",
+                    Some(format!("write it as `runtime.{text}`")),
+                ),
+                Err(e) => v.problem(
+                    t.span(),
+                    format!("invalid table glob `{text}`: {}", e.kind()),
+                    "bad glob",
+                    Some("use `schema.name` with `*` wildcards, e.g. `runtime.sync_*`".into()),
+                ),
+            }
+        }
+        if self.sync_metadata.is_empty() {
+            v.require_non_empty(0..0, "every Khala write", "sync-metadata");
+        }
+        let (planes_from, planes_from_span) = self
+            .planes_from
+            .as_ref()
+            .map(|s| (s.get_ref().clone(), s.span()))
+            .unwrap_or_else(|| ("INV-04".into(), 0..0));
+        let (khala_plane, khala_plane_span) = self
+            .khala_plane
+            .as_ref()
+            .map(|s| (s.get_ref().clone(), s.span()))
+            .unwrap_or_else(|| ("khala".into(), 0..0));
+        Settings {
+            planes_from,
+            planes_from_span,
+            khala_plane,
+            khala_plane_span,
+            sync_metadata,
+            authority_apis: v.patterns(&self.authority_apis),
+            exempt: v.glob_list(&self.exempt),
+        }
+    }
+}
+
+impl Settings {
+    /// The invariant whose plane map this check reads.
+    pub fn planes_from(&self) -> &str {
+        &self.planes_from
+    }
+
+    /// Checks that `planes-from` names an active `cross-plane-sql` invariant whose map has
+    /// `khala-plane`; called once all invariants are compiled.
+    pub fn link(&self, invariants: &[Invariant], v: &mut Validator) {
+        let target = invariants
+            .iter()
+            .find(|i| i.id.eq_ignore_ascii_case(&self.planes_from));
+        match target.map(|t| &t.settings) {
+            Some(AnySettings::CrossPlaneSql(c)) => {
+                let names = c.map.names();
+                if !names.contains(&self.khala_plane.as_str()) {
+                    v.problem(
+                        self.khala_plane_span.clone(),
+                        format!(
+                            "`khala-plane` names `{}`, which the plane map of {} does not define",
+                            self.khala_plane, self.planes_from
+                        ),
+                        "unknown plane",
+                        Some(format!("use one of: {}", names.join(", "))),
+                    );
+                }
+            }
+            _ => v.problem(
+                self.planes_from_span.clone(),
+                format!(
+                    "`planes-from` names `{}`, which is not an active `cross-plane-sql` invariant",
+                    self.planes_from
+                ),
+                "no plane map there",
+                Some("name the invariant that runs `cross-plane-sql` (its `planes` hold the plane map), and keep it active".into()),
+            ),
+        }
+    }
+}
+
+/// The check.
+pub struct KhalaAuthorityWrite;
+
+impl Rule for KhalaAuthorityWrite {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
+        let AnySettings::KhalaAuthorityWrite(cfg) = &inv.settings else {
+            return;
+        };
+        let Some(AnySettings::CrossPlaneSql(planes)) =
+            cx.config().invariant(&cfg.planes_from).map(|i| &i.settings)
+        else {
+            return;
+        };
+        let map = &planes.map;
+        let is_khala = |path: &str| {
+            map.entry_of_path(path)
+                .is_some_and(|e| map.planes[e].name == cfg.khala_plane)
+        };
+        let khala_entry_span = map
+            .planes
+            .iter()
+            .find(|p| p.name == cfg.khala_plane)
+            .map(|p| p.name_span.clone())
+            .unwrap_or(0..0);
+
+        // Writes outside sync metadata.
+        for fa in sql_access::new_accesses(cx, map, &planes.extractor, &cfg.exempt) {
+            if !is_khala(&fa.file.path) {
+                continue;
+            }
+            for st in &fa.new {
+                let bad: Vec<&sql_access::Resolved> = st
+                    .uses
+                    .iter()
+                    .filter(|u| u.kind.is_write())
+                    .filter(|u| {
+                        !cfg.sync_metadata
+                            .iter()
+                            .any(|(_, _, m)| m.is_match(&u.full))
+                    })
+                    .collect();
+                let Some((first, rest)) = bad.split_first() else {
+                    continue;
+                };
+                let owner = first
+                    .owner
+                    .as_ref()
+                    .map(|(i, _)| format!("a table of the {} plane", map.planes[*i].name))
+                    .unwrap_or_else(|| "a table no plane claims".into());
+                let mut f = Finding::new(
+                    inv,
+                    META.name,
+                    format!(
+                        "Khala code {} `{}`, {owner}, not sync metadata{}",
+                        if first.kind == Kind::Ddl {
+                            "changes the schema of"
+                        } else {
+                            "writes"
+                        },
+                        first.full,
+                        sql_access::fallback_note(st.parsed)
+                    ),
+                )
+                .at(
+                    &fa.src,
+                    first.span.clone(),
+                    format!(
+                        "`{}` {} here ({})",
+                        first.written,
+                        if first.kind == Kind::Ddl {
+                            "altered"
+                        } else {
+                            "written"
+                        },
+                        st.via
+                    ),
+                );
+                for u in rest {
+                    f = f.also(u.span.clone(), format!("`{}` also written", u.written));
+                }
+                let cite = cfg
+                    .sync_metadata
+                    .first()
+                    .map(|(_, s, _)| s.clone())
+                    .unwrap_or_else(|| khala_entry_span.clone());
+                out.push(
+                    f.cite(cx.policy(), cite, "Khala may write only these sync-metadata tables")
+                        .help(format!(
+                            "Khala projects and replays; the authority write belongs to the owning plane's API (POST /internal/v1/...). If `{}` is sync metadata, add it to `sync-metadata` under [invariant.{}.khala-authority-write]",
+                            first.full, inv.id
+                        )),
+                );
+            }
+        }
+
+        // Calls into the authority's write API.
+        if cfg.authority_apis.is_empty() {
+            return;
+        }
+        for file in cx.changes().files.iter() {
+            if !file.exists_at_head()
+                || file.is_binary
+                || cfg.exempt.is_match(&file.path)
+                || !is_khala(&file.path)
+            {
+                continue;
+            }
+            let Some(src) = file.head.source() else {
+                continue;
+            };
+            for hit in util::added_hits(file, src, &cfg.authority_apis, true) {
+                let p = &cfg.authority_apis.items[hit.pattern];
+                out.push(
+                    Finding::new(
+                        inv,
+                        META.name,
+                        format!("this change makes Khala code call {}", p.what),
+                    )
+                    .at(src, hit.span.clone(), format!("`{}` reaches the authority's write API", hit.text))
+                    .cite(cx.policy(), p.span.clone(), format!("authority API `{}`", p.id))
+                    .help("Khala must not be an authority write path: let the runtime/control API perform the mutation and have Khala project the resulting events"),
+                );
+            }
+        }
+    }
+}
