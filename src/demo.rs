@@ -1,7 +1,10 @@
 //! `invlint demo`: builds a throwaway git repository from a small embedded monorepo shaped like
 //! the reference layout (`demo/base`, `demo/head`), commits the base on `main` and a pull request
-//! that breaks INV-03 on `pr`, runs the real check on it with `demo/pr.md` as the PR description,
-//! prints the real diagnostics, and removes the repository.
+//! on `pr` (a Khala WebSocket fallback that adds SSE/long-poll lanes (INV-03), a route without
+//! proto (INV-01), a runtime write to `control.users` (INV-04), a runtime -> control service
+//! dependency (INV-05), a hotfix deploy without the migrate job (INV-09, a release-gate warning)),
+//! runs the real check on it with `demo/pr.md` as the PR description (which wrongly marks INV-03
+//! N/A and carries a partial checklist), prints the real diagnostics, and removes the repository.
 
 use crate::engine::error::Error;
 use crate::engine::scratch::{self, HeadAs, TreeFile};
@@ -29,6 +32,10 @@ pub static BASE: &[(&str, &str)] = &[
     (
         "apps/runtime/Cargo.toml",
         include_str!("../demo/base/apps/runtime/Cargo.toml"),
+    ),
+    (
+        "apps/runtime/deploy/cloudrun/deploy-runtime-and-migrate.sh",
+        include_str!("../demo/base/apps/runtime/deploy/cloudrun/deploy-runtime-and-migrate.sh"),
     ),
     (
         "apps/runtime/src/fanout.rs",
@@ -72,12 +79,24 @@ pub static HEAD: &[(&str, &str)] = &[
         include_str!("../demo/head/apps/runtime/Cargo.toml"),
     ),
     (
+        "apps/runtime/deploy/cloudrun/deploy-runtime-and-migrate.sh",
+        include_str!("../demo/head/apps/runtime/deploy/cloudrun/deploy-runtime-and-migrate.sh"),
+    ),
+    (
+        "apps/runtime/deploy/cloudrun/hotfix-deploy.sh",
+        include_str!("../demo/head/apps/runtime/deploy/cloudrun/hotfix-deploy.sh"),
+    ),
+    (
         "apps/runtime/src/fanout.rs",
         include_str!("../demo/head/apps/runtime/src/fanout.rs"),
     ),
     (
         "apps/runtime/src/server.rs",
         include_str!("../demo/head/apps/runtime/src/server.rs"),
+    ),
+    (
+        "apps/runtime/src/ws_fallback.rs",
+        include_str!("../demo/head/apps/runtime/src/ws_fallback.rs"),
     ),
     (
         "docs/sync/README.md",
@@ -154,4 +173,61 @@ pub fn run(threads: usize) -> Result<Report, Error> {
     let report = crate::check(&opts);
     drop(dir);
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn on_disk(tree: &str) -> BTreeSet<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("demo")
+            .join(tree);
+        let mut out = BTreeSet::new();
+        let mut stack = vec![root.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    let rel = path.strip_prefix(&root).unwrap();
+                    out.insert(rel.to_string_lossy().replace('\\', "/"));
+                }
+            }
+        }
+        out
+    }
+
+    fn listed(files: &[(&str, &str)]) -> BTreeSet<String> {
+        files.iter().map(|(p, _)| p.to_string()).collect()
+    }
+
+    #[test]
+    fn every_demo_file_is_embedded() {
+        assert_eq!(listed(BASE), on_disk("base"));
+        assert_eq!(listed(HEAD), on_disk("head"));
+    }
+
+    /// The README promises these; keep the demo showing them (and readable).
+    #[test]
+    fn demo_shows_the_advertised_findings() {
+        let report = run(1).unwrap();
+        let codes: BTreeSet<&str> = report.findings.iter().map(|f| f.code.as_str()).collect();
+        for code in [
+            "INV-01", "INV-03", "INV-04", "INV-05", "INV-07", "INV-09", "PR-02", "PR-04",
+        ] {
+            assert!(codes.contains(code), "the demo lost its {code} finding");
+        }
+        assert!(report.findings.len() <= 15, "the demo output got long");
+        assert_eq!(report.exit_code(), 1);
+        let sql = report
+            .findings
+            .iter()
+            .find(|f| f.code == "INV-04")
+            .and_then(|f| f.primary.as_ref())
+            .unwrap();
+        assert_eq!(&sql.source.text()[sql.span.clone()], "control.users");
+    }
 }
