@@ -136,6 +136,8 @@ struct RawInvariant {
     #[serde(default)]
     surfaces: Vec<Spanned<String>>,
     #[serde(default)]
+    related: Vec<Spanned<String>>,
+    #[serde(default)]
     suppressible: Option<Spanned<bool>>,
     #[serde(rename = "contract-without-proto")]
     contract_without_proto: Option<Spanned<rules::inv01_contract_without_proto::RawSettings>>,
@@ -278,6 +280,10 @@ pub struct Invariant {
     /// Paths this invariant is about: a change touching them must map the ID in its PR
     /// description (PR checks).
     pub surfaces: GlobList,
+    /// Paths whose change supports claiming this invariant in the PR description (PR-05) without
+    /// requiring the claim (PR-04): e.g. legacy code, whose deletion is INV-10's business but
+    /// whose everyday edits are not.
+    pub related: GlobList,
     /// Whether an inline `invlint: allow(<ID>)` may suppress its findings.
     pub is_suppressible: bool,
     /// The check's compiled settings.
@@ -614,6 +620,7 @@ impl Config {
                 status,
                 owners: inv.owners.iter().map(|o| o.get_ref().clone()).collect(),
                 surfaces: v.glob_list(&inv.surfaces),
+                related: v.glob_list(&inv.related),
                 is_suppressible: inv.suppressible.as_ref().is_some_and(|s| *s.get_ref()),
                 settings,
             });

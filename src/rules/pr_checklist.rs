@@ -476,10 +476,13 @@ impl Rule for StaleClaim {
             let Some(other) = invariants(cx).find(|i| i.id == m.id) else {
                 continue;
             };
-            if other.surfaces.is_empty() {
+            if other.surfaces.is_empty() && other.related.is_empty() {
                 continue;
             }
-            if prior.iter().any(|f| f.code == other.id) || touches(cx, &other.surfaces).is_some() {
+            if prior.iter().any(|f| f.code == other.id)
+                || touches(cx, &other.surfaces).is_some()
+                || touches(cx, &other.related).is_some()
+            {
                 continue;
             }
             out.push(
