@@ -184,10 +184,15 @@ impl Finding {
         Some((l, c, el, ec))
     }
 
-    /// Sort key: path, byte offset, code, message (STYLE.md §2.4).
-    pub fn sort_key(&self) -> (String, usize, String, String) {
+    /// Sort key: path, byte offset, code, message (STYLE.md §2.4), with findings on the PR
+    /// description (or commit messages) after those on files, so a reader meets the code
+    /// findings before the checklist findings that refer to them.
+    pub fn sort_key(&self) -> (bool, String, usize, String, String) {
+        let path = self.path.clone().unwrap_or_default();
         (
-            self.path.clone().unwrap_or_default(),
+            path == crate::engine::pr::PR_SOURCE_NAME
+                || path == crate::engine::pr::COMMITS_SOURCE_NAME,
+            path,
             self.primary.as_ref().map(|p| p.span.start).unwrap_or(0),
             self.code.clone(),
             self.message.clone(),
