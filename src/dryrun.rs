@@ -198,10 +198,20 @@ impl Row {
     }
 }
 
-/// A finding's message, shortened for a table cell: without the "this change" / "the PR
-/// description" preamble, cut before a trailing explanatory clause, with the file's name.
+/// A finding's message, shortened for a table cell (see [`shorten`]).
 fn summarize(f: &Finding) -> String {
-    let mut m = f.message.trim();
+    shorten(&f.message, repo_path(f))
+}
+
+/// At most this many characters per invariant in the Notes cell.
+const MAX_SUMMARY: usize = 90;
+
+/// Shortens a finding's message for a table cell: without the "this change" / "the PR
+/// description" preamble, cut before a trailing explanatory clause (", but", ", which", ", a"),
+/// with the name of the file it points at; when still too long, without parenthesised
+/// asides, then cut with an ellipsis.
+fn shorten(message: &str, path: Option<&str>) -> String {
+    let mut m = message.trim();
     for prefix in ["this change ", "the PR description ", "the PR checklist "] {
         if let Some(rest) = m.strip_prefix(prefix) {
             m = rest;
@@ -225,18 +235,44 @@ fn summarize(f: &Finding) -> String {
         }
     }
     let mut s = m[..cut].trim_end().to_string();
-    if let Some(path) = repo_path(f) {
+    if let Some(path) = path {
         let name = path.rsplit('/').next().unwrap_or(path);
         if !s.contains(name) {
             s.push_str(" in ");
             s.push_str(name);
         }
     }
-    const MAX: usize = 90;
-    if s.chars().count() > MAX {
-        s = s.chars().take(MAX - 1).collect::<String>() + "…";
+    if s.chars().count() > MAX_SUMMARY {
+        s = without_asides(&s);
+    }
+    if s.chars().count() > MAX_SUMMARY {
+        s = s.chars().take(MAX_SUMMARY - 1).collect::<String>() + "…";
     }
     s
+}
+
+/// `s` without ` (...)` groups outside backticks.
+fn without_asides(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let (mut depth, mut in_code) = (0usize, false);
+    for c in s.chars() {
+        match c {
+            '`' if depth == 0 => {
+                in_code = !in_code;
+                out.push(c);
+            }
+            '(' if !in_code => {
+                if depth == 0 && out.ends_with(' ') {
+                    out.pop();
+                }
+                depth += 1;
+            }
+            ')' if !in_code && depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The whole dry run.
@@ -448,6 +484,38 @@ pub fn render_json(run: &DryRun) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn summaries_drop_the_preamble_and_trailing_clause_and_name_the_file() {
+        assert_eq!(
+            shorten(
+                "this change adds an SSE client (EventSource), a non-WebSocket live-sync lane",
+                Some("apps/web/js/sync/khalaClient.ts")
+            ),
+            "adds an SSE client (EventSource) in khalaClient.ts"
+        );
+        assert_eq!(
+            shorten(
+                "the PR description omits INV-02, but the change touches `x.rs`, an INV-02 surface",
+                None
+            ),
+            "omits INV-02"
+        );
+        // Commas inside code spans and lists stay.
+        assert_eq!(
+            shorten("this change makes Khala code call `a, but b`", Some("k.rs")),
+            "makes Khala code call `a, but b` in k.rs"
+        );
+    }
+
+    #[test]
+    fn long_summaries_lose_asides_then_get_an_ellipsis() {
+        let long = "the PR checklist lacks items 1 (invariant impact), 2 (contract impact), 3 (transport impact), 4 (authority boundaries)";
+        assert_eq!(shorten(long, None), "lacks items 1, 2, 3, 4");
+        let s = shorten(&"word ".repeat(40), None);
+        assert_eq!(s.chars().count(), MAX_SUMMARY);
+        assert!(s.ends_with('…'));
+    }
 
     #[test]
     fn cells_escape_pipes_and_newlines() {

@@ -64,7 +64,7 @@ enum Command {
     /// table (`| Change | Result | Notes |`).
     #[command(
         name = "dry-run",
-        long_about = "Evaluate past commits as if each had been a pull request, and print the spec's dry-run table.\n\nEach commit is checked against its first parent (merge commits too; a root commit against the empty tree), with its commit message as the PR description, under the policy loaded once from the work tree (or --config). Result is Blocked when a finding blocks at the gate, Warn when there are only non-blocking findings, Pass otherwise; Notes name each invariant with its first finding (\"+N more\" for the rest).",
+        long_about = "Evaluate past commits as if each had been a pull request, and print the spec's dry-run table.\n\nEach commit is checked against its first parent (merge commits too; a root commit against the empty tree), with its commit message as the PR description, under the policy loaded once from the work tree (or --config). Result is Blocked when a finding blocks at the gate, Warn when there are only non-blocking findings, Pass otherwise; Notes name each invariant with its first finding (\"+N more\" for the rest).\n\nChecks that read files outside the change (INV-01, INV-05, INV-10) read them from the work tree, not from the evaluated commit.",
         after_help = "Examples:\n  invlint dry-run origin/main~20..origin/main      the last 20 commits of main, oldest first\n  invlint dry-run HEAD~2 HEAD                      two commits, in this order\n  invlint dry-run --gate release v1.4..v1.5 --format json\n\nExit codes: 0 nothing blocked, 1 some commit is Blocked, 2 invlint itself failed."
     )]
     DryRun(DryRunArgs),
@@ -123,7 +123,8 @@ struct CheckArgs {
 #[derive(Args, Debug)]
 struct DryRunArgs {
     /// Commits (`HEAD~3`, a SHA, a branch), evaluated in the order given, or ranges `A..B`:
-    /// the commits reachable from B and not from A, oldest first.
+    /// the commits reachable from B and not from A, oldest first (`A...B`: the commits of
+    /// either side since their merge base).
     #[arg(value_name = "REV", required = true)]
     revs: Vec<String>,
 

@@ -161,7 +161,12 @@ fn range_table_at_the_merge_gate() {
         "oldest first, root excluded"
     );
     assert_eq!(run.exit_code(), 1);
-    insta::assert_snapshot!("merge_gate_table", dryrun::render_markdown(&run));
+    let md = dryrun::render_markdown(&run);
+    assert!(
+        include_str!("../README.md").contains(&md),
+        "the README's \"Dry run\" example is this table"
+    );
+    insta::assert_snapshot!("merge_gate_table", md);
 }
 
 #[test]
@@ -340,4 +345,32 @@ fn a_merge_commit_is_compared_with_its_first_parent() {
     let run = dry_run(&work, &[&format!("main..{merge}")], Gate::Merge);
     let got: Vec<&str> = run.rows.iter().map(|r| r.commit.as_str()).collect();
     assert_eq!(got, [side.id().to_string(), merge.to_string()]);
+}
+
+#[test]
+fn long_ranges_report_progress_on_stderr() {
+    let tmp = tempfile::tempdir().unwrap();
+    let trees: Vec<(String, Vec<TreeFile>)> = (0..22)
+        .map(|n| {
+            (
+                format!("chore: note {n}"),
+                tree(&[("notes.txt", &format!("notes {n}\n"))]),
+            )
+        })
+        .collect();
+    let commits: Vec<(&str, Vec<TreeFile>)> =
+        trees.iter().map(|(m, t)| (m.as_str(), t.clone())).collect();
+    let (work, _ids) = scratch::build_history(tmp.path(), &commits).unwrap();
+    let o = invlint(&work, &["dry-run", "main~21..main"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 2 + 21);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "invlint dry-run: 20/21 commits evaluated\ninvlint dry-run: 21/21 commits evaluated\n"
+    );
 }
