@@ -21,6 +21,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod demo;
+pub mod dryrun;
 pub mod engine;
 pub mod explain;
 pub mod rules;
@@ -206,16 +207,16 @@ pub fn check_with_config(
     };
     drop(repo);
 
-    // The description: given, or (for --range) the commit messages of the range.
+    // The description: given, or (for --range and dry runs) the commit messages compared.
     let pr_source = opts.pr.clone().or_else(|| {
-        (matches!(opts.mode, DiffMode::Range(_)) && !changes.commit_messages.is_empty()).then(
-            || {
-                Arc::new(Source::new(
-                    engine::pr::COMMITS_SOURCE_NAME,
-                    changes.commit_messages.join("\n"),
-                ))
-            },
-        )
+        (matches!(opts.mode, DiffMode::Range(_) | DiffMode::Commit(_))
+            && !changes.commit_messages.is_empty())
+        .then(|| {
+            Arc::new(Source::new(
+                engine::pr::COMMITS_SOURCE_NAME,
+                changes.commit_messages.join("\n"),
+            ))
+        })
     });
     let ids: Vec<String> = config.invariants.iter().map(|i| i.id.clone()).collect();
     let pr = pr_source.map(|s| engine::pr::PrDescription::parse(s, &ids));

@@ -26,7 +26,7 @@ use invlint::{CheckOptions, Gate};
     name = "invlint",
     version,
     about,
-    after_help = "Examples:\n  invlint demo                         see it work on a throwaway repository\n  invlint check                        this branch against its merge base with origin/HEAD or main\n  invlint check --staged               staged changes (pre-commit)\n  invlint check --base origin/main --pr-body pr.md --format json\n  invlint --explain INV-03             what INV-03 means and what this policy sets for it\n\nExit codes: 0 nothing blocking, 1 blocking findings, 2 invlint itself failed."
+    after_help = "Examples:\n  invlint demo                         see it work on a throwaway repository\n  invlint check                        this branch against its merge base with origin/HEAD or main\n  invlint check --staged               staged changes (pre-commit)\n  invlint check --base origin/main --pr-body pr.md --format json\n  invlint dry-run main~10..main        the spec's dry-run table for the last 10 commits of main\n  invlint --explain INV-03             what INV-03 means and what this policy sets for it\n\nExit codes: 0 nothing blocking, 1 blocking findings, 2 invlint itself failed."
 )]
 struct Cli {
     /// Explain an invariant (same as `invlint explain ID`).
@@ -60,6 +60,14 @@ enum Command {
     },
     /// List the invariants the policy declares.
     Rules,
+    /// Evaluate past commits as if each had been a pull request, and print the spec's dry-run
+    /// table (`| Change | Result | Notes |`).
+    #[command(
+        name = "dry-run",
+        long_about = "Evaluate past commits as if each had been a pull request, and print the spec's dry-run table.\n\nEach commit is checked against its first parent (merge commits too; a root commit against the empty tree), with its commit message as the PR description, under the policy loaded once from the work tree (or --config). Result is Blocked when a finding blocks at the gate, Warn when there are only non-blocking findings, Pass otherwise; Notes name each invariant with its first finding (\"+N more\" for the rest).\n\nChecks that read files outside the change (INV-01, INV-05, INV-10) read them from the work tree, not from the evaluated commit.",
+        after_help = "Examples:\n  invlint dry-run origin/main~20..origin/main      the last 20 commits of main, oldest first\n  invlint dry-run HEAD~2 HEAD                      two commits, in this order\n  invlint dry-run --gate release v1.4..v1.5 --format json\n\nExit codes: 0 nothing blocked, 1 some commit is Blocked, 2 invlint itself failed."
+    )]
+    DryRun(DryRunArgs),
     /// Build a throwaway monorepo with a pull request that breaks invariants, and check it.
     Demo {
         /// Worker threads (0: one per core).
@@ -110,6 +118,35 @@ struct CheckArgs {
     /// Worker threads (0: one per core). Output is identical at any count.
     #[arg(short = 'j', long, default_value_t = 0)]
     threads: usize,
+}
+
+#[derive(Args, Debug)]
+struct DryRunArgs {
+    /// Commits (`HEAD~3`, a SHA, a branch), evaluated in the order given, or ranges `A..B`:
+    /// the commits reachable from B and not from A, oldest first (`A...B`: the commits of
+    /// either side since their merge base).
+    #[arg(value_name = "REV", required = true)]
+    revs: Vec<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DryRunFormat::Markdown)]
+    format: DryRunFormat,
+
+    /// Which gate to evaluate: merge (block-release findings warn) or release (everything blocks).
+    #[arg(long, value_enum, default_value_t = GateArg::Merge)]
+    gate: GateArg,
+
+    /// Worker threads per commit (0: one per core). Output is identical at any count.
+    #[arg(short = 'j', long, default_value_t = 0)]
+    threads: usize,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum DryRunFormat {
+    /// The table: `| Change | Result | Notes |`.
+    Markdown,
+    /// A versioned JSON document, one entry per commit.
+    Json,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -282,6 +319,40 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
                 report.exit_code()
             );
             Ok(0)
+        }
+        Command::DryRun(args) => {
+            let opts = invlint::dryrun::DryRunOptions {
+                dir,
+                revs: args.revs,
+                config: cli.config.clone(),
+                threads: args.threads,
+                gate: match args.gate {
+                    GateArg::Merge => Gate::Merge,
+                    GateArg::Release => Gate::Release,
+                },
+            };
+            // Progress on stderr: every commit on a terminal, every 20 commits otherwise.
+            let tty = std::io::stderr().is_terminal();
+            let mut progress = |done: usize, total: usize, row: &invlint::dryrun::Row| {
+                if tty {
+                    eprint!("\r\x1b[Kinvlint dry-run: {done}/{total} {}", row.short);
+                    if done == total {
+                        eprint!("\r\x1b[K");
+                    }
+                } else if total > 20 && (done % 20 == 0 || done == total) {
+                    eprintln!("invlint dry-run: {done}/{total} commits evaluated");
+                }
+            };
+            let run = invlint::dryrun::run(&opts, &mut progress)?;
+            if run.rows.is_empty() {
+                eprintln!("invlint dry-run: no commits in {}", opts.revs.join(" "));
+            }
+            let text = match args.format {
+                DryRunFormat::Markdown => invlint::dryrun::render_markdown(&run),
+                DryRunFormat::Json => invlint::dryrun::render_json(&run),
+            };
+            print(&text)?;
+            Ok(run.exit_code() as u8)
         }
         Command::Check(args) => {
             // In GitHub Actions, the pull request event names the description and the base.

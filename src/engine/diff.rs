@@ -25,6 +25,9 @@ pub enum DiffMode {
     Staged,
     /// One diff over `A..B` (or `A...B`: from their merge base).
     Range(String),
+    /// One commit against its first parent (a root commit: against the empty tree), with its
+    /// own message as the commit messages (`invlint dry-run`).
+    Commit(String),
     /// The whole work tree, as if every file were added (audit).
     All,
 }
@@ -339,6 +342,34 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
                 diff,
                 format!("{} against {}", short(to), short(from_id)),
                 commits,
+            )
+        }
+        DiffMode::Commit(rev) => {
+            let obj = repo.revparse_single(rev).map_err(|e| Error::Revision {
+                rev: rev.clone(),
+                message: e.message().to_string(),
+                hint: "name a commit, branch or tag".into(),
+            })?;
+            let commit = obj.peel_to_commit().map_err(|e| Error::Revision {
+                rev: rev.clone(),
+                message: e.message().to_string(),
+                hint: "name a commit, branch or tag".into(),
+            })?;
+            let tree = tree_of(repo, commit.id())?;
+            let (parent_tree, against) = match commit.parent_ids().next() {
+                Some(p) => (
+                    Some(tree_of(repo, p)?),
+                    format!("its first parent {}", short(p)),
+                ),
+                None => (None, "the empty tree (root commit)".to_string()),
+            };
+            let diff = repo
+                .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut opts))
+                .map_err(|e| Error::git(format!("diffing {}", short(commit.id())), &e))?;
+            (
+                diff,
+                format!("{} against {against}", short(commit.id())),
+                vec![String::from_utf8_lossy(commit.message_bytes()).into_owned()],
             )
         }
     };

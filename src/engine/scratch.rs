@@ -173,3 +173,35 @@ pub fn build(
     }
     Ok(workdir)
 }
+
+/// Creates a repository in `dir` and commits each `(message, tree)` in turn on `main`, the first
+/// as the root commit, each tree replacing the previous one whole. Returns the work-tree path and
+/// the commit IDs, oldest first. Same author, committer and date as `build`, so the IDs are
+/// stable.
+pub fn build_history(
+    dir: &Path,
+    commits: &[(&str, Vec<TreeFile>)],
+) -> Result<(PathBuf, Vec<git2::Oid>), Error> {
+    let mut init = RepositoryInitOptions::new();
+    init.initial_head("main").no_reinit(true);
+    let repo = Repository::init_opts(dir, &init).map_err(git("creating a scratch repository"))?;
+    let workdir = dir.to_path_buf();
+    let sig = signature();
+    let mut ids = Vec::new();
+    for (message, files) in commits {
+        clear_workdir(&workdir)?;
+        write_files(&workdir, files)?;
+        let tree_id = stage_all(&repo)?;
+        let tree = repo.find_tree(tree_id).map_err(git("reading a tree"))?;
+        let parent = match ids.last() {
+            Some(&id) => Some(repo.find_commit(id).map_err(git("reading the parent"))?),
+            None => None,
+        };
+        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+        let id = repo
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+            .map_err(git("committing"))?;
+        ids.push(id);
+    }
+    Ok((workdir, ids))
+}
