@@ -104,6 +104,19 @@ pub struct Report {
     pub planned: Vec<String>,
     /// What the PR description said, when there was one.
     pub pr: Option<PrStatus>,
+    /// Work counters, for `check --stats`.
+    pub stats: Stats,
+}
+
+/// What a run did, for `check --stats` and the benchmark's notes.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// Files in the change set (every file for `--all`).
+    pub files: usize,
+    /// `.rs` files among them.
+    pub rust_files: usize,
+    /// Rust files parsed with syn (after the checks' text prefilters).
+    pub syn_parses: usize,
 }
 
 /// The PR description's mapping, for summaries.
@@ -221,6 +234,7 @@ pub fn check_with_config(
     let ids: Vec<String> = config.invariants.iter().map(|i| i.id.clone()).collect();
     let pr = pr_source.map(|s| engine::pr::PrDescription::parse(s, &ids));
 
+    let parses_before = rules::util::SYN_PARSES.load(std::sync::atomic::Ordering::Relaxed);
     let cx = rules::Context::new(&changes, &tree, pr.as_ref(), &config, &root);
     let (post, first): (Vec<_>, Vec<_>) = active.iter().partition(|(_, r)| r.is_post());
     let mut findings: Vec<Finding> = pool.install(|| {
@@ -298,6 +312,17 @@ pub fn check_with_config(
         gate: opts.gate,
         planned,
         pr: pr.as_ref().map(PrStatus::of),
+        stats: Stats {
+            files: changes.files.len(),
+            rust_files: changes
+                .files
+                .iter()
+                .filter(|f| f.path.ends_with(".rs"))
+                .count(),
+            syn_parses: rules::util::SYN_PARSES
+                .load(std::sync::atomic::Ordering::Relaxed)
+                .saturating_sub(parses_before),
+        },
     })
 }
 

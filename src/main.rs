@@ -118,6 +118,10 @@ struct CheckArgs {
     /// Worker threads (0: one per core). Output is identical at any count.
     #[arg(short = 'j', long, default_value_t = 0)]
     threads: usize,
+
+    /// Print work counters to stderr (files, Rust files, syn parses, time).
+    #[arg(long)]
+    stats: bool,
 }
 
 #[derive(Args, Debug)]
@@ -387,7 +391,20 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
                     GateArg::Release => Gate::Release,
                 },
             };
+            let started = std::time::Instant::now();
             let report = invlint::check(&opts)?;
+            if args.stats {
+                let s = &report.stats;
+                eprintln!(
+                    "stats: {} files, {} .rs, {} parsed with syn ({:.1}% of .rs), {} findings, {:.1} ms",
+                    s.files,
+                    s.rust_files,
+                    s.syn_parses,
+                    100.0 * s.syn_parses as f64 / s.rust_files.max(1) as f64,
+                    report.findings.len(),
+                    started.elapsed().as_secs_f64() * 1000.0
+                );
+            }
             let text = match args.format {
                 Format::Human => render::human::render(
                     &report,

@@ -650,7 +650,7 @@ struct SerdeItem {
 }
 
 fn rust_serde_items(text: &str, derives: &[String]) -> Vec<SerdeItem> {
-    let Ok(file) = syn::parse_file(text) else {
+    let Ok(file) = crate::rules::util::parse_rust(text) else {
         return Vec::new();
     };
     let mut out = Vec::new();

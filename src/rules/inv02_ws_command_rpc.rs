@@ -408,7 +408,7 @@ fn check_rust(
 
 /// Parses `src` and lists its WebSocket-surface candidates; `None` when it does not parse.
 fn rust_candidates(src: &Source, cfg: &Settings) -> Option<Vec<Candidate>> {
-    let ast = syn::parse_file(src.text()).ok()?;
+    let ast = crate::rules::util::parse_rust(src.text()).ok()?;
     let mut v = Collector {
         src,
         cfg,

@@ -402,7 +402,7 @@ fn new_rust_apply_fns(
     if !has_candidate {
         return;
     }
-    let Ok(ast) = syn::parse_file(src.text()) else {
+    let Ok(ast) = crate::rules::util::parse_rust(src.text()) else {
         return;
     };
     let mut fns = FnCollector {
