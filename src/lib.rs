@@ -13,7 +13,8 @@
 //!    at the selected gate: the same findings in the same order at any thread count.
 //! 5. **Render** once, on the main thread ([`engine::render`]).
 //!
-//! invlint never writes to the repository it checks.
+//! invlint never writes to the repository it checks. The one exception is `invlint init`, which
+//! writes a starter `inv-rules.toml` into the repository root because the user asked for it.
 
 #![warn(missing_docs)]
 // `Error` carries miette sources and spans by value; it is built once per failed run, so its
@@ -24,6 +25,7 @@ pub mod demo;
 pub mod dryrun;
 pub mod engine;
 pub mod explain;
+pub mod init;
 pub mod rules;
 
 use std::path::PathBuf;

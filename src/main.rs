@@ -26,7 +26,7 @@ use invlint::{CheckOptions, Gate};
     name = "invlint",
     version,
     about,
-    after_help = "Examples:\n  invlint demo                         see it work on a throwaway repository\n  invlint check                        this branch against its merge base with origin/HEAD or main\n  invlint check --staged               staged changes (pre-commit)\n  invlint check --base origin/main --pr-body pr.md --format json\n  invlint dry-run main~10..main        the spec's dry-run table for the last 10 commits of main\n  invlint --explain INV-03             what INV-03 means and what this policy sets for it\n\nExit codes: 0 nothing blocking, 1 blocking findings, 2 invlint itself failed."
+    after_help = "Examples:\n  invlint demo                         see it work on a throwaway repository\n  invlint check                        this branch against its merge base with origin/HEAD or main\n  invlint check --staged               staged changes (pre-commit)\n  invlint check --base origin/main --pr-body pr.md --format json\n  invlint dry-run main~10..main        the spec's dry-run table for the last 10 commits of main\n  invlint --explain INV-03             what INV-03 means and what this policy sets for it\n  invlint init                         write a starter inv-rules.toml for this repository\n\nExit codes: 0 nothing blocking, 1 blocking findings, 2 invlint itself failed."
 )]
 struct Cli {
     /// Explain an invariant (same as `invlint explain ID`).
@@ -77,6 +77,28 @@ enum Command {
         /// its PR description in DIR/.git/invlint-demo-pr.md, to try other commands on it.
         #[arg(long, value_name = "DIR")]
         keep: Option<PathBuf>,
+    },
+    /// Write a starter inv-rules.toml into the repository root, with paths guessed from the tree.
+    ///
+    /// Starts from the built-in default policy and rewrites the path settings that match nothing
+    /// here: with the proto trees, apps and services, migration directories, deploy scripts and
+    /// legacy inventory it finds, or with a `# TODO(invlint init)` comment where it finds none.
+    /// Never overwrites an existing inv-rules.toml (exit 2).
+    ///
+    /// This is the one command that writes into the repository it looks at, because you asked
+    /// for the file; `--stdout` prints the policy instead and writes nothing.
+    Init {
+        /// Print the policy to stdout instead of writing inv-rules.toml.
+        #[arg(long)]
+        stdout: bool,
+    },
+    /// Print the JSON Schema of the policy file (for Taplo / Even Better TOML).
+    Schema,
+    /// Print a shell completion script to stdout.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
 }
 
@@ -288,6 +310,18 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
             print(&invlint::explain::explain(&load_config()?, &id)?)?;
             Ok(0)
         }
+        Command::Init { stdout } => init(&dir, stdout),
+        Command::Schema => {
+            print(&invlint::engine::schema::render())?;
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "invlint", &mut out);
+            print(&String::from_utf8_lossy(&out))?;
+            Ok(0)
+        }
         Command::Rules => {
             print(&invlint::explain::rules_table(&load_config()?))?;
             Ok(0)
@@ -441,4 +475,51 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
             Ok(report.exit_code() as u8)
         }
     }
+}
+
+/// `invlint init`: the starter policy, written to the repository root (never over an existing
+/// file) or printed.
+fn init(dir: &std::path::Path, to_stdout: bool) -> Result<u8, Error> {
+    let root = repo_root(dir).unwrap_or_else(|| dir.to_path_buf());
+    let target = root.join("inv-rules.toml");
+    if !to_stdout && target.exists() {
+        return Err(Error::Usage {
+            message: format!("{} already exists; invlint init never overwrites it", target.display()),
+            hint: "run `invlint init --stdout` to see the starter policy, and merge what you need by hand".into(),
+        });
+    }
+    let index = invlint::engine::walk::index(&root, 0);
+    let starter = invlint::init::starter(&index, &|path| {
+        std::fs::read_to_string(root.join(path)).ok()
+    });
+    // The starter must be a policy this invlint accepts; anything else is a bug here.
+    Config::parse("inv-rules.toml", &starter.text)?;
+    let summary = format!(
+        "invlint init: {} setting(s) set from what was found, {} left with a TODO(invlint init) comment{}",
+        starter.guessed.len(),
+        starter.todo.len(),
+        if starter.todo.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", starter.todo.join(", "))
+        }
+    );
+    if to_stdout {
+        print(&starter.text)?;
+        eprintln!("{summary}");
+        return Ok(0);
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&target)
+        .and_then(|mut f| f.write_all(starter.text.as_bytes()))
+        .map_err(|e| Error::Io {
+            context: format!("writing {}", target.display()),
+            source: e,
+        })?;
+    eprintln!("wrote {}", target.display());
+    eprintln!("{summary}");
+    eprintln!("Next: review the TODOs, then `invlint check --all` audits the whole tree under it.");
+    Ok(0)
 }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod finding;
 pub mod pr;
 pub mod render;
+pub mod schema;
 pub mod scratch;
 pub mod source;
 pub mod walk;

@@ -1,0 +1,767 @@
+//! `invlint init`: a starter `inv-rules.toml` for the repository at hand.
+//!
+//! The starter is the built-in default policy ([`DEFAULT_POLICY`]), edited with `toml_edit` so
+//! that every comment and the layout survive. Only path-valued settings change:
+//!
+//! - an entry that names a repository-specific path (its first segment is literal, like
+//!   `apps/runtime/src/**`) and matches nothing in the work tree is dropped when other entries
+//!   of the same setting do match;
+//! - a setting none of whose repository-specific entries match is replaced by what the walk
+//!   found for it (proto trees, app/service roots, migration directories, deploy scripts, the
+//!   legacy inventory), or, when nothing was found, kept as it is with a
+//!   `# TODO(invlint init): ...` comment above it;
+//! - generic entries (`**/*.sh`, `@tests`, `!glob`) are kept: they match files added later.
+//!
+//! The tree is read with the engine's walker ([`crate::engine::walk::index`]), so `.gitignore`d
+//! build output never shapes the policy. Nothing here writes files: the caller decides where the
+//! text goes (`invlint init` writes it to the repository root, `--stdout` prints it).
+
+use std::collections::BTreeSet;
+
+use globset::{GlobBuilder, GlobMatcher};
+use toml_edit::{Array, ArrayOfTables, DocumentMut, Item, Table, Value};
+
+use crate::engine::config::DEFAULT_POLICY;
+use crate::engine::walk::RepoIndex;
+
+/// What the walk found that a policy can point at.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Roots of proto trees (`proto`, `crates/x/proto`): directories holding `.proto` files.
+    pub proto_trees: Vec<String>,
+    /// App and service roots: `apps/*`, `services/*`, and directories with a Cargo.toml,
+    /// package.json or composer.json (outermost only).
+    pub apps: Vec<String>,
+    /// Manifests at the repository root (`Cargo.toml`, `package.json`, `composer.json`).
+    pub root_manifests: Vec<String>,
+    /// Migration directories (`**/migrations`).
+    pub migrations: Vec<String>,
+    /// Deploy directories (`**/deploy`).
+    pub deploy: Vec<String>,
+    /// True when `.github/workflows` holds YAML files.
+    pub workflows: bool,
+    /// Build scripts that compile proto files (`build.rs` naming `.proto`, prost or tonic).
+    pub proto_generators: Vec<String>,
+    /// Legacy inventory documents (`docs/**/*legacy*inventory*.md`).
+    pub inventories: Vec<String>,
+}
+
+/// The starter policy and what went into it.
+#[derive(Debug)]
+pub struct Starter {
+    /// The policy text.
+    pub text: String,
+    /// What the walk found.
+    pub found: Found,
+    /// Settings replaced by guesses, as `ID.check.key`.
+    pub guessed: Vec<String>,
+    /// Settings left with a TODO comment, as `ID.check.key`.
+    pub todo: Vec<String>,
+}
+
+const MANIFESTS: [&str; 3] = ["Cargo.toml", "package.json", "composer.json"];
+
+/// Path segments that are never where an app, proto tree or deploy script lives.
+fn is_noise(path: &str) -> bool {
+    path.split('/').any(|s| {
+        matches!(
+            s,
+            "node_modules"
+                | "vendor"
+                | "target"
+                | "dist"
+                | "build"
+                | "tests"
+                | "test"
+                | "__tests__"
+                | "fixtures"
+                | "testdata"
+                | "examples"
+        )
+    })
+}
+
+fn parent(path: &str) -> &str {
+    path.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
+}
+
+/// Keeps the outermost directories: drops any that lies inside another of the set.
+fn outermost(dirs: BTreeSet<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for d in dirs {
+        if !out
+            .iter()
+            .any(|o| d.starts_with(o.as_str()) && d.as_bytes().get(o.len()) == Some(&b'/'))
+        {
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// The directory up to and including the first segment named `name`, if any.
+fn up_to_segment(path: &str, names: &[&str]) -> Option<String> {
+    let segs: Vec<&str> = path.split('/').collect();
+    let dir_segs = &segs[..segs.len().saturating_sub(1)];
+    dir_segs
+        .iter()
+        .position(|s| names.contains(s))
+        .map(|i| dir_segs[..=i].join("/"))
+}
+
+/// Looks at the tree. `read` returns a file's text (used only for `build.rs` files).
+pub fn discover(index: &RepoIndex, read: &dyn Fn(&str) -> Option<String>) -> Found {
+    let mut found = Found::default();
+    let mut protos = BTreeSet::new();
+    let mut apps = BTreeSet::new();
+    let mut migrations = BTreeSet::new();
+    let mut deploy = BTreeSet::new();
+    let inventory = GlobBuilder::new("docs/**/*legacy*inventory*.md")
+        .literal_separator(true)
+        .case_insensitive(true)
+        .build()
+        .map(|g| g.compile_matcher())
+        .ok();
+    for path in &index.files {
+        if path.starts_with(".github/workflows/")
+            && (path.ends_with(".yml") || path.ends_with(".yaml"))
+        {
+            found.workflows = true;
+        }
+        if inventory.as_ref().is_some_and(|g| g.is_match(path)) {
+            found.inventories.push(path.clone());
+        }
+        if is_noise(path) {
+            continue;
+        }
+        let name = path.rsplit('/').next().unwrap_or(path);
+        if path.ends_with(".proto") {
+            // A tree is rooted at its `proto` directory when there is one, else at the dir.
+            protos.insert(
+                up_to_segment(path, &["proto", "protos", "protobuf"])
+                    .unwrap_or_else(|| parent(path).to_string()),
+            );
+        }
+        let segs: Vec<&str> = path.split('/').collect();
+        if segs.len() >= 3 && matches!(segs[0], "apps" | "services") {
+            apps.insert(format!("{}/{}", segs[0], segs[1]));
+        }
+        if MANIFESTS.contains(&name) {
+            let dir = parent(path);
+            if dir.is_empty() {
+                found.root_manifests.push(path.clone());
+            } else {
+                apps.insert(dir.to_string());
+            }
+        }
+        if let Some(dir) = up_to_segment(path, &["migrations"]) {
+            migrations.insert(dir);
+        }
+        if let Some(dir) = up_to_segment(path, &["deploy"]) {
+            deploy.insert(dir);
+        }
+        if name == "build.rs" {
+            if let Some(text) = read(path) {
+                if text.contains(".proto")
+                    || text.contains("prost_build")
+                    || text.contains("tonic_build")
+                {
+                    found.proto_generators.push(path.clone());
+                }
+            }
+        }
+    }
+    // A tree without a dir of its own (protos at the root) is the whole repository: skip it.
+    protos.remove("");
+    found.proto_trees = outermost(protos);
+    found.apps = outermost(apps);
+    found.migrations = outermost(migrations);
+    found.deploy = outermost(deploy);
+    found
+}
+
+// ---------------------------------------------------------------------------------------------
+// What each path-valued setting can be guessed from.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Guess {
+    /// Nothing: a TODO comment if the default does not fit.
+    None,
+    /// `<tree>/**/*.proto` for each proto tree.
+    ProtoFiles,
+    /// `<app>/**` for each app root and `<tree>/**` for each proto tree, plus root manifests.
+    Code,
+    /// `<app>/**` for each app root, plus root manifests.
+    Apps,
+    /// `<dir>/**` for each migration directory.
+    Migrations,
+    /// `<dir>/**` for each deploy directory and the workflows.
+    Deploy,
+    /// Deploy and migrations together (INV-09's surfaces).
+    DeployAndMigrations,
+    /// The legacy inventory document(s).
+    Inventory,
+    /// A single path: the proto generator script.
+    Generator,
+    /// A single path: the proto include root.
+    ProtoRoot,
+    /// A single path: the directory whose children are proto packages.
+    PackageRoot,
+}
+
+impl Guess {
+    fn what(self) -> &'static str {
+        match self {
+            Guess::None => "matching path",
+            Guess::ProtoFiles => "proto tree",
+            Guess::Code => "app, service or proto tree",
+            Guess::Apps => "app or service root",
+            Guess::Migrations => "migrations directory",
+            Guess::Deploy => "deploy directory or workflow",
+            Guess::DeployAndMigrations => "deploy or migrations directory",
+            Guess::Inventory => "legacy inventory document (docs/**/*legacy*inventory*.md)",
+            Guess::Generator => "build.rs that compiles the proto tree",
+            Guess::ProtoRoot => "proto tree",
+            Guess::PackageRoot => "proto tree",
+        }
+    }
+
+    fn values(self, f: &Found) -> Vec<String> {
+        let all = |dirs: &[String]| dirs.iter().map(|d| format!("{d}/**")).collect::<Vec<_>>();
+        match self {
+            Guess::None => Vec::new(),
+            Guess::ProtoFiles => f
+                .proto_trees
+                .iter()
+                .map(|d| format!("{d}/**/*.proto"))
+                .collect(),
+            Guess::Code => {
+                let mut v = f.root_manifests.clone();
+                v.extend(all(&outermost(
+                    f.apps.iter().chain(&f.proto_trees).cloned().collect(),
+                )));
+                v
+            }
+            Guess::Apps => {
+                let mut v = f.root_manifests.clone();
+                v.extend(all(&f.apps));
+                v
+            }
+            Guess::Migrations => all(&f.migrations),
+            Guess::Deploy | Guess::DeployAndMigrations => {
+                let mut v = all(&f.deploy);
+                if f.workflows {
+                    v.push(".github/workflows/*.yml".into());
+                    v.push(".github/workflows/*.yaml".into());
+                }
+                if self == Guess::DeployAndMigrations {
+                    v.extend(all(&f.migrations));
+                }
+                v
+            }
+            Guess::Inventory => f.inventories.clone(),
+            Guess::Generator => f.proto_generators.first().cloned().into_iter().collect(),
+            Guess::ProtoRoot => match f.proto_trees.as_slice() {
+                [one] => vec![one.clone()],
+                _ => Vec::new(),
+            },
+            Guess::PackageRoot => match f.proto_trees.as_slice() {
+                [one] => vec![one.clone()],
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    fn hint(self) -> &'static str {
+        match self {
+            Guess::ProtoFiles => "the globs of your .proto sources, e.g. [\"proto/**/*.proto\"]",
+            Guess::Code | Guess::Apps => {
+                "the globs of your apps and services, e.g. [\"apps/**\", \"services/**\"]"
+            }
+            Guess::Migrations => "the globs of your migration directories, e.g. [\"db/migrations/**\"]",
+            Guess::Deploy | Guess::DeployAndMigrations => {
+                "the globs of your deploy scripts and manifests, e.g. [\"deploy/**\"]"
+            }
+            Guess::Inventory => "the path of your legacy inventory document, or \"\" to use the `surface` map below",
+            Guess::Generator => "the build script that compiles your proto tree, or \"\" to skip the generator check",
+            Guess::ProtoRoot => "your protoc include root, e.g. \"proto\"",
+            Guess::PackageRoot => "the directory whose child directories are proto packages",
+            Guess::None => "the globs of the matching paths in this repository",
+        }
+    }
+}
+
+/// Path-valued keys of each check's settings table, and what can stand in for them.
+const SETTINGS: &[(&str, &str, Guess)] = &[
+    ("contract-without-proto", "proto-paths", Guess::ProtoFiles),
+    ("contract-without-proto", "rust-paths", Guess::None),
+    ("contract-without-proto", "client-paths", Guess::None),
+    ("contract-without-proto", "exclude", Guess::None),
+    ("contract-without-proto", "generator", Guess::Generator),
+    ("contract-without-proto", "package-root", Guess::PackageRoot),
+    ("contract-without-proto", "proto-root", Guess::ProtoRoot),
+    ("ws-command-rpc", "paths", Guess::Code),
+    ("ws-command-rpc", "exclude", Guess::None),
+    ("ws-command-rpc", "proto-paths", Guess::None),
+    ("sse-poll-lane", "paths", Guess::Code),
+    ("sse-poll-lane", "exclude", Guess::None),
+    ("sse-poll-lane", "warn-paths", Guess::None),
+    ("cross-plane-sql", "exempt", Guess::None),
+    ("in-memory-coupling", "paths", Guess::Apps),
+    ("in-memory-coupling", "exclude", Guess::None),
+    ("khala-authority-write", "exempt", Guess::None),
+    ("unordered-apply", "paths", Guess::None),
+    ("unordered-apply", "exclude", Guess::None),
+    ("unordered-apply", "ordering-paths", Guess::None),
+    ("unordered-apply", "ordering-tests", Guess::None),
+    ("identity-outside-control", "paths", Guess::Apps),
+    ("identity-outside-control", "exclude", Guess::None),
+    ("identity-outside-control", "control-paths", Guess::None),
+    ("identity-outside-control", "verify-paths", Guess::None),
+    ("deploy-without-migrate", "paths", Guess::Deploy),
+    ("deploy-without-migrate", "exclude", Guess::None),
+    ("deploy-without-migrate", "wrapper", Guess::None),
+    ("deploy-without-migrate", "migrations", Guess::Migrations),
+    ("legacy-deleted-without-parity", "legacy", Guess::None),
+    ("legacy-deleted-without-parity", "exclude", Guess::None),
+    (
+        "legacy-deleted-without-parity",
+        "inventory",
+        Guess::Inventory,
+    ),
+    (
+        "legacy-deleted-without-parity",
+        "backup-surfaces",
+        Guess::None,
+    ),
+    ("missing-inv-mapping", "surfaces", Guess::Code),
+    ("checklist-item-missing", "surfaces", Guess::Code),
+    ("checklist-item-missing", "docs", Guess::None),
+    ("na-without-reason", "docs", Guess::None),
+];
+
+/// Arrays of tables in a settings table whose entries carry paths: (check, array, key).
+const TABLE_ARRAYS: &[(&str, &str, &str)] = &[
+    ("contract-without-proto", "generated", "sources"),
+    ("contract-without-proto", "generated", "outputs"),
+    ("sse-poll-lane", "allow", "path"),
+    ("cross-plane-sql", "planes", "paths"),
+    ("in-memory-coupling", "services", "roots"),
+    ("in-memory-coupling", "shared", "roots"),
+    ("legacy-deleted-without-parity", "surface", "root"),
+];
+
+/// What an invariant's own `surfaces` can be guessed from, by check.
+fn surfaces_guess(check: &str) -> Guess {
+    match check {
+        "contract-without-proto" => Guess::ProtoFiles,
+        "cross-plane-sql" => Guess::Migrations,
+        "deploy-without-migrate" => Guess::DeployAndMigrations,
+        "legacy-deleted-without-parity" => Guess::Inventory,
+        _ => Guess::None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Matching policy entries against the tree.
+
+struct Tree<'a> {
+    files: &'a [String],
+    dirs: BTreeSet<String>,
+}
+
+impl<'a> Tree<'a> {
+    fn new(index: &'a RepoIndex) -> Self {
+        let mut dirs = BTreeSet::new();
+        for f in &index.files {
+            let mut d = parent(f);
+            while !d.is_empty() && dirs.insert(d.to_string()) {
+                d = parent(d);
+            }
+        }
+        Tree {
+            files: &index.files,
+            dirs,
+        }
+    }
+
+    fn matches(&self, glob: &GlobMatcher) -> bool {
+        self.files.iter().any(|f| glob.is_match(f)) || self.dirs.iter().any(|d| glob.is_match(d))
+    }
+}
+
+/// Whether a policy entry names a repository-specific path (a literal first segment), so that
+/// matching nothing means it is about another repository.
+fn is_specific(entry: &str) -> bool {
+    if entry.is_empty() || entry.starts_with(['@', '!']) {
+        return false;
+    }
+    let first = entry.split('/').next().unwrap_or("");
+    !first.contains(['*', '?', '[', '{'])
+}
+
+/// `None` for generic entries; else whether the entry fits this tree: it matches a file or
+/// directory, or the directory its glob starts from exists (`apps/runtime/src/**/types.rs` fits
+/// a tree with `apps/runtime/src` and no `types.rs` yet: files added later will match).
+fn is_live(tree: &Tree, entry: &str) -> Option<bool> {
+    if !is_specific(entry) {
+        return None;
+    }
+    let literal: Vec<&str> = entry
+        .split('/')
+        .take_while(|s| !s.contains(['*', '?', '[', '{']))
+        .collect();
+    if literal.len() < entry.split('/').count() && tree.dirs.contains(&literal.join("/")) {
+        return Some(true);
+    }
+    let glob = GlobBuilder::new(entry)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+        .ok()?
+        .compile_matcher();
+    Some(tree.matches(&glob))
+}
+
+fn todo_comment(guess: Guess) -> String {
+    if guess == Guess::None {
+        return "# TODO(invlint init): no path named here exists in this repository; set this to your equivalent (see the comment above).\n".into();
+    }
+    format!(
+        "# TODO(invlint init): no {} found; set this to {}.\n",
+        guess.what(),
+        guess.hint()
+    )
+}
+
+fn append_prefix(decor: &mut toml_edit::Decor, line: &str) {
+    let old = decor
+        .prefix()
+        .and_then(|p| p.as_str())
+        .unwrap_or("")
+        .to_string();
+    decor.set_prefix(format!("{old}{line}"));
+}
+
+fn string_array(values: &[String]) -> Array {
+    let mut a = Array::new();
+    for v in values {
+        a.push(v.as_str());
+    }
+    if values.len() > 3 {
+        for v in a.iter_mut() {
+            v.decor_mut().set_prefix("\n  ");
+        }
+        a.set_trailing("\n");
+        a.set_trailing_comma(true);
+    }
+    a
+}
+
+/// Drops the entries marked dead, keeping the array's layout: one entry a line when it was
+/// written so and still has more than three entries, else inline.
+fn prune(a: &mut Array, states: &[Option<bool>]) {
+    let multiline = a.trailing().as_str().is_some_and(|t| t.contains('\n'));
+    let mut i = 0;
+    a.retain(|_| {
+        let keep = states.get(i).copied().flatten() != Some(false);
+        i += 1;
+        keep
+    });
+    if multiline && a.len() > 3 {
+        if let Some(first) = a.get_mut(0) {
+            first.decor_mut().set_prefix("\n  ");
+        }
+    } else {
+        a.fmt();
+        a.set_trailing("");
+        a.set_trailing_comma(false);
+    }
+}
+
+enum Outcome {
+    Untouched,
+    Pruned,
+    Guessed,
+    Todo,
+}
+
+/// Rewrites one path-valued key of `table` (a string or an array of strings).
+fn rewrite_key(tree: &Tree, found: &Found, table: &mut Table, key: &str, guess: Guess) -> Outcome {
+    let Some(item) = table.get_mut(key) else {
+        return Outcome::Untouched;
+    };
+    match item {
+        Item::Value(Value::String(s)) => {
+            let path = s.value().clone();
+            if path.is_empty() || is_live(tree, &path) != Some(false) {
+                return Outcome::Untouched;
+            }
+            match guess.values(found).into_iter().next() {
+                Some(g) => {
+                    let decor = s.decor().clone();
+                    let mut v = toml_edit::Formatted::new(g);
+                    *v.decor_mut() = decor;
+                    *s = v;
+                    Outcome::Guessed
+                }
+                None => {
+                    if let Some(mut k) = table.key_mut(key) {
+                        append_prefix(k.leaf_decor_mut(), &todo_comment(guess));
+                    }
+                    Outcome::Todo
+                }
+            }
+        }
+        Item::Value(Value::Array(a)) => {
+            let states: Vec<Option<bool>> = a
+                .iter()
+                .map(|v| v.as_str().and_then(|s| is_live(tree, s)))
+                .collect();
+            let any_dead = states.contains(&Some(false));
+            if !any_dead {
+                return Outcome::Untouched;
+            }
+            if states.contains(&Some(true)) {
+                prune(a, &states);
+                return Outcome::Pruned;
+            }
+            let guessed = guess.values(found);
+            if guessed.is_empty() && states.contains(&None) {
+                // Only generic entries apply here (`@tests`, `**/*.sh`): keep those.
+                prune(a, &states);
+                return Outcome::Pruned;
+            }
+            if guessed.is_empty() {
+                if let Some(mut k) = table.key_mut(key) {
+                    append_prefix(k.leaf_decor_mut(), &todo_comment(guess));
+                }
+                return Outcome::Todo;
+            }
+            // Keep the generic entries (`@tests`, `**/*.sh`) after the guesses.
+            let mut values = guessed;
+            values.extend(
+                a.iter()
+                    .zip(&states)
+                    .filter(|(_, s)| s.is_none())
+                    .filter_map(|(v, _)| v.as_str().map(str::to_string)),
+            );
+            let decor = a.decor().clone();
+            let mut new = string_array(&values);
+            *new.decor_mut() = decor;
+            *a = new;
+            Outcome::Guessed
+        }
+        _ => Outcome::Untouched,
+    }
+}
+
+fn rewrite_table_array(tree: &Tree, array: &mut ArrayOfTables, key: &str, name: &str) -> bool {
+    let mut todo = false;
+    for t in array.iter_mut() {
+        let values: Vec<String> = match t.get(key) {
+            Some(Item::Value(Value::String(s))) => vec![s.value().clone()],
+            Some(Item::Value(Value::Array(a))) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            _ => continue,
+        };
+        let states: Vec<Option<bool>> = values.iter().map(|v| is_live(tree, v)).collect();
+        if !states.contains(&Some(false)) {
+            continue;
+        }
+        if states.contains(&Some(true)) {
+            if let Some(Item::Value(Value::Array(a))) = t.get_mut(key) {
+                prune(a, &states);
+            }
+        } else {
+            todo = true;
+            append_prefix(
+                t.decor_mut(),
+                &format!(
+                    "# TODO(invlint init): no path of this `{name}` entry exists here; set `{key}` to this repository's paths or delete the entry.\n"
+                ),
+            );
+        }
+    }
+    todo
+}
+
+/// Builds the starter policy for the tree in `index`.
+pub fn starter(index: &RepoIndex, read: &dyn Fn(&str) -> Option<String>) -> Starter {
+    let found = discover(index, read);
+    let tree = Tree::new(index);
+    let mut doc: DocumentMut = DEFAULT_POLICY
+        .parse()
+        .expect("the embedded default policy is valid TOML");
+    let mut guessed = Vec::new();
+    let mut todo = Vec::new();
+    let mut note = |outcome: Outcome, name: String| match outcome {
+        Outcome::Guessed => guessed.push(name),
+        Outcome::Todo => todo.push(name),
+        Outcome::Untouched | Outcome::Pruned => {}
+    };
+    if let Some(invariants) = doc.get_mut("invariant").and_then(Item::as_table_mut) {
+        for (id, item) in invariants.iter_mut() {
+            let Some(inv) = item.as_table_mut() else {
+                continue;
+            };
+            let Some(check) = inv.get("check").and_then(Item::as_str).map(str::to_string) else {
+                continue;
+            };
+            let outcome = rewrite_key(&tree, &found, inv, "surfaces", surfaces_guess(&check));
+            note(outcome, format!("{id}.surfaces"));
+            let Some(settings) = inv.get_mut(&check).and_then(Item::as_table_mut) else {
+                continue;
+            };
+            for (_, key, guess) in SETTINGS.iter().filter(|(c, ..)| *c == check) {
+                let outcome = rewrite_key(&tree, &found, settings, key, *guess);
+                note(outcome, format!("{id}.{check}.{key}"));
+            }
+            for (_, array, key) in TABLE_ARRAYS.iter().filter(|(c, ..)| *c == check) {
+                if let Some(a) = settings
+                    .get_mut(array)
+                    .and_then(Item::as_array_of_tables_mut)
+                {
+                    if rewrite_table_array(&tree, a, key, array) {
+                        note(Outcome::Todo, format!("{id}.{check}.{array}"));
+                    }
+                }
+            }
+        }
+    }
+    let mut header = String::from(
+        "# Starter policy written by `invlint init` from the built-in default.\n\
+         # Path settings that matched nothing in this repository were replaced by what `init` found\n\
+         # (proto trees, apps and services, migrations, deploy scripts, the legacy inventory) or\n\
+         # carry a `TODO(invlint init)` comment; entries naming paths that do not exist here were\n\
+         # dropped. Review the TODOs, then run `invlint check --all` to see what the policy finds.\n",
+    );
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    header.push_str(&format!(
+        "#\n# Found: proto trees: {}; apps/services: {}; migrations: {}; deploy: {}{}; inventory: {}.\n#\n",
+        list(&found.proto_trees),
+        list(&found.apps),
+        list(&found.migrations),
+        list(&found.deploy),
+        if found.workflows { " + .github/workflows" } else { "" },
+        list(&found.inventories),
+    ));
+    Starter {
+        text: format!("{header}{doc}"),
+        found,
+        guessed,
+        todo,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::config::Config;
+
+    fn index(files: &[&str]) -> RepoIndex {
+        let mut files: Vec<String> = files.iter().map(|s| s.to_string()).collect();
+        files.sort();
+        RepoIndex {
+            files,
+            errors: Vec::new(),
+        }
+    }
+
+    fn no_read(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn discovers_trees_apps_migrations_deploy_and_inventory() {
+        let idx = index(&[
+            "Cargo.toml",
+            "api/proto/acme/billing/v1/billing.proto",
+            "services/billing/src/main.rs",
+            "services/billing/Cargo.toml",
+            "services/billing/db/migrations/0001_init.sql",
+            "web/package.json",
+            "web/node_modules/x/package.json",
+            "ops/deploy/billing.sh",
+            ".github/workflows/ci.yml",
+            "docs/plans/legacy-surface-inventory.md",
+            "crates/util/tests/fixtures/x.proto",
+        ]);
+        let f = discover(&idx, &no_read);
+        assert_eq!(f.proto_trees, ["api/proto"]);
+        assert_eq!(f.apps, ["services/billing", "web"]);
+        assert_eq!(f.root_manifests, ["Cargo.toml"]);
+        assert_eq!(f.migrations, ["services/billing/db/migrations"]);
+        assert_eq!(f.deploy, ["ops/deploy"]);
+        assert!(f.workflows);
+        assert_eq!(f.inventories, ["docs/plans/legacy-surface-inventory.md"]);
+    }
+
+    #[test]
+    fn starter_for_an_unrelated_layout_parses_and_guesses() {
+        let idx = index(&[
+            "Cargo.toml",
+            "api/proto/acme/billing/v1/billing.proto",
+            "services/billing/Cargo.toml",
+            "services/billing/src/main.rs",
+            "services/billing/db/migrations/0001_init.sql",
+            "ops/deploy/billing.sh",
+        ]);
+        let s = starter(&idx, &no_read);
+        Config::parse("inv-rules.toml", &s.text).unwrap_or_else(|e| panic!("{e:?}\n{}", s.text));
+        assert!(
+            s.text.contains("proto-paths = [\"api/proto/**/*.proto\"]"),
+            "{}",
+            s.text
+        );
+        assert!(s
+            .text
+            .contains("migrations = [\"services/billing/db/migrations/**\"]"));
+        assert!(s.text.contains("# TODO(invlint init): no "));
+        assert!(s
+            .todo
+            .iter()
+            .any(|t| t == "INV-01.contract-without-proto.rust-paths"));
+        assert!(s
+            .guessed
+            .iter()
+            .any(|t| t == "INV-01.contract-without-proto.proto-paths"));
+        // Generic entries survive a guess.
+        assert!(s.text.contains("\"**/*.sh\""));
+        // Comments of the default survive.
+        assert!(s.text.contains("# The contract source of truth"));
+    }
+
+    #[test]
+    fn empty_tree_keeps_defaults_with_todos_and_parses() {
+        let s = starter(&index(&[]), &no_read);
+        Config::parse("inv-rules.toml", &s.text).unwrap_or_else(|e| panic!("{e:?}\n{}", s.text));
+        assert!(s.guessed.is_empty(), "{:?}", s.guessed);
+        assert!(s.todo.len() > 10, "{:?}", s.todo);
+    }
+
+    #[test]
+    fn reference_layout_is_left_alone() {
+        let idx = index(&[
+            "proto/openagents/sync/v1/sync.proto",
+            "apps/runtime/src/server.rs",
+            "apps/runtime/src/types.rs",
+            "crates/openagents-proto/build.rs",
+        ]);
+        let s = starter(&idx, &no_read);
+        Config::parse("inv-rules.toml", &s.text).unwrap_or_else(|e| panic!("{e:?}\n{}", s.text));
+        assert!(s.text.contains("proto-paths = [\"proto/**/*.proto\"]"));
+        assert!(s
+            .text
+            .contains("generator = \"crates/openagents-proto/build.rs\""));
+        assert!(!s.guessed.iter().any(|g| g.contains("proto-paths")));
+    }
+}
