@@ -60,6 +60,8 @@
 //! | 52 | GITHUB_EVENT_PATH lacks the body (missing, null)   | github_event_shapes    |
 //! | 53 | GITHUB_EVENT_PATH missing file, wrong JSON types   | github_event_shapes    |
 //! | 54 | GITHUB_EVENT_PATH with an unknown base sha         | github_event_shapes    |
+//! | 55 | check without its settings (empty required lists)  | policy_problems        |
+//! | 56 | policy error on a 100,000-character line           | policy_problems        |
 //!
 //! Repositories are built with `invlint::engine::scratch` (fixed identity and date). The one
 //! `git` subprocess (the shallow clone) runs with GIT_CONFIG_GLOBAL=/dev/null and
@@ -323,7 +325,7 @@ fn policy_problems() {
     );
     expect_error(&invlint(&work, &["check"]), &["missing field `title`"]);
 
-    // 19b: a check without its settings: every empty list named, at the invariant's header
+    // 55: a check without its settings: every empty list named, at the invariant's header
     // (not at line 1), in plain words.
     write_policy(&work, &format!("version = 1\n{INV03}"));
     expect_error(
@@ -335,7 +337,7 @@ fn policy_problems() {
         ],
     );
 
-    // 19c: an error at the end of a 100,000-character line: located, not drawn.
+    // 56: an error at the end of a 100,000-character line: located, not drawn.
     let long = format!(
         "{DEFAULT_POLICY}\nnote = \"{}\" oops\n",
         "x".repeat(100_000)
