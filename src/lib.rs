@@ -207,7 +207,7 @@ pub fn check_with_config(
 
     let (changes, tree) = if opts.mode == DiffMode::All {
         let tree = engine::walk::index(&root, threads);
-        let changes = ChangeSet::audit(&root, &tree.files, config.max_file_size);
+        let changes = ChangeSet::audit(&root, &tree, config.max_file_size);
         (changes, tree)
     } else {
         std::thread::scope(|s| {

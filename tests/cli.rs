@@ -322,15 +322,22 @@ fn output_is_identical_at_any_thread_count() {
     }
 }
 
+/// Every entry under `root` (work tree and `.git`): files by content and mtime, symlinks by
+/// target, directories by mtime (so a lock file created and removed again is caught too).
 fn snapshot_dir(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, Option<std::time::SystemTime>)> {
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&dir).unwrap();
+        out.insert(dir.clone(), (Vec::new(), meta.modified().ok()));
         for e in std::fs::read_dir(&dir).unwrap().flatten() {
             let p = e.path();
             let meta = std::fs::symlink_metadata(&p).unwrap();
             if meta.is_dir() {
                 stack.push(p);
+            } else if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(&p).unwrap();
+                out.insert(p, (target.into_os_string().into_encoded_bytes(), None));
             } else {
                 out.insert(
                     p.clone(),
@@ -346,19 +353,44 @@ fn snapshot_dir(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, Option<std::time::Sy
 fn repository_is_never_written() {
     for head_as in [HeadAs::Commit, HeadAs::Stage] {
         let (_t, work) = repo(&violating(), head_as);
+        // Inputs and outputs outside the repository.
+        let outside = tempfile::tempdir().unwrap();
+        let pr = outside.path().join("pr.md");
+        std::fs::write(&pr, "INV-03: N/A\n").unwrap();
+        let sarif = outside.path().join("out.sarif");
         let before = snapshot_dir(&work);
+        let mut runs = 0;
+        for mode in [
+            &["--base", "main"][..],
+            &["--staged"][..],
+            &["--range", "main..HEAD"][..],
+            &["--all"][..],
+        ] {
+            for format in ["human", "json", "github", "sarif", "markdown"] {
+                let mut args = vec!["check"];
+                args.extend(mode);
+                args.extend(["--format", format]);
+                let _ = invlint(&work, &args);
+                args.extend(["--pr-body", pr.to_str().unwrap()]);
+                args.extend(["--sarif-output", sarif.to_str().unwrap()]);
+                let _ = invlint(&work, &args);
+                runs += 2;
+            }
+        }
         for args in [
-            &["check"][..],
-            &["check", "--staged"][..],
-            &["check", "--all"][..],
-            &["check", "--format", "json"][..],
-            &["check", "--range", "main..HEAD"][..],
             &["rules"][..],
             &["--explain", "INV-03"][..],
+            &["check", "--gate", "release"][..],
         ] {
             let _ = invlint(&work, args);
+            runs += 1;
         }
-        assert!(before == snapshot_dir(&work), "the repository changed");
+        assert_eq!(runs, 43);
+        let after = snapshot_dir(&work);
+        for (path, entry) in &before {
+            assert!(after.get(path) == Some(entry), "{} changed", path.display());
+        }
+        assert_eq!(before.len(), after.len(), "entries were added");
     }
 }
 

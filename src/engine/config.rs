@@ -358,16 +358,24 @@ impl Config {
     /// Parses and validates policy text; `name` is how output refers to the file.
     pub fn parse(name: &str, text: &str) -> Result<Config, Error> {
         let source = Arc::new(Source::new(name, text));
-        let raw: RawPolicy = toml::from_str(text).map_err(|e| Error::ConfigParse {
-            path: name.to_string(),
-            message: e.message().trim().to_string(),
-            src: source.named(),
-            at: e.span().map(|r| (r.start, r.len().max(1)).into()),
+        let raw: RawPolicy = toml::from_str(text).map_err(|e| {
+            let span = e.span().filter(|r| source.is_showable(r));
+            let mut message = e.message().trim().to_string();
+            if let (Some(r), None) = (e.span(), &span) {
+                message = format!("{message} (at {})", source.location(r.start));
+            }
+            Error::ConfigParse {
+                path: name.to_string(),
+                message,
+                src: source.named(),
+                at: span.map(|r| (r.start, r.len().max(1)).into()),
+            }
         })?;
         let mut v = Validator {
             source: source.clone(),
             problems: Vec::new(),
             vocabulary: BTreeMap::new(),
+            fallback: 0..0,
         };
 
         if let Some(version) = &raw.version {
@@ -400,6 +408,7 @@ impl Config {
         let mut seen_upper: BTreeMap<String, String> = BTreeMap::new();
         for (id, inv) in &raw.invariant {
             let header_span = find_header(text, id).unwrap_or(0..0);
+            v.fallback = header_span.clone();
             if let Some(other) = seen_upper.insert(id.to_ascii_uppercase(), id.clone()) {
                 v.problem(
                     header_span.clone(),
@@ -628,6 +637,7 @@ impl Config {
 
         // Checks that read another invariant's settings (INV-06 reads INV-04's plane map).
         for inv in &invariants {
+            v.fallback = inv.header_span.clone();
             if let Settings::KhalaAuthorityWrite(s) = &inv.settings {
                 s.link(&invariants, &mut v);
             }
@@ -719,6 +729,9 @@ pub struct Validator {
     source: Arc<Source>,
     problems: Vec<ConfigProblem>,
     vocabulary: BTreeMap<String, Vec<Spanned<String>>>,
+    /// Where a problem without a span of its own points: the header of the invariant being
+    /// compiled (a missing key has no span; line 1 would mislead).
+    fallback: Range<usize>,
 }
 
 impl Validator {
@@ -730,10 +743,22 @@ impl Validator {
         label: impl Into<String>,
         help: Option<String>,
     ) {
+        let span = if span.is_empty() && span.start == 0 {
+            self.fallback.clone()
+        } else {
+            span
+        };
+        let mut message = message.into();
+        let at = if self.source.is_showable(&span) {
+            Some((span.start, span.len()).into())
+        } else {
+            message = format!("{message} (at {})", self.source.location(span.start));
+            None
+        };
         self.problems.push(ConfigProblem {
-            message: message.into(),
+            message,
             src: self.source.named(),
-            at: Some((span.start, span.len()).into()),
+            at,
             label: label.into(),
             help,
         });
@@ -870,7 +895,14 @@ impl Validator {
     pub fn require_non_empty(&mut self, span: Range<usize>, what: &str, key: &str) {
         self.problem(
             span,
-            format!("`{key}` is empty, so {what} would never be checked"),
+            format!(
+                "`{key}` is empty, so {what} would {} be checked",
+                if what.starts_with("no ") || what == "nothing" {
+                    "ever"
+                } else {
+                    "never"
+                }
+            ),
             "empty",
             Some(format!(
                 "list at least one entry in `{key}`, or mark the invariant `status = \"retired\"`"

@@ -211,9 +211,11 @@ impl ChangeSet {
             .map(|i| &self.files[i])
     }
 
-    /// Builds the audit change set: every listed file, all lines added, read lazily from disk.
-    pub fn audit(root: &Path, paths: &[String], max_size: u64) -> ChangeSet {
-        let files = paths
+    /// Builds the audit change set: every file of the index, all lines added, read lazily from
+    /// disk.
+    pub fn audit(root: &Path, index: &crate::engine::walk::RepoIndex, max_size: u64) -> ChangeSet {
+        let files = index
+            .files
             .iter()
             .map(|p| FileChange {
                 path: p.clone(),
@@ -223,7 +225,7 @@ impl ChangeSet {
                 added: Vec::new(),
                 removed: Vec::new(),
                 is_all_added: true,
-                head: LazyText::lazy(p, Some(root.join(p)), max_size),
+                head: LazyText::lazy(p, Some(index.disk_path(root, p)), max_size),
                 base: LazyText::absent(p),
             })
             .collect();
@@ -262,7 +264,10 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
     opts.context_lines(0)
         .interhunk_lines(0)
         .ignore_submodules(true)
-        .include_typechange(true);
+        .include_typechange(true)
+        // Blobs over the limit are not loaded to be diffed (libgit2 reads only their header and
+        // treats them as binary); `load_blob` below reports them as too large.
+        .max_size(i64::try_from(max_size).unwrap_or(i64::MAX));
 
     let (diff, description, commits) = match mode {
         DiffMode::All => unreachable!("audit mode does not diff; see ChangeSet::audit"),
@@ -451,6 +456,11 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
     let mut files = Vec::new();
     for mut p in pending.into_inner() {
         let c = &mut p.change;
+        // A file skipped for its size is reported as such (a run note), not silently as binary.
+        let too_large = |oid: Option<Oid>| blob_size(repo, oid).is_some_and(|n| n > max_size);
+        if too_large(p.head_oid) || too_large(p.base_oid) {
+            c.is_binary = false;
+        }
         if !c.is_binary {
             let head_name = c.path.clone();
             let base_name = c.old_path.clone().unwrap_or_else(|| c.path.clone());
@@ -500,6 +510,10 @@ fn load_blob(repo: &Repository, oid: Option<Oid>, name: &str, max_size: u64) -> 
     let Some(oid) = oid else {
         return TextState::Absent;
     };
+    // The header gives the size without inflating the object: a 100 MB blob is never read.
+    if let Some(size) = blob_size(repo, Some(oid)).filter(|&n| n > max_size) {
+        return TextState::TooLarge(size);
+    }
     match repo.find_blob(oid) {
         Ok(blob) => {
             if blob.size() as u64 > max_size {
@@ -512,6 +526,12 @@ fn load_blob(repo: &Repository, oid: Option<Oid>, name: &str, max_size: u64) -> 
         }
         Err(e) => TextState::Unreadable(e.message().to_string()),
     }
+}
+
+/// A blob's size from the object database header, without reading its content.
+fn blob_size(repo: &Repository, oid: Option<Oid>) -> Option<u64> {
+    let (size, _) = repo.odb().ok()?.read_header(oid?).ok()?;
+    Some(size as u64)
 }
 
 fn path_str(p: Option<&Path>) -> String {

@@ -218,7 +218,12 @@ pub struct RelatedSpan<'a> {
 
 impl fmt::Display for RelatedSpan<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        let s = &self.spanned;
+        if s.source.is_showable(&s.span) {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{} ({})", self.message, s.source.location(s.span.start))
+        }
     }
 }
 
@@ -229,10 +234,16 @@ impl Diagnostic for RelatedSpan<'_> {
         Some(self.severity)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&*self.spanned.source)
+        let s = &self.spanned;
+        s.source
+            .is_showable(&s.span)
+            .then(|| &*s.source as &dyn SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let s = &self.spanned;
+        if !s.source.is_showable(&s.span) {
+            return None;
+        }
         Some(Box::new(std::iter::once(
             LabeledSpan::new_primary_with_span(Some(s.label.clone()), (s.span.start, s.span.len())),
         )))
@@ -245,6 +256,8 @@ pub struct FindingDiagnostic<'a> {
     related: Vec<RelatedSpan<'a>>,
     help: Option<String>,
     code: String,
+    /// False when a span sits on a line too long to show (then only `path:line:col`).
+    is_showable: bool,
 }
 
 impl<'a> FindingDiagnostic<'a> {
@@ -279,11 +292,19 @@ impl<'a> FindingDiagnostic<'a> {
             (Some(h), None) => Some(h.clone()),
             (None, f) => f,
         };
+        let is_showable = finding.primary.as_ref().is_none_or(|p| {
+            p.source.is_showable(&p.span)
+                && finding
+                    .secondary
+                    .iter()
+                    .all(|(r, _)| p.source.is_showable(r))
+        });
         FindingDiagnostic {
             finding,
             related,
             help,
             code: format!("{}({})", finding.code, finding.check),
+            is_showable,
         }
     }
 }
@@ -296,10 +317,14 @@ impl fmt::Debug for FindingDiagnostic<'_> {
 
 impl fmt::Display for FindingDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.finding.path {
-            Some(p) if self.finding.primary.is_none() => {
-                write!(f, "{}: {}", p, self.finding.message)
-            }
+        match (&self.finding.path, &self.finding.primary) {
+            (Some(p), None) => write!(f, "{}: {}", p, self.finding.message),
+            (_, Some(p)) if !self.is_showable => write!(
+                f,
+                "{}: {} (line too long to show)",
+                p.source.location(p.span.start),
+                self.finding.message
+            ),
             _ => f.write_str(&self.finding.message),
         }
     }
@@ -327,10 +352,11 @@ impl Diagnostic for FindingDiagnostic<'_> {
         self.finding
             .primary
             .as_ref()
+            .filter(|_| self.is_showable)
             .map(|p| &*p.source as &dyn SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let p = self.finding.primary.as_ref()?;
+        let p = self.finding.primary.as_ref().filter(|_| self.is_showable)?;
         let primary =
             LabeledSpan::new_primary_with_span(Some(p.label.clone()), (p.span.start, p.span.len()));
         let rest = self

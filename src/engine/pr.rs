@@ -199,7 +199,7 @@ impl PrDescription {
             tasks: Vec::new(),
             mitigations: Vec::new(),
         };
-        let mut in_fence: Option<&str> = None;
+        let mut in_fence: Option<(u8, usize)> = None;
         let mut in_comment = false;
         for n in 1..=source.line_count() {
             let Some(range) = source.line_range(n) else {
@@ -207,18 +207,18 @@ impl PrDescription {
             };
             let line = &source.text()[range.clone()];
             let trimmed = line.trim_start();
-            if let Some(fence) = in_fence {
-                if trimmed.starts_with(fence) {
-                    in_fence = None;
+            if let Some((ch, len)) = in_fence {
+                // CommonMark: only a run of the same character, at least as long, with nothing
+                // after it, closes a fence (a ```` fence can quote a ``` one).
+                if let Some((c, l)) = fence(trimmed) {
+                    if c == ch && l >= len && trimmed[l..].trim().is_empty() {
+                        in_fence = None;
+                    }
                 }
                 continue;
             }
-            if trimmed.starts_with("```") {
-                in_fence = Some("```");
-                continue;
-            }
-            if trimmed.starts_with("~~~") {
-                in_fence = Some("~~~");
+            if let Some(open) = fence(trimmed) {
+                in_fence = Some(open);
                 continue;
             }
             // HTML comments (PR templates are full of them) say nothing.
@@ -308,6 +308,16 @@ impl PrDescription {
     }
 }
 
+/// A code fence opening `line` (already trimmed at the start): its character and run length.
+fn fence(line: &str) -> Option<(u8, usize)> {
+    let ch = *line.as_bytes().first()?;
+    if ch != b'`' && ch != b'~' {
+        return None;
+    }
+    let len = line.bytes().take_while(|&b| b == ch).count();
+    (len >= 3).then_some((ch, len))
+}
+
 fn id_regex(ids: &[String]) -> Option<regex::Regex> {
     if ids.is_empty() {
         return None;
@@ -362,6 +372,13 @@ mod tests {
     #[test]
     fn code_blocks_and_comments_say_nothing() {
         let pr = parse("```\nINV-01\n```\n<!-- INV-02 -->\n<!--\nINV-05\n-->\nINV-06 ok\n");
+        let ids: Vec<_> = pr.mentions.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["INV-06"]);
+    }
+
+    #[test]
+    fn longer_fences_quote_shorter_ones() {
+        let pr = parse("````md\n```\nINV-01\n```\nINV-02\n````\n~~~\n```\nINV-04\n~~~\n``` INV-05\nINV-08\n```\nINV-06 ok\n");
         let ids: Vec<_> = pr.mentions.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, ["INV-06"]);
     }

@@ -10,6 +10,9 @@ use std::sync::Arc;
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
+/// Longest line (in bytes) shown in a source excerpt; see [`Source::is_showable`].
+pub const MAX_SHOWN_LINE_BYTES: usize = 4096;
+
 /// A named text with a line index.
 #[derive(Debug)]
 pub struct Source {
@@ -107,6 +110,25 @@ impl Source {
             Some((i, _)) => range.start + i,
             None => range.end,
         }
+    }
+
+    /// True when the lines around `span` (one line of context each side) are short enough to
+    /// show as a source excerpt. miette pads columns with `{:width$}`, which panics past 65,535
+    /// columns, and a megabyte-long line (minified code, generated data) says nothing in a
+    /// terminal anyway; such spans are shown as `path:line:col` only.
+    pub fn is_showable(&self, span: &Range<usize>) -> bool {
+        let first = self.line_of(span.start).saturating_sub(1).max(1);
+        let last = self.line_of(span.end).saturating_add(1);
+        (first..=last).all(|n| {
+            self.line_range(n)
+                .is_none_or(|r| r.len() <= MAX_SHOWN_LINE_BYTES)
+        })
+    }
+
+    /// `name:line:col` of byte `offset`.
+    pub fn location(&self, offset: usize) -> String {
+        let (line, col) = self.line_col(offset);
+        format!("{}:{line}:{col}", self.name)
     }
 
     /// A miette `NamedSource` over this text.

@@ -6,6 +6,7 @@
 //! Respects `.gitignore`, `.ignore` and `.git/info/exclude`; never follows symlinks (a symlink loop
 //! cannot hang the walk); never reads file contents.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -18,6 +19,9 @@ pub struct RepoIndex {
     pub files: Vec<String>,
     /// Entries the walk could not read (permission denied, loops), as messages.
     pub errors: Vec<String>,
+    /// Files whose name is not UTF-8: the name in `files` (lossy, with U+FFFD) to the real path
+    /// relative to the root, so they can still be read.
+    pub raw_names: BTreeMap<String, PathBuf>,
 }
 
 impl RepoIndex {
@@ -27,18 +31,29 @@ impl RepoIndex {
             .binary_search_by(|f| f.as_str().cmp(path))
             .is_ok()
     }
+
+    /// Where `path` (a name from `files`) lies on disk under `root`.
+    pub fn disk_path(&self, root: &Path, path: &str) -> PathBuf {
+        match self.raw_names.get(path) {
+            Some(raw) => root.join(raw),
+            None => root.join(path),
+        }
+    }
 }
+
+type Shared = Mutex<(Vec<String>, Vec<String>, Vec<(String, PathBuf)>)>;
 
 struct Collector<'a> {
     root: &'a Path,
-    out: &'a Mutex<(Vec<String>, Vec<String>)>,
+    out: &'a Shared,
 }
 
 struct Visitor<'a> {
     root: &'a Path,
     files: Vec<String>,
     errors: Vec<String>,
-    out: &'a Mutex<(Vec<String>, Vec<String>)>,
+    raw: Vec<(String, PathBuf)>,
+    out: &'a Shared,
 }
 
 impl<'s> ParallelVisitorBuilder<'s> for Collector<'s> {
@@ -47,6 +62,7 @@ impl<'s> ParallelVisitorBuilder<'s> for Collector<'s> {
             root: self.root,
             files: Vec::new(),
             errors: Vec::new(),
+            raw: Vec::new(),
             out: self.out,
         })
     }
@@ -58,7 +74,11 @@ impl ParallelVisitor for Visitor<'_> {
             Ok(entry) => {
                 if entry.file_type().is_some_and(|t| t.is_file()) {
                     if let Ok(rel) = entry.path().strip_prefix(self.root) {
-                        self.files.push(rel.to_string_lossy().replace('\\', "/"));
+                        let name = rel.to_string_lossy().replace('\\', "/");
+                        if rel.to_str().is_none() {
+                            self.raw.push((name.clone(), rel.to_path_buf()));
+                        }
+                        self.files.push(name);
                     }
                 }
             }
@@ -73,12 +93,13 @@ impl Drop for Visitor<'_> {
         let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
         out.0.append(&mut self.files);
         out.1.append(&mut self.errors);
+        out.2.append(&mut self.raw);
     }
 }
 
 /// Walks `root` with `threads` threads (0 = ignore's default).
 pub fn index(root: &Path, threads: usize) -> RepoIndex {
-    let out = Mutex::new((Vec::new(), Vec::new()));
+    let out: Shared = Mutex::new((Vec::new(), Vec::new(), Vec::new()));
     let root_buf: PathBuf = root.to_path_buf();
     WalkBuilder::new(&root_buf)
         .hidden(false)
@@ -93,8 +114,12 @@ pub fn index(root: &Path, threads: usize) -> RepoIndex {
             root: &root_buf,
             out: &out,
         });
-    let (mut files, mut errors) = out.into_inner().unwrap_or_else(|p| p.into_inner());
+    let (mut files, mut errors, raw) = out.into_inner().unwrap_or_else(|p| p.into_inner());
     files.sort_unstable();
     errors.sort_unstable();
-    RepoIndex { files, errors }
+    RepoIndex {
+        files,
+        errors,
+        raw_names: raw.into_iter().collect(),
+    }
 }

@@ -222,11 +222,18 @@ impl<'a> Context<'a> {
         if let Some(hit) = cache.get(path) {
             return hit.clone();
         }
-        let full = self.root.join(path);
-        let text = std::fs::metadata(&full)
-            .ok()
+        // Resolve symlinks and stay inside the work tree: a link committed in the checked
+        // repository (to /etc/passwd, to a CI secret) must not put outside text into findings.
+        let full = self.root.join(path).canonicalize().ok().filter(|p| {
+            self.root
+                .canonicalize()
+                .is_ok_and(|root| p.starts_with(root))
+        });
+        let text = full
+            .as_ref()
+            .and_then(|full| std::fs::metadata(full).ok())
             .filter(|m| m.is_file() && m.len() <= self.config.max_file_size)
-            .and_then(|_| std::fs::read(&full).ok())
+            .and_then(|_| std::fs::read(full.as_ref()?).ok())
             .filter(|b| !b[..b.len().min(8000)].contains(&0))
             .and_then(|b| String::from_utf8(b).ok())
             .map(|t| Arc::new(Source::new(path, t)));

@@ -1,0 +1,1080 @@
+//! Bad input: the built binary on hostile or broken policies, sources, repositories and PR
+//! descriptions. Every case ends in a clear error (exit 2, a message naming the problem and a
+//! help line naming the fix) or a correct result, and never in a panic.
+//!
+//! The matrix (`cli.rs` = already covered in tests/cli.rs, not repeated here):
+//!
+//! | #  | input                                              | where                  |
+//! |----|----------------------------------------------------|------------------------|
+//! | 1  | malformed TOML (`version = `)                      | cli.rs                 |
+//! | 2  | unknown key in an invariant (`severity`)           | cli.rs                 |
+//! | 3  | bad regex                                          | cli.rs                 |
+//! | 4  | bad glob                                           | cli.rs                 |
+//! | 5  | unknown check (with suggestion)                    | cli.rs                 |
+//! | 6  | unknown escalation, unknown vocabulary set         | cli.rs                 |
+//! | 7  | not a repository                                   | cli.rs                 |
+//! | 8  | unknown base revision                              | cli.rs                 |
+//! | 9  | GITHUB_EVENT_PATH not JSON                         | cli.rs                 |
+//! | 10 | GITHUB_EVENT_PATH without a pull request (push)    | cli.rs                 |
+//! | 11 | `--range` with a single revision                   | cli.rs                 |
+//! | 12 | `--pr-body` file missing                           | cli.rs                 |
+//! | 13 | duplicate invariant IDs (`INV-03` / `inv-03`)      | policy_problems        |
+//! | 14 | duplicate TOML table                               | policy_problems        |
+//! | 15 | unknown key in a check's settings table            | policy_problems        |
+//! | 16 | wrong value type (`max-file-size = "big"`)         | policy_problems        |
+//! | 17 | unsupported policy version                         | policy_problems        |
+//! | 18 | regex over the size limit                          | policy_problems        |
+//! | 19 | missing required key (`title`)                     | policy_problems        |
+//! | 20 | empty policy file                                  | policy_files           |
+//! | 21 | policy file not UTF-8                              | policy_files           |
+//! | 22 | `--config` missing / a directory                   | policy_files           |
+//! | 23 | non-UTF-8 source file                              | non_utf8_and_binary    |
+//! | 24 | binary source file (NUL bytes)                     | non_utf8_and_binary    |
+//! | 25 | 100 MB sparse file in the work tree (`--all`)      | huge_files             |
+//! | 26 | committed file over `max-file-size` (diff modes)   | huge_files             |
+//! | 27 | 1 MB single line                                   | very_long_line         |
+//! | 28 | CRLF line endings (line/column in JSON)            | crlf_spans             |
+//! | 29 | symlink loop (committed, in the work tree)         | symlink_loop           |
+//! | 30 | submodule entry (gitlink)                          | submodule_gitlink      |
+//! | 31 | deleted file                                       | change_kinds           |
+//! | 32 | renamed file (finding at the new path)             | change_kinds           |
+//! | 33 | mode-only change                                   | change_kinds           |
+//! | 34 | empty file added                                   | change_kinds           |
+//! | 35 | empty diff (head == base)                          | change_kinds           |
+//! | 36 | non-UTF-8 file name                                | non_utf8_file_name     |
+//! | 37 | shallow clone without the merge base               | shallow_clone          |
+//! | 38 | shallow clone, base branch not fetched             | shallow_clone          |
+//! | 39 | detached HEAD                                      | detached_head          |
+//! | 40 | unrelated histories (`--range A...B`)              | revisions              |
+//! | 41 | unknown revision in `--range`                      | revisions              |
+//! | 42 | no default base (no origin/HEAD, main, master)     | revisions              |
+//! | 43 | unborn HEAD (no commit yet), default and --staged  | unborn_head            |
+//! | 44 | bare repository                                    | repository_shapes      |
+//! | 45 | `-C` into `.git`, `-C` a missing directory         | repository_shapes      |
+//! | 46 | unreadable PR description (chmod 000)              | pr_body_files          |
+//! | 47 | PR description over 1 MiB                          | pr_body_files          |
+//! | 48 | PR description not UTF-8, or a directory           | pr_body_files          |
+//! | 49 | hostile markdown: nested fences                    | hostile_markdown       |
+//! | 50 | hostile markdown: HTML, unterminated comment       | hostile_markdown       |
+//! | 51 | hostile markdown: 10k-deep list and quote nesting  | hostile_markdown       |
+//! | 52 | GITHUB_EVENT_PATH lacks the body (missing, null)   | github_event_shapes    |
+//! | 53 | GITHUB_EVENT_PATH missing file, wrong JSON types   | github_event_shapes    |
+//! | 54 | GITHUB_EVENT_PATH with an unknown base sha         | github_event_shapes    |
+//! | 55 | check without its settings (empty required lists)  | policy_problems        |
+//! | 56 | policy error on a 100,000-character line           | policy_problems        |
+//!
+//! Repositories are built with `invlint::engine::scratch` (fixed identity and date). The one
+//! `git` subprocess (the shallow clone) runs with GIT_CONFIG_GLOBAL=/dev/null and
+//! GIT_CONFIG_NOSYSTEM=1, so no user or system configuration is read. Nothing here writes under
+//! `fixtures/`, so the fixture suite's -j1/-j8 comparison is unaffected; several cases below also
+//! compare -j1 with -j8 themselves.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use git2::{Repository, Signature, Time};
+use invlint::engine::config::DEFAULT_POLICY;
+use invlint::engine::scratch::{self, HeadAs, TreeFile};
+
+const CLIENT: &str = "apps/openagents.com/resources/js/sync/khalaClient.ts";
+const CLIENT_BASE: &str = "export function connect(topic: string) {\n  return new WebSocket(`/sync/socket/websocket?topic=${topic}`);\n}\n";
+const SYNC_DIR: &str = "apps/openagents.com/resources/js/sync";
+
+fn files(list: &[(&str, &[u8])]) -> Vec<TreeFile> {
+    list.iter()
+        .map(|(p, t)| (p.to_string(), t.to_vec()))
+        .collect()
+}
+
+fn base_files() -> Vec<TreeFile> {
+    files(&[(CLIENT, CLIENT_BASE.as_bytes()), ("README.md", b"# demo\n")])
+}
+
+fn violating() -> String {
+    format!("{CLIENT_BASE}export const fallback = (u: string) => new EventSource(u);\n")
+}
+
+/// A repository with the base on `main` and `head` on `pr` (or staged).
+fn repo_with(head: Vec<TreeFile>, head_as: HeadAs) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    scratch::build(&work, &base_files(), &head, head_as, "pr: change").unwrap();
+    (tmp, work)
+}
+
+/// The base plus extra head files.
+fn repo_adding(extra: &[(&str, &[u8])]) -> (tempfile::TempDir, PathBuf) {
+    let mut head = base_files();
+    head.extend(files(extra));
+    repo_with(head, HeadAs::Commit)
+}
+
+fn sig() -> Signature<'static> {
+    Signature::new(
+        "invlint tests",
+        "tests@invlint.invalid",
+        &Time::new(1_767_225_600, 0),
+    )
+    .unwrap()
+}
+
+/// Commits the index after `edit` on top of HEAD.
+fn commit_index(work: &Path, edit: impl FnOnce(&mut git2::Index)) {
+    let repo = Repository::open(work).unwrap();
+    let mut index = repo.index().unwrap();
+    edit(&mut index);
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let parent = repo.head().unwrap().peel_to_commit().unwrap();
+    repo.commit(Some("HEAD"), &sig(), &sig(), "pr: more", &tree, &[&parent])
+        .unwrap();
+}
+
+fn invlint(dir: &Path, args: &[&str]) -> Output {
+    invlint_env(dir, args, &[])
+}
+
+fn invlint_env(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_invlint"));
+    cmd.current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        // Wide enough that no message below is wrapped.
+        .env("COLUMNS", "400")
+        .env_remove("GITHUB_EVENT_PATH")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts the exit code and that nothing panicked; returns stdout + stderr for further checks.
+#[track_caller]
+fn expect(o: &Output, code: i32) -> String {
+    let (out, err) = (stdout(o), stderr(o));
+    assert!(
+        !err.contains("panicked") && !out.contains("panicked"),
+        "panic:\n{out}\n{err}"
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "exit code\nstdout:\n{out}\nstderr:\n{err}"
+    );
+    format!("{out}{err}")
+}
+
+/// Asserts a clean failure: exit 2, every needle in stderr, and a help line.
+#[track_caller]
+fn expect_error(o: &Output, needles: &[&str]) {
+    let text = expect(o, 2);
+    let err = stderr(o);
+    for n in needles {
+        assert!(err.contains(n), "{n:?} missing from:\n{text}");
+    }
+    assert!(err.contains("help:"), "no help line in:\n{err}");
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", stdout(o), stderr(o)))
+}
+
+/// -j1 and -j8 give byte-identical output in every format.
+#[track_caller]
+fn same_at_any_thread_count(work: &Path, args: &[&str]) {
+    for format in ["human", "json", "github", "sarif", "markdown"] {
+        let run = |j: &str| {
+            let mut a = args.to_vec();
+            a.extend(["--format", format, j]);
+            invlint(work, &a)
+        };
+        let (one, eight) = (run("-j1"), run("-j8"));
+        assert_eq!(one.status.code(), eight.status.code(), "{format}");
+        assert_eq!(stdout(&one), stdout(&eight), "{format}");
+    }
+}
+
+/// Every entry under `root`, symlinks by target (never followed), files by content.
+fn snapshot(root: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        out.insert(dir.clone(), Vec::new());
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            if meta.file_type().is_symlink() {
+                let t = std::fs::read_link(&p).unwrap();
+                out.insert(p, t.into_os_string().into_encoded_bytes());
+            } else if meta.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.clone(), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn write_policy(work: &Path, text: &str) {
+    std::fs::write(work.join("inv-rules.toml"), text).unwrap();
+}
+
+const INV03: &str = "[invariant.INV-03]\ntitle = \"WS only\"\ncheck = \"sse-poll-lane\"\nescalation = \"block-merge\"\n";
+
+/// The built-in policy with `from` replaced by `to` (which must occur).
+fn policy_with(from: &str, to: &str) -> String {
+    assert!(DEFAULT_POLICY.contains(from), "{from:?}");
+    DEFAULT_POLICY.replacen(from, to, 1)
+}
+
+/// 1-based line of the first `needle` in `text`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text[..text.find(needle).unwrap()].matches('\n').count() + 1
+}
+
+#[test]
+fn policy_problems() {
+    let (_t, work) = repo_adding(&[]);
+
+    // 13: the same ID twice, differing only in case.
+    let text = format!(
+        "{DEFAULT_POLICY}\n[invariant.inv-03]\ntitle = \"x\"\ncheck = \"sse-poll-lane\"\nescalation = \"block-merge\"\nstatus = \"planned\"\n"
+    );
+    write_policy(&work, &text);
+    expect_error(
+        &invlint(&work, &["check"]),
+        &[
+            "invariant `inv-03` duplicates `INV-03`",
+            &format!("inv-rules.toml:{}:", line_of(&text, "[invariant.inv-03]")),
+            "unique ID",
+        ],
+    );
+
+    // 14: a table declared twice is a TOML error, at its line.
+    let text = format!("{DEFAULT_POLICY}\n[invariant.INV-03]\ntitle = \"x\"\n");
+    write_policy(&work, &text);
+    expect_error(
+        &invlint(&work, &["check"]),
+        &["invlint::config::parse", "duplicate", "invariant"],
+    );
+
+    // 15: an unknown key inside a check's own table.
+    write_policy(
+        &work,
+        &policy_with(
+            "[invariant.INV-03.sse-poll-lane]\n",
+            "[invariant.INV-03.sse-poll-lane]\npathz = [\"apps/**\"]\n",
+        ),
+    );
+    expect_error(
+        &invlint(&work, &["check"]),
+        &["unknown field `pathz`", "expected one of", "`paths`"],
+    );
+
+    // 16: a string where a number belongs.
+    let text = policy_with("max-file-size = 8388608", "max-file-size = \"big\"");
+    write_policy(&work, &text);
+    expect_error(
+        &invlint(&work, &["check"]),
+        &[
+            "invalid type",
+            &format!(
+                "inv-rules.toml:{}:",
+                line_of(&text, "max-file-size = \"big\"")
+            ),
+        ],
+    );
+
+    // 17: a future policy version.
+    write_policy(&work, &policy_with("version = 1", "version = 2"));
+    expect_error(
+        &invlint(&work, &["check"]),
+        &["unsupported policy version 2", "set `version = 1`"],
+    );
+
+    // 18: a regex that compiles to more than the size limit.
+    write_policy(
+        &work,
+        &policy_with(r"regex = '\bEventSource\b'", r"regex = '(\w{500}){500}'"),
+    );
+    expect_error(
+        &invlint(&work, &["check"]),
+        &["invalid regex `(\\w{500}){500}`", "size limit"],
+    );
+
+    // 19: a required key missing.
+    write_policy(
+        &work,
+        "version = 1\n[invariant.INV-03]\ncheck = \"sse-poll-lane\"\nescalation = \"block-merge\"\n",
+    );
+    expect_error(&invlint(&work, &["check"]), &["missing field `title`"]);
+
+    // 55: a check without its settings: every empty list named, at the invariant's header
+    // (not at line 1), in plain words.
+    write_policy(&work, &format!("version = 1\n{INV03}"));
+    expect_error(
+        &invlint(&work, &["check"]),
+        &[
+            "`paths` is empty, so no file would ever be checked",
+            "inv-rules.toml:2:1",
+            "list at least one entry in `paths`",
+        ],
+    );
+
+    // 56: an error at the end of a 100,000-character line: located, not drawn.
+    let long = format!(
+        "{DEFAULT_POLICY}\nnote = \"{}\" oops\n",
+        "x".repeat(100_000)
+    );
+    write_policy(&work, &long);
+    expect_error(
+        &invlint(&work, &["check"]),
+        &[&format!(
+            "(at inv-rules.toml:{}:100011)",
+            line_of(&long, "note = ")
+        )],
+    );
+}
+
+#[test]
+fn policy_files() {
+    let (tmp, work) = repo_with(
+        files(&[(CLIENT, violating().as_bytes()), ("README.md", b"# demo\n")]),
+        HeadAs::Commit,
+    );
+
+    // 20: an empty policy declares nothing: nothing to check, nothing blocks.
+    write_policy(&work, "");
+    let text = expect(&invlint(&work, &["check"]), 0);
+    assert!(text.contains("merge gate passed"), "{text}");
+
+    // 21: not UTF-8.
+    let bad = tmp.path().join("latin1.toml");
+    std::fs::write(&bad, b"version = 1\n# caf\xe9\n").unwrap();
+    expect_error(
+        &invlint(&work, &["check", "--config", bad.to_str().unwrap()]),
+        &["cannot read policy file", "UTF-8"],
+    );
+
+    // 22: missing, and a directory.
+    expect_error(
+        &invlint(&work, &["check", "--config", "no-such.toml"]),
+        &["cannot read policy file no-such.toml", "--config"],
+    );
+    expect_error(
+        &invlint(&work, &["check", "--config", tmp.path().to_str().unwrap()]),
+        &["cannot read policy file"],
+    );
+}
+
+#[test]
+fn non_utf8_and_binary() {
+    // 23: Latin-1 text in a file a check reads: skipped, named, and the run is incomplete.
+    let latin1 = format!("{SYNC_DIR}/latin1.ts");
+    let binary = format!("{SYNC_DIR}/blob.ts");
+    let (_t, work) = repo_adding(&[
+        (&latin1, b"// caf\xe9\nnew EventSource(u);\n"),
+        (&binary, b"EventSource\0\x01\x02\xff"),
+    ]);
+    let o = invlint(&work, &["check", "--format", "json"]);
+    expect(&o, 2);
+    let doc = json(&o);
+    let notes = doc["notes"].as_array().unwrap();
+    assert!(
+        notes.iter().any(|n| n["path"] == latin1.as_str()
+            && n["message"].as_str().unwrap().contains("not valid UTF-8")
+            && n["incomplete"] == true),
+        "{notes:?}"
+    );
+    // 24: binary content is not text: no finding inside it, no note, no error.
+    let findings = doc["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().all(|f| f["path"] != binary.as_str()),
+        "{findings:?}"
+    );
+    assert!(
+        notes.iter().all(|n| n["path"] != binary.as_str()),
+        "{notes:?}"
+    );
+    let text = expect(&invlint(&work, &["check"]), 2);
+    assert!(
+        text.contains(&format!("error: {latin1}: not valid UTF-8; skipped")),
+        "{text}"
+    );
+    same_at_any_thread_count(&work, &["check"]);
+    expect(&invlint(&work, &["check", "--all"]), 2);
+}
+
+#[test]
+fn huge_files() {
+    // 25: a 100 MB sparse file in the work tree: the audit skips it by its size, without
+    // reading it (it would take seconds, and its zeros would make it "binary", not "too large").
+    let (_t, work) = repo_with(base_files(), HeadAs::Stage);
+    let big = format!("{SYNC_DIR}/huge.ts");
+    let f = std::fs::File::create(work.join(&big)).unwrap();
+    f.set_len(100 * 1024 * 1024).unwrap();
+    drop(f);
+    let start = Instant::now();
+    let o = invlint(&work, &["check", "--all", "--format", "json"]);
+    expect(&o, 0);
+    assert!(start.elapsed() < Duration::from_secs(20));
+    let doc = json(&o);
+    let notes = doc["notes"].as_array().unwrap();
+    assert!(
+        notes.iter().any(|n| n["path"] == big.as_str()
+            && n["message"]
+                .as_str()
+                .unwrap()
+                .contains("104857600 bytes, over [limits] max-file-size")
+            && n["incomplete"] == false),
+        "{notes:?}"
+    );
+
+    // 26: a committed text file over the limit (lowered to keep the test fast): skipped with a
+    // note in every diff mode, and a violation inside it is not reported.
+    let mut text = "const a = 1;\n".repeat(2000);
+    text.push_str("new EventSource(u);\n");
+    let mut head = base_files();
+    head.push((big.clone(), text.into_bytes()));
+    for (head_as, mode) in [(HeadAs::Commit, "--base"), (HeadAs::Stage, "--staged")] {
+        let (_t, work) = repo_with(head.clone(), head_as);
+        write_policy(
+            &work,
+            &policy_with("max-file-size = 8388608", "max-file-size = 1000"),
+        );
+        let args: &[&str] = if mode == "--base" {
+            &["check", "--base", "main", "--format", "json"]
+        } else {
+            &["check", "--staged", "--format", "json"]
+        };
+        let o = invlint(&work, args);
+        expect(&o, 0);
+        let doc = json(&o);
+        assert_eq!(
+            doc["findings"].as_array().unwrap().len(),
+            0,
+            "{mode}: {doc}"
+        );
+        let notes = doc["notes"].as_array().unwrap();
+        assert!(
+            notes.iter().any(|n| n["path"] == big.as_str()
+                && n["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("over [limits] max-file-size (1000)")),
+            "{mode}: {notes:?}"
+        );
+    }
+}
+
+#[test]
+fn very_long_line() {
+    // 27: one 1 MB line with the violation at its end: found, at the right column, quickly.
+    let mut line = "x".repeat(1024 * 1024);
+    line.push_str(" new EventSource(u);");
+    let path = format!("{SYNC_DIR}/long.ts");
+    let (_t, work) = repo_adding(&[(&path, line.as_bytes())]);
+    let start = Instant::now();
+    let o = invlint(&work, &["check", "--format", "json"]);
+    expect(&o, 1);
+    assert!(start.elapsed() < Duration::from_secs(20));
+    let doc = json(&o);
+    let f = &doc["findings"][0];
+    assert_eq!(f["path"], path.as_str());
+    assert_eq!(f["line"], 1);
+    assert_eq!(f["column"], 1024 * 1024 + 6);
+    assert_eq!(f["end_column"], 1024 * 1024 + 17);
+    // The human renderer locates it without drawing a megabyte of source (miette panicked on
+    // columns past 65,535 before the excerpt was skipped).
+    let o = invlint(&work, &["check"]);
+    expect(&o, 1);
+    let out = stdout(&o);
+    assert!(
+        out.contains(&format!("{path}:1:{}: this change adds", 1024 * 1024 + 6))
+            && out.contains("(line too long to show)"),
+        "{}",
+        &out[..out.len().min(4000)]
+    );
+    assert!(out.len() < 10_000, "the long line was printed");
+    same_at_any_thread_count(&work, &["check"]);
+}
+
+#[test]
+fn crlf_spans() {
+    // 28: CRLF line endings give the same line and columns as LF.
+    let lf = violating();
+    let crlf = lf.replace('\n', "\r\n");
+    let mut spans = Vec::new();
+    for text in [&lf, &crlf] {
+        let (_t, work) = repo_with(
+            files(&[(CLIENT, text.as_bytes()), ("README.md", b"# demo\n")]),
+            HeadAs::Commit,
+        );
+        let o = invlint(&work, &["check", "--format", "json"]);
+        expect(&o, 1);
+        let f = json(&o)["findings"][0].clone();
+        spans.push((
+            f["line"].clone(),
+            f["column"].clone(),
+            f["end_line"].clone(),
+            f["end_column"].clone(),
+        ));
+        let o = invlint(&work, &["check", "--format", "github"]);
+        assert!(
+            stdout(&o).contains(&format!(
+                "file={CLIENT},line=4,endLine=4,col=44,endColumn=55"
+            )),
+            "{}",
+            stdout(&o)
+        );
+    }
+    assert_eq!(spans[0], spans[1]);
+    assert_eq!(spans[0].0, 4);
+    assert_eq!(spans[0].1, 44);
+    assert_eq!(spans[0].3, 55);
+}
+
+#[test]
+fn symlink_loop() {
+    // 29: a -> b -> a, committed and in the work tree; plus a link out of the repository.
+    let (_t, work) = repo_adding(&[]);
+    let a = format!("{SYNC_DIR}/a.ts");
+    let b = format!("{SYNC_DIR}/b.ts");
+    std::os::unix::fs::symlink("b.ts", work.join(&a)).unwrap();
+    std::os::unix::fs::symlink("a.ts", work.join(&b)).unwrap();
+    let out = format!("{SYNC_DIR}/passwd.ts");
+    std::os::unix::fs::symlink("/etc/passwd", work.join(&out)).unwrap();
+    commit_index(&work, |i| {
+        for p in [&a, &b, &out] {
+            i.add_path(Path::new(p)).unwrap();
+        }
+    });
+    let before = snapshot(&work);
+    for (args, code) in [
+        (&["check", "--base", "main", "--format", "json"][..], 0),
+        (&["check", "--all", "--format", "json"][..], 0),
+        (&["check", "--staged", "--format", "json"][..], 0),
+        // The range's commit messages stand in for a PR description, and map no invariant.
+        (
+            &["check", "--range", "main..HEAD", "--format", "json"][..],
+            1,
+        ),
+    ] {
+        let o = invlint(&work, args);
+        expect(&o, code);
+        let doc = json(&o);
+        assert!(
+            doc["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|f| f["id"].as_str().unwrap().starts_with("PR-")),
+            "{doc}"
+        );
+        assert!(
+            !stdout(&o).contains("root:"),
+            "read through the link: {doc}"
+        );
+    }
+    same_at_any_thread_count(&work, &["check", "--all"]);
+    assert!(before == snapshot(&work), "the repository changed");
+}
+
+#[test]
+fn submodule_gitlink() {
+    // 30: a gitlink (mode 160000) pointing at a commit that is not in this repository.
+    let (_t, work) = repo_adding(&[]);
+    let path = "apps/vendor-sub";
+    commit_index(&work, |i| {
+        let entry = git2::IndexEntry {
+            ctime: git2::IndexTime::new(0, 0),
+            mtime: git2::IndexTime::new(0, 0),
+            dev: 0,
+            ino: 0,
+            mode: 0o160000,
+            uid: 0,
+            gid: 0,
+            file_size: 0,
+            id: git2::Oid::from_str("1234567890abcdef1234567890abcdef12345678").unwrap(),
+            flags: path.len() as u16,
+            flags_extended: 0,
+            path: path.as_bytes().to_vec(),
+        };
+        i.add(&entry).unwrap();
+    });
+    std::fs::create_dir_all(work.join(path)).unwrap();
+    for args in [
+        &["check", "--base", "main", "--format", "json"][..],
+        &["check", "--all", "--format", "json"][..],
+        &["check", "--staged", "--format", "json"][..],
+    ] {
+        let o = invlint(&work, args);
+        expect(&o, 0);
+        assert_eq!(json(&o)["notes"].as_array().unwrap().len(), 0);
+    }
+}
+
+#[test]
+fn change_kinds() {
+    // 31: deleted.
+    let (_t, work) = repo_with(files(&[("README.md", b"# demo\n")]), HeadAs::Commit);
+    let o = invlint(&work, &["check", "--format", "json"]);
+    expect(&o, 0);
+    assert_eq!(json(&o)["summary"]["files_changed"], 1);
+
+    // 32: renamed, with a violation: reported at the new path.
+    let moved = format!("{SYNC_DIR}/khalaSocket.ts");
+    let (_t, work) = repo_with(
+        files(&[(&moved, violating().as_bytes()), ("README.md", b"# demo\n")]),
+        HeadAs::Commit,
+    );
+    let o = invlint(&work, &["check", "--format", "json"]);
+    expect(&o, 1);
+    let doc = json(&o);
+    assert_eq!(doc["findings"][0]["path"], moved.as_str());
+    assert_eq!(doc["findings"][0]["line"], 4);
+    assert_eq!(doc["summary"]["files_changed"], 1, "a rename is one change");
+
+    // 33: mode only (made executable): a change with no added lines.
+    let (_t, work) = repo_adding(&[]);
+    commit_index(&work, |i| {
+        let mut e = i.get_path(Path::new(CLIENT), 0).unwrap();
+        e.mode = 0o100755;
+        i.add(&e).unwrap();
+    });
+    let o = invlint(&work, &["check", "--format", "json"]);
+    expect(&o, 0);
+    let doc = json(&o);
+    assert_eq!(doc["summary"]["files_changed"], 1);
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
+
+    // 34: an empty file added.
+    let (_t, work) = repo_adding(&[(&format!("{SYNC_DIR}/empty.ts"), b"")]);
+    let o = invlint(&work, &["check", "--format", "json"]);
+    expect(&o, 0);
+    assert_eq!(json(&o)["summary"]["files_changed"], 1);
+    expect(&invlint(&work, &["check", "--all"]), 0);
+
+    // 35: an empty diff: head is the base.
+    let (_t, work) = repo_adding(&[]);
+    let o = invlint(&work, &["check", "--format", "json"]);
+    expect(&o, 0);
+    assert_eq!(json(&o)["summary"]["files_changed"], 0);
+    let text = expect(&invlint(&work, &["check", "--staged"]), 0);
+    assert!(text.contains("merge gate passed"), "{text}");
+    same_at_any_thread_count(&work, &["check"]);
+}
+
+#[test]
+fn non_utf8_file_name() {
+    // 36: a file name that is not UTF-8 (allowed on Linux), committed and in the work tree.
+    use std::os::unix::ffi::OsStrExt;
+    let (_t, work) = repo_adding(&[]);
+    let mut name = SYNC_DIR.as_bytes().to_vec();
+    name.extend_from_slice(b"/caf\xe9.ts");
+    let rel = Path::new(std::ffi::OsStr::from_bytes(&name));
+    std::fs::write(work.join(rel), violating()).unwrap();
+    commit_index(&work, |i| i.add_path(rel).unwrap());
+    for args in [
+        &["check", "--format", "json"][..],
+        &["check", "--all", "--format", "json"][..],
+    ] {
+        let o = invlint(&work, args);
+        let text = expect(&o, 1);
+        let doc = json(&o);
+        assert!(
+            doc["findings"].as_array().unwrap().iter().any(|f| f["path"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{SYNC_DIR}/caf"))
+                && f["line"] == 4),
+            "{args:?}: {text}"
+        );
+    }
+}
+
+/// `git` with no user or system configuration.
+fn git(dir: &Path, args: &[&str]) -> Option<Output> {
+    Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .output()
+        .ok()
+}
+
+#[test]
+fn shallow_clone() {
+    // 37/38: main moved on after the pull request branched; a depth-1 clone has neither side's
+    // parent, so there is no merge base in it.
+    let (tmp, work) = repo_with(
+        files(&[(CLIENT, violating().as_bytes()), ("README.md", b"# demo\n")]),
+        HeadAs::Commit,
+    );
+    {
+        let repo = Repository::open(&work).unwrap();
+        let main = repo.find_branch("main", git2::BranchType::Local).unwrap();
+        let parent = main.get().peel_to_commit().unwrap();
+        let tree = parent.tree().unwrap();
+        repo.commit(
+            Some("refs/heads/main"),
+            &sig(),
+            &sig(),
+            "main: later",
+            &tree,
+            &[&parent],
+        )
+        .unwrap();
+    }
+    let clone = tmp.path().join("clone");
+    let url = format!("file://{}", work.display());
+    let Some(o) = git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            "--no-single-branch",
+            &url,
+            clone.to_str().unwrap(),
+        ],
+    ) else {
+        eprintln!("skipped: no git executable");
+        return;
+    };
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(Repository::open(&clone).unwrap().is_shallow());
+    expect_error(
+        &invlint(&clone, &["check", "--base", "origin/main"]),
+        &[
+            "no merge base between HEAD and `origin/main` (this clone is shallow)",
+            "fetch-depth: 0",
+        ],
+    );
+    expect_error(
+        &invlint(&clone, &["check", "--base", "main"]),
+        &[
+            "cannot resolve revision `main`",
+            "this clone is shallow",
+            "git fetch",
+        ],
+    );
+    // The work tree itself is complete: an audit works.
+    expect(&invlint(&clone, &["check", "--all"]), 1);
+}
+
+#[test]
+fn detached_head() {
+    // 39: HEAD detached at the pull request's commit.
+    let (_t, work) = repo_with(
+        files(&[(CLIENT, violating().as_bytes()), ("README.md", b"# demo\n")]),
+        HeadAs::Commit,
+    );
+    let repo = Repository::open(&work).unwrap();
+    let id = repo.head().unwrap().target().unwrap();
+    repo.set_head_detached(id).unwrap();
+    let o = invlint(&work, &["check", "--format", "json"]);
+    expect(&o, 1);
+    assert_eq!(json(&o)["findings"][0]["line"], 4);
+    expect(&invlint(&work, &["check", "--range", "main..HEAD"]), 1);
+}
+
+#[test]
+fn revisions() {
+    let (_t, work) = repo_adding(&[]);
+    // 40: a commit with no common history.
+    {
+        let repo = Repository::open(&work).unwrap();
+        let tree = repo.head().unwrap().peel_to_tree().unwrap();
+        repo.commit(
+            Some("refs/heads/orphan"),
+            &sig(),
+            &sig(),
+            "orphan",
+            &tree,
+            &[],
+        )
+        .unwrap();
+    }
+    expect_error(
+        &invlint(&work, &["check", "--range", "main...orphan"]),
+        &[
+            "no merge base between HEAD and `main...orphan`",
+            "share no history",
+        ],
+    );
+    expect_error(
+        &invlint(&work, &["check", "--base", "orphan"]),
+        &["no merge base", "share no history", "--base"],
+    );
+    // A two-dot range compares trees and needs no merge base.
+    expect(&invlint(&work, &["check", "--range", "main..orphan"]), 0);
+
+    // 41: an unknown revision in a range.
+    expect_error(
+        &invlint(&work, &["check", "--range", "main..nope"]),
+        &["cannot resolve revision `main..nope`", "A..B"],
+    );
+
+    // 42: no default base at all.
+    {
+        let repo = Repository::open(&work).unwrap();
+        repo.find_branch("main", git2::BranchType::Local)
+            .unwrap()
+            .rename("trunk", false)
+            .unwrap();
+    }
+    expect_error(
+        &invlint(&work, &["check"]),
+        &["none of the default base revisions exists", "--base <rev>"],
+    );
+}
+
+#[test]
+fn unborn_head() {
+    // 43: a repository with no commit yet.
+    let tmp = tempfile::tempdir().unwrap();
+    Repository::init(tmp.path()).unwrap();
+    expect_error(
+        &invlint(tmp.path(), &["check"]),
+        &["cannot resolve revision `HEAD`", "--staged"],
+    );
+    // Staging the first files works: everything staged is new.
+    let dir = tmp.path().join(SYNC_DIR);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(tmp.path().join(CLIENT), violating()).unwrap();
+    let repo = Repository::open(tmp.path()).unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_path(Path::new(CLIENT)).unwrap();
+    index.write().unwrap();
+    expect(&invlint(tmp.path(), &["check", "--staged"]), 1);
+    expect(&invlint(tmp.path(), &["check", "--all"]), 1);
+}
+
+#[test]
+fn repository_shapes() {
+    // 44: bare.
+    let tmp = tempfile::tempdir().unwrap();
+    let bare = tmp.path().join("bare.git");
+    Repository::init_bare(&bare).unwrap();
+    expect_error(
+        &invlint(&bare, &["check"]),
+        &["is a bare repository", "git clone"],
+    );
+    // 45: inside .git of a normal repository, and a directory that does not exist.
+    let (_t, work) = repo_adding(&[]);
+    let o = invlint(&work.join(".git"), &["check"]);
+    let code = o.status.code();
+    if code == Some(2) {
+        expect_error(&o, &["bare"]);
+    } else {
+        expect(&o, 0);
+    }
+    expect_error(
+        &invlint(&work, &["-C", "no/such/dir", "check"]),
+        &["no/such/dir", "-C DIR"],
+    );
+}
+
+#[test]
+fn pr_body_files() {
+    let (tmp, work) = repo_with(
+        files(&[(CLIENT, violating().as_bytes()), ("README.md", b"# demo\n")]),
+        HeadAs::Commit,
+    );
+    // 46: unreadable (root reads anything, so only assert when the read really fails).
+    let locked = tmp.path().join("locked.md");
+    std::fs::write(&locked, "INV-03: affected\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let o = invlint(&work, &["check", "--pr-body", locked.to_str().unwrap()]);
+    if std::fs::read(&locked).is_err() {
+        expect_error(
+            &o,
+            &[
+                "cannot read the PR description from",
+                "ermission denied",
+                "--pr-body FILE",
+            ],
+        );
+    } else {
+        expect(&o, 1);
+    }
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    // 47: over 1 MiB.
+    let huge = tmp.path().join("huge.md");
+    std::fs::write(&huge, "INV-03: affected\n".repeat(70_000)).unwrap();
+    expect_error(
+        &invlint(&work, &["check", "--pr-body", huge.to_str().unwrap()]),
+        &[
+            "cannot read the PR description",
+            "larger than 1048576 bytes",
+        ],
+    );
+
+    // 48: not UTF-8; a directory.
+    let latin1 = tmp.path().join("latin1.md");
+    std::fs::write(&latin1, b"INV-03: affected caf\xe9\n").unwrap();
+    expect_error(
+        &invlint(&work, &["check", "--pr-body", latin1.to_str().unwrap()]),
+        &["not UTF-8 (invalid byte at offset 20)"],
+    );
+    expect_error(
+        &invlint(&work, &["check", "--pr-body", tmp.path().to_str().unwrap()]),
+        &["cannot read the PR description"],
+    );
+}
+
+#[test]
+fn hostile_markdown() {
+    let (tmp, work) = repo_with(
+        files(&[(CLIENT, violating().as_bytes()), ("README.md", b"# demo\n")]),
+        HeadAs::Commit,
+    );
+    let run = |name: &str, body: &str| {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        let start = Instant::now();
+        let o = invlint(
+            &work,
+            &[
+                "check",
+                "--pr-body",
+                path.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+        );
+        assert!(start.elapsed() < Duration::from_secs(20), "{name} is slow");
+        expect(&o, 1);
+        same_at_any_thread_count(&work, &["check", "--pr-body", path.to_str().unwrap()]);
+        json(&o)
+    };
+    // PR-04 about INV-03: the description marks it N/A although the change touches it.
+    let claims_inv03_na = |doc: &serde_json::Value| -> bool {
+        doc["findings"].as_array().unwrap().iter().any(|f| {
+            f["id"] == "PR-04"
+                && f["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("INV-03 is marked N/A")
+        })
+    };
+
+    // 49: a four-backtick fence quoting a three-backtick one: everything inside is code, so the
+    // example "INV-03: N/A" in it is not a claim (PR-04 would flag a real one).
+    let doc = run(
+        "fences.md",
+        "Adds a fallback.\n\nThe template, for reference:\n\n````markdown\n```\nINV-03: N/A\n```\nINV-03: N/A\n````\n~~~\n```\n~~~\n",
+    );
+    assert!(!claims_inv03_na(&doc), "{doc}");
+
+    // 50: HTML everywhere, and a comment that never ends (hides the rest, as GitHub does).
+    let doc = run(
+        "html.md",
+        "<details><summary>Notes</summary>\n<script>alert(1)</script><img src=x onerror=y>\n</details>\n<!-- INV-03: N/A\n\nINV-03: N/A\n",
+    );
+    assert!(!claims_inv03_na(&doc), "{doc}");
+
+    // 51: 10,000-deep list and quote nesting, and a 10,000-level indented list (kept under the
+    // 1 MiB cap), each ending in an invariant claim.
+    let mut body = String::new();
+    body.push_str(&"- ".repeat(10_000));
+    body.push_str("INV-03: affected\n");
+    body.push_str(&"> ".repeat(10_000));
+    body.push_str("- [x] INV-03: affected\n");
+    for depth in 0..10_000 {
+        body.push_str(&" ".repeat(depth % 40));
+        body.push_str("* [ ] x\n");
+    }
+    body.push_str(&"[".repeat(10_000));
+    body.push_str(&"`".repeat(10_000));
+    body.push('\n');
+    let doc = run("deep.md", &body);
+    assert!(!claims_inv03_na(&doc), "{doc}");
+}
+
+#[test]
+fn github_event_shapes() {
+    let (tmp, work) = repo_with(
+        files(&[(CLIENT, violating().as_bytes()), ("README.md", b"# demo\n")]),
+        HeadAs::Commit,
+    );
+    let event = tmp.path().join("event.json");
+    let with_event = |body: &str, args: &[&str]| {
+        std::fs::write(&event, body).unwrap();
+        invlint_env(&work, args, &[("GITHUB_EVENT_PATH", &event)])
+    };
+    // 52: a pull request without a body (absent or null): the title is the description.
+    for ev in [
+        r#"{"pull_request":{"title":"INV-03: affected"}}"#,
+        r#"{"pull_request":{"title":"INV-03: affected","body":null}}"#,
+    ] {
+        let o = with_event(ev, &["check", "--base", "main", "--format", "json"]);
+        expect(&o, 1);
+        let doc = json(&o);
+        assert!(
+            doc["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["id"] == "INV-03"),
+            "{doc}"
+        );
+    }
+    // 53: a missing event file; JSON of the wrong shape.
+    std::fs::remove_file(&event).unwrap();
+    expect_error(
+        &invlint_env(
+            &work,
+            &["check", "--base", "main"],
+            &[("GITHUB_EVENT_PATH", &event)],
+        ),
+        &[
+            "cannot read the pull request from the GitHub event file",
+            "GITHUB_EVENT_PATH",
+        ],
+    );
+    for ev in [
+        r#"[1, 2, 3]"#,
+        r#"{"pull_request":"yes"}"#,
+        r#"{"pull_request":{"title":7,"body":["INV-03"],"base":{"sha":42}}}"#,
+        r#"{"pull_request":{"title":"t","body":"b","base":{"sha":"--upload-pack=evil"}}}"#,
+    ] {
+        expect(&with_event(ev, &["check", "--base", "main"]), 1);
+    }
+    // 54: a base sha the clone does not have (a shallow checkout): clear error.
+    let o = with_event(
+        r#"{"pull_request":{"title":"t","body":"b","base":{"sha":"0123456789abcdef0123456789abcdef01234567"}}}"#,
+        &["check"],
+    );
+    expect_error(
+        &o,
+        &[
+            "cannot resolve revision `0123456789abcdef0123456789abcdef01234567`",
+            "git rev-parse",
+        ],
+    );
+}
