@@ -673,6 +673,7 @@ mod tests {
         RepoIndex {
             files,
             errors: Vec::new(),
+            raw_names: Default::default(),
         }
     }
 
