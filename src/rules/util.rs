@@ -141,6 +141,16 @@ fn is_word_boundary(text: &str, s: usize, e: usize) -> bool {
     before && after
 }
 
+/// Rust files parsed with syn in this process (for `check --stats`: the prefilters should keep
+/// this a small share of the `.rs` files a change touches).
+pub static SYN_PARSES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Parses a Rust file with syn, counting the parse. Call only after a cheap text prefilter.
+pub fn parse_rust(text: &str) -> syn::Result<syn::File> {
+    SYN_PARSES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    syn::parse_file(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,14 +183,4 @@ mod tests {
         assert!(is_comment("# poll", comment_markers("deploy.sh")));
         assert!(!is_comment("new EventSource(x)", comment_markers("a.ts")));
     }
-}
-
-/// Rust files parsed with syn in this process (for `check --stats`: the prefilters should keep
-/// this a small share of the `.rs` files a change touches).
-pub static SYN_PARSES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// Parses a Rust file with syn, counting the parse. Call only after a cheap text prefilter.
-pub fn parse_rust(text: &str) -> syn::Result<syn::File> {
-    SYN_PARSES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    syn::parse_file(text)
 }
