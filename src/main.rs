@@ -315,6 +315,7 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
                     GateArg::Merge => Gate::Merge,
                     GateArg::Release => Gate::Release,
                 },
+                today: None,
             };
             let report = invlint::check(&opts)?;
             let text = match args.format {

@@ -8,4 +8,5 @@ pub mod pr;
 pub mod render;
 pub mod scratch;
 pub mod source;
+pub mod suppress;
 pub mod walk;
