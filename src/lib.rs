@@ -352,8 +352,8 @@ fn apply_gate(
     }
     let escalates = f.suppression.is_none()
         && match f.escalation {
-        Escalation::BlockMerge => true,
-        Escalation::BlockMergeUnlessMitigated => f.mitigation.is_none(),
+            Escalation::BlockMerge => true,
+            Escalation::BlockMergeUnlessMitigated => f.mitigation.is_none(),
             Escalation::BlockRelease => gate == Gate::Release,
         };
     f.is_blocking = f.level == Severity::Error && f.status == Status::Stable && escalates;

@@ -201,8 +201,7 @@ fn default_policy_binds_the_spec() {
         ids,
         [
             "INV-01", "INV-02", "INV-03", "INV-04", "INV-05", "INV-06", "INV-07", "INV-08",
-            "INV-09", "INV-10", "PR-01", "PR-02", "PR-03", "PR-04", "PR-05", "PR-06",
-            "SUP-01"
+            "INV-09", "INV-10", "PR-01", "PR-02", "PR-03", "PR-04", "PR-05", "PR-06", "SUP-01"
         ]
     );
     for inv in &config.invariants {

@@ -59,6 +59,12 @@ impl Rule for BadSuppression {
 
     /// Nothing here: the engine applies suppressions after every check ran ([`apply`]).
     fn check(&self, _cx: &Context<'_>, _inv: &Invariant, _out: &mut Findings) {}
+
+    /// Runs after the other checks, like the PR checks, which therefore do not ask the PR
+    /// description to map SUP-01 (it is about comments, not an architecture invariant).
+    fn is_post(&self) -> bool {
+        true
+    }
 }
 
 /// `[invariant.<ID>.bad-suppression]` as written.
@@ -244,13 +250,7 @@ fn directives(src: &Source) -> Vec<Directive> {
 }
 
 /// Parses the comment on `line` (at byte `base`): opener at `start`, `invlint:` at `marker`.
-fn parse(
-    line_no: usize,
-    base: usize,
-    line: &str,
-    start: usize,
-    marker: usize,
-) -> Directive {
+fn parse(line_no: usize, base: usize, line: &str, start: usize, marker: usize) -> Directive {
     let body_end = {
         let t = line.trim_end();
         let t = t
@@ -272,11 +272,13 @@ fn parse(
     let at = |i: usize| base + body_start + i;
     let lead = body.len() - body.trim_start().len();
     let rest = &body[lead..];
-    let syntax = |msg: &str, span: Range<usize>, label: &str| Problem {
+    let syntax = |msg: &str, span: Range<usize>, label: &str| {
+        Problem {
         message: msg.to_string(),
         span,
         label: label.to_string(),
         help: "write `invlint: allow(<ID>) reason=\"...\" issue=#123 owner=@you` (optionally `until=YYYY-MM-DD`)".into(),
+    }
     };
     let Some(after) = rest.strip_prefix("allow(") else {
         d.problems.push(syntax(
@@ -319,7 +321,9 @@ fn parse(
             continue;
         }
         let key_start = i;
-        while i < body.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'-') {
+        while i < body.len()
+            && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'-')
+        {
             i += 1;
         }
         let key = &body[key_start..i];
@@ -509,9 +513,8 @@ pub fn apply(
                 .target
                 .and_then(|t| at_line.get(&(src.name(), t)))
                 .map_or(&[], |v| v.as_slice());
-            let in_scope = is_added(d.line)
-                || d.target.is_some_and(is_added)
-                || !on_target.is_empty();
+            let in_scope =
+                is_added(d.line) || d.target.is_some_and(is_added) || !on_target.is_empty();
             if !in_scope {
                 continue;
             }
@@ -519,7 +522,11 @@ pub fn apply(
                 Finding::new(sup, META.name, message)
                     .at(src, span, label)
                     .help(help)
-                    .cite(policy, sup.check_span.clone(), "inline suppressions are checked")
+                    .cite(
+                        policy,
+                        sup.check_span.clone(),
+                        "inline suppressions are checked",
+                    )
             };
             let mut problems: Vec<Finding> = d
                 .problems
@@ -551,7 +558,10 @@ pub fn apply(
                     format!("suppression names unknown invariant `{id}`"),
                     id_span.clone(),
                     "not declared in the policy".into(),
-                    format!("name an invariant declared in {}{hint}", config.display_path),
+                    format!(
+                        "name an invariant declared in {}{hint}",
+                        config.display_path
+                    ),
                 ));
                 out.extend(problems);
                 continue;
@@ -633,11 +643,24 @@ pub fn apply(
                         Some(t) => format!("matches no {} finding on line {t}", inv.id),
                         None => "has no line after it to cover".to_string(),
                     };
+                    let mut there: Vec<&str> = on_target
+                        .iter()
+                        .map(|&i| findings[i].code.as_str())
+                        .collect();
+                    there.dedup();
+                    let help = if there.is_empty() {
+                        "remove it, or put it on the line above the finding it is meant for (written after code, it covers its own line)".to_string()
+                    } else {
+                        format!(
+                            "the finding on that line is {}: name the invariant it reports, or remove the suppression",
+                            there.join(", ")
+                        )
+                    };
                     out.push(finding(
                         format!("suppression of {} {what}", inv.id),
                         d.span.clone(),
                         "suppresses nothing".into(),
-                        "remove it, or put it on the line above the finding it is meant for (written after code, it covers its own line)".into(),
+                        help,
                     ));
                 }
             }
@@ -722,8 +745,13 @@ let s = \"invlint: not a comment\";
         let d = dirs("# invlint: allow(INV-07, INV-08) reason=x issue=#1 owner=@o\n");
         assert!(d[0].problems[0].message.contains("not one invariant"));
         let d = dirs("# invlint: allow(INV-07) reason=x issue=#1 owner=@o reviewer=@r\n");
-        assert!(d[0].problems[0].message.contains("unknown field `reviewer`"));
+        assert!(d[0].problems[0]
+            .message
+            .contains("unknown field `reviewer`"));
         let d = dirs("# invlint: allow(INV-07) reason=\"x issue=#1\n");
-        assert!(d[0].problems.iter().any(|p| p.message.contains("closing quote")));
+        assert!(d[0]
+            .problems
+            .iter()
+            .any(|p| p.message.contains("closing quote")));
     }
 }
