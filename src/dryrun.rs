@@ -389,6 +389,7 @@ pub fn run(
             pr: None,
             threads: opts.threads,
             gate: opts.gate,
+            today: None,
         };
         let (repo, root) = crate::engine::diff::open(&root)?;
         let report = crate::check_with_config(&check, repo, root, Arc::clone(&config))?;

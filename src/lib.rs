@@ -74,6 +74,9 @@ pub struct CheckOptions {
     pub threads: usize,
     /// The gate.
     pub gate: Gate,
+    /// The date inline suppressions' `until` is compared with; `None`: `INVLINT_TODAY`
+    /// (YYYY-MM-DD) when set, else the system clock.
+    pub today: Option<engine::suppress::Date>,
 }
 
 /// A skipped or partially read input.
@@ -261,6 +264,16 @@ pub fn check_with_config(
         .collect();
     findings.extend(after);
 
+    // Inline suppressions (SUP-01): after every check, before gates.
+    let today = match opts.today {
+        Some(d) => d,
+        None => engine::suppress::Date::today().map_err(|message| Error::Usage {
+            message,
+            hint: "set INVLINT_TODAY=YYYY-MM-DD, or unset it to use the system date".into(),
+        })?,
+    };
+    engine::suppress::apply(&mut findings, &changes, &config, opts.gate, today);
+
     for f in &mut findings {
         apply_gate(f, opts.gate, pr.as_ref(), &config);
     }
@@ -354,7 +367,8 @@ fn mitigation_for(
 /// Decides severity and blocking for one finding at `gate` (OA-RUST-003, "Escalation Rules"):
 /// `block-merge` blocks at both gates; `block-merge-unless-mitigated` blocks unless the PR
 /// description records an owner-approved mitigation with a follow-up issue (then it is reported
-/// as mitigated, not dropped); `block-release` warns at merge and blocks at release.
+/// as mitigated, not dropped); `block-release` warns at merge and blocks at release. A finding an
+/// inline suppression covers (`engine::suppress`) never blocks and is reported as a note.
 fn apply_gate(
     f: &mut Finding,
     gate: Gate,
@@ -364,15 +378,16 @@ fn apply_gate(
     if f.escalation == Escalation::BlockMergeUnlessMitigated {
         f.mitigation = mitigation_for(f, pr, config);
     }
-    let escalates = match f.escalation {
-        Escalation::BlockMerge => true,
-        Escalation::BlockMergeUnlessMitigated => f.mitigation.is_none(),
-        Escalation::BlockRelease => gate == Gate::Release,
-    };
+    let escalates = f.suppression.is_none()
+        && match f.escalation {
+            Escalation::BlockMerge => true,
+            Escalation::BlockMergeUnlessMitigated => f.mitigation.is_none(),
+            Escalation::BlockRelease => gate == Gate::Release,
+        };
     f.is_blocking = f.level == Severity::Error && f.status == Status::Stable && escalates;
     f.severity = if f.is_blocking {
         Severity::Error
-    } else if f.level == Severity::Note {
+    } else if f.level == Severity::Note || f.suppression.is_some() {
         Severity::Note
     } else {
         Severity::Warning

@@ -492,3 +492,62 @@ fn github_format_annotates_and_writes_the_step_summary() {
         4
     );
 }
+
+#[test]
+fn inline_suppression_uses_invlint_today_and_the_gate() {
+    // A policy that lets INV-03 (block-merge) be suppressed, outside the repository.
+    let policy_dir = tempfile::tempdir().unwrap();
+    let policy = policy_dir.path().join("policy.toml");
+    let text = invlint::engine::config::DEFAULT_POLICY.replacen(
+        "[invariant.INV-03.sse-poll-lane]",
+        "suppressible = true\n\n[invariant.INV-03.sse-poll-lane]",
+        1,
+    );
+    std::fs::write(&policy, text).unwrap();
+    let head = format!(
+        "{CLIENT_BASE}export const fallback = (u: string) => new EventSource(u); // invlint: allow(INV-03) reason=\"blocked sockets\" issue=#77 owner=@o until=2026-01-31\n"
+    );
+    let (_t, work) = repo(&head, HeadAs::Commit);
+    let policy = policy.to_str().unwrap();
+    let run = |today: &str, extra: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_invlint"));
+        cmd.current_dir(&work)
+            .args(["--config", policy, "check", "--base", "main"])
+            .args(extra)
+            .env("NO_COLOR", "1")
+            .env("INVLINT_TODAY", today)
+            .env_remove("GITHUB_EVENT_PATH")
+            .stdin(Stdio::null());
+        cmd.output().unwrap()
+    };
+    // Valid through its `until` day: suppressed, reported, not blocking.
+    let o = run("2026-01-31", &["--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = &doc["findings"][0];
+    assert_eq!(f["id"], "INV-03");
+    assert_eq!(f["blocking"], false);
+    assert!(f["suppression"]
+        .as_str()
+        .unwrap()
+        .contains("blocked sockets"));
+    let o = run("2026-01-31", &["--format", "sarif"]);
+    let sarif: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["suppressions"][0]["kind"],
+        "inSource"
+    );
+    // The day after: expired, SUP-01 and INV-03 both block.
+    let o = run("2026-02-01", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("SUP-01(bad-suppression)") && out.contains("expired on 2026-01-31"));
+    // The release gate never lets a block-merge invariant be suppressed.
+    let o = run("2026-01-31", &["--gate", "release"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("does not apply at the release gate"));
+    // A malformed INVLINT_TODAY is a usage error.
+    let o = run("31/01/2026", &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("INVLINT_TODAY"));
+}

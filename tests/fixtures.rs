@@ -35,6 +35,10 @@ struct Case {
     /// Commit message of the head commit.
     #[serde(default)]
     message: Option<String>,
+    /// The date inline suppressions' `until` is compared with (YYYY-MM-DD); default 2026-06-01,
+    /// so snapshots do not depend on the day the tests run.
+    #[serde(default)]
+    today: Option<String>,
 }
 
 fn run_case(dir: &Path, threads: usize) -> (String, String) {
@@ -86,6 +90,10 @@ fn run_case(dir: &Path, threads: usize) -> (String, String) {
             "release" => Gate::Release,
             other => panic!("unknown gate {other}"),
         },
+        today: Some(
+            invlint::engine::suppress::Date::parse(case.today.as_deref().unwrap_or("2026-06-01"))
+                .unwrap_or_else(|| panic!("{}: today is not YYYY-MM-DD", dir.display())),
+        ),
     };
     let repo = git2::Repository::open(&workdir).unwrap();
     let report = invlint::check_with_config(&opts, repo, workdir, Arc::new(config))

@@ -20,7 +20,9 @@ fn root() -> &'static Path {
 
 fn is_code(c: &str) -> bool {
     let digits = |s: &str| s.len() == 2 && s.chars().all(|d| d.is_ascii_digit());
-    c.strip_prefix("INV-").is_some_and(digits) || c.strip_prefix("PR-").is_some_and(digits)
+    c.strip_prefix("INV-").is_some_and(digits)
+        || c.strip_prefix("PR-").is_some_and(digits)
+        || c.strip_prefix("SUP-").is_some_and(digits)
 }
 
 fn is_kebab(s: &str) -> bool {
@@ -68,7 +70,11 @@ fn codes_are_unique_sorted_and_well_formed() {
 
 #[test]
 fn every_check_has_a_page_fixtures_and_snapshots() {
-    for r in RULES.iter().chain(rules::PR_RULES) {
+    for r in RULES
+        .iter()
+        .chain(rules::PR_RULES)
+        .chain(rules::ENGINE_RULES)
+    {
         let m = r.meta();
         let page =
             rules::page(m.default_code).unwrap_or_else(|| panic!("no page for {}", m.default_code));
@@ -166,6 +172,7 @@ fn every_page_belongs_to_a_known_code() {
     let known: Vec<&str> = RULES
         .iter()
         .chain(rules::PR_RULES)
+        .chain(rules::ENGINE_RULES)
         .map(|r| r.meta().default_code)
         .chain(PLANNED_CHECKS.iter().map(|(_, c)| *c))
         .collect();
@@ -194,7 +201,7 @@ fn default_policy_binds_the_spec() {
         ids,
         [
             "INV-01", "INV-02", "INV-03", "INV-04", "INV-05", "INV-06", "INV-07", "INV-08",
-            "INV-09", "INV-10", "PR-01", "PR-02", "PR-03", "PR-04", "PR-05", "PR-06"
+            "INV-09", "INV-10", "PR-01", "PR-02", "PR-03", "PR-04", "PR-05", "PR-06", "SUP-01"
         ]
     );
     for inv in &config.invariants {

@@ -174,6 +174,8 @@ struct RawInvariant {
     na_without_reason: Option<Spanned<rules::pr_checklist::RawSettings>>,
     #[serde(rename = "release-evidence-missing")]
     release_evidence_missing: Option<Spanned<rules::pr_checklist::RawSettings>>,
+    #[serde(rename = "bad-suppression")]
+    bad_suppression: Option<Spanned<crate::engine::suppress::RawSettings>>,
 }
 
 impl RawInvariant {
@@ -233,6 +235,9 @@ impl RawInvariant {
         }
         if let Some(s) = &self.release_evidence_missing {
             out.push(("release-evidence-missing", s.span()));
+        }
+        if let Some(s) = &self.bad_suppression {
+            out.push((crate::engine::suppress::META.name, s.span()));
         }
         out
     }
@@ -325,6 +330,8 @@ pub enum Settings {
     CoChange(rules::generic_co_change::Settings),
     /// The PR-description checks.
     PrChecklist(rules::pr_checklist::Settings),
+    /// `bad-suppression`: inline suppressions (applied by the engine).
+    BadSuppression(crate::engine::suppress::Settings),
 }
 
 impl Config {
@@ -463,6 +470,7 @@ impl Config {
                     .iter()
                     .chain(rules::GENERIC)
                     .chain(rules::PR_RULES)
+                    .chain(rules::ENGINE_RULES)
                     .map(|r| r.meta().name)
                     .chain(rules::PLANNED_CHECKS.iter().map(|(n, _)| *n));
                 v.problem(
@@ -613,6 +621,14 @@ impl Config {
                             .map(|s| s.get_ref().compile(&mut v))
                             .unwrap_or_else(|| {
                                 rules::pr_checklist::RawSettings::default().compile(&mut v)
+                            }),
+                    ),
+                    c if c == crate::engine::suppress::META.name => Settings::BadSuppression(
+                        inv.bad_suppression
+                            .as_ref()
+                            .map(|s| s.get_ref().compile(&mut v))
+                            .unwrap_or_else(|| {
+                                crate::engine::suppress::RawSettings::default().compile(&mut v)
                             }),
                     ),
                     _ => Settings::None,

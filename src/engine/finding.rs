@@ -82,6 +82,9 @@ pub struct Finding {
     pub policy: Option<Spanned>,
     /// Set by the engine when an owner-approved mitigation covers this finding.
     pub mitigation: Option<String>,
+    /// Set by the engine when an inline `invlint: allow(<ID>)` comment suppresses this finding:
+    /// its evidence (reason, issue, owner, until). A suppressed finding never blocks.
+    pub suppression: Option<String>,
 }
 
 impl Finding {
@@ -103,6 +106,7 @@ impl Finding {
             help: None,
             policy: None,
             mitigation: None,
+            suppression: None,
         }
     }
 
@@ -282,6 +286,11 @@ impl<'a> FindingDiagnostic<'a> {
                 severity: miette::Severity::Advice,
             });
         }
+        let footer = match (&finding.suppression, footer) {
+            (Some(m), Some(f)) => Some(format!("{m}\n{f}")),
+            (Some(m), None) => Some(m.clone()),
+            (None, f) => f,
+        };
         let footer = match (&finding.mitigation, footer) {
             (Some(m), Some(f)) => Some(format!("{m}\n{f}")),
             (Some(m), None) => Some(m.clone()),

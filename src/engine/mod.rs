@@ -9,4 +9,5 @@ pub mod render;
 pub mod schema;
 pub mod scratch;
 pub mod source;
+pub mod suppress;
 pub mod walk;

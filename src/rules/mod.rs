@@ -102,6 +102,10 @@ pub static PR_RULES: &[&dyn Rule] = &[
     &pr_checklist::ReleaseEvidenceMissing,
 ];
 
+/// Checks the engine runs itself after every other check: inline suppressions (SUP-01,
+/// `engine::suppress`). Their `Rule::check` does nothing.
+pub static ENGINE_RULES: &[&dyn Rule] = &[&crate::engine::suppress::BadSuppression];
+
 /// Generic checks a policy binds to invariants it declares itself (INV-11, INV-12, ...).
 pub static GENERIC: &[&dyn Rule] = &[
     &generic_added_pattern::AddedPattern,
@@ -146,6 +150,7 @@ pub static PAGES: &[(&str, &str)] = &[
     ("PR-04", include_str!("../../rules/PR-04.md")),
     ("PR-05", include_str!("../../rules/PR-05.md")),
     ("PR-06", include_str!("../../rules/PR-06.md")),
+    ("SUP-01", include_str!("../../rules/SUP-01.md")),
 ];
 
 /// The built-in check called `name`.
@@ -153,6 +158,7 @@ pub fn find(name: &str) -> Option<&'static dyn Rule> {
     RULES
         .iter()
         .chain(PR_RULES)
+        .chain(ENGINE_RULES)
         .chain(GENERIC)
         .copied()
         .find(|r| r.meta().name == name)

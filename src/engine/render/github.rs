@@ -100,6 +100,9 @@ fn body(f: &Finding) -> String {
     if let Some(m) = &f.mitigation {
         s.push_str(&format!("\n{m}"));
     }
+    if let Some(m) = &f.suppression {
+        s.push_str(&format!("\n{m}"));
+    }
     if let Some(h) = &f.help {
         s.push_str(&format!("\nhelp: {h}"));
     }

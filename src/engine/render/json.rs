@@ -45,6 +45,9 @@ struct JsonFinding<'a> {
     policy: Option<PolicyRef<'a>>,
     related: Vec<Related<'a>>,
     mitigation: Option<&'a str>,
+    /// Absent unless an inline suppression covers the finding (its evidence).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppression: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -109,6 +112,7 @@ pub fn render(report: &Report) -> String {
                     })
                     .collect(),
                 mitigation: f.mitigation.as_deref(),
+                suppression: f.suppression.as_deref(),
             }
         })
         .collect();

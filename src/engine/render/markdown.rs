@@ -74,6 +74,9 @@ pub fn render(report: &Report, links: &Links) -> String {
             if let Some(m) = &f.mitigation {
                 let _ = write!(what, " ({})", md_escape(m));
             }
+            if let Some(m) = &f.suppression {
+                let _ = write!(what, " ({})", md_escape(m));
+            }
             let where_ = match (f.path.as_deref(), f.region()) {
                 (Some(p), Some((l, _, _, _))) => match (&links.blob_base, repo_path(f)) {
                     (Some(base), Some(rp)) => format!("[`{rp}:{l}`]({base}/{rp}#L{l})"),

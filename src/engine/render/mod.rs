@@ -100,6 +100,14 @@ pub fn summary_line(report: &Report) -> String {
             count_by_code(report.findings.iter().filter(|f| !f.is_blocking))
         ));
     }
+    let suppressed = report
+        .findings
+        .iter()
+        .filter(|f| f.suppression.is_some())
+        .count();
+    if suppressed > 0 {
+        s.push_str(&format!("; {suppressed} suppressed inline"));
+    }
     let incomplete = report.notes.iter().filter(|n| n.is_incomplete).count();
     if incomplete > 0 {
         s.push_str(&format!(

@@ -67,6 +67,9 @@ pub fn render(report: &Report) -> String {
             if let Some(m) = &f.mitigation {
                 text.push_str(&format!(" ({m})"));
             }
+            if let Some(m) = &f.suppression {
+                text.push_str(&format!(" ({m})"));
+            }
             if let Some(h) = &f.help {
                 text.push_str(&format!("\nHelp: {h}"));
             }
@@ -86,6 +89,11 @@ pub fn render(report: &Report) -> String {
             }
             if let Some(loc) = location(f) {
                 r["locations"] = json!([loc]);
+            }
+            if let Some(m) = &f.suppression {
+                // SARIF's own way to say an in-source comment accepted this result.
+                r["suppressions"] =
+                    json!([{ "kind": "inSource", "status": "accepted", "justification": m }]);
             }
             let related: Vec<Value> = f
                 .elsewhere
