@@ -200,6 +200,14 @@ const PR_CHECKLIST: &[Key] = &[
 /// Every check's settings table: `[invariant.<ID>.<check>]`.
 pub const CHECKS: &[(&str, &[Key])] = &[
     (
+        "bad-suppression",
+        &[opt(
+            "exclude",
+            Ty::Globs,
+            "Files whose `invlint: allow(...)` comments are not judged (docs that show the syntax).",
+        )],
+    ),
+    (
         "contract-without-proto",
         &[
             opt("proto-paths", Ty::Globs, "The proto sources (contract source of truth)."),
@@ -421,6 +429,7 @@ pub fn check_names() -> Vec<&'static str> {
         .iter()
         .chain(rules::GENERIC)
         .chain(rules::PR_RULES)
+        .chain(rules::ENGINE_RULES)
         .map(|r| r.meta().name)
         .chain(rules::PLANNED_CHECKS.iter().map(|(n, _)| *n))
         .collect()
