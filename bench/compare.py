@@ -35,6 +35,10 @@ def patterns(policy_path):
                         stack.append(v)
             elif isinstance(node, list):
                 stack.extend(node)
+    # ripgrep joins every -e into one alternation, where repeated group names are an error:
+    # named groups (used by invlint to pick a capture) become plain groups.
+    import re
+    out = [re.sub(r"\(\?P<\w+>", "(?:", p) for p in out]
     return sorted(set(out))
 
 

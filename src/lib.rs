@@ -122,6 +122,8 @@ pub struct Stats {
     pub rust_files: usize,
     /// Rust files parsed with syn (after the checks' text prefilters).
     pub syn_parses: usize,
+    /// Wall time of each check, in milliseconds (checks run in parallel).
+    pub rule_ms: Vec<(String, f64)>,
 }
 
 /// The PR description's mapping, for summaries.
@@ -242,17 +244,24 @@ pub fn check_with_config(
     let parses_before = rules::util::SYN_PARSES.load(std::sync::atomic::Ordering::Relaxed);
     let cx = rules::Context::new(&changes, &tree, pr.as_ref(), &config, &root);
     let (post, first): (Vec<_>, Vec<_>) = active.iter().partition(|(_, r)| r.is_post());
-    let mut findings: Vec<Finding> = pool.install(|| {
+    let timed: Vec<(Vec<Finding>, (String, f64))> = pool.install(|| {
         first
             .par_iter()
             .map(|(inv, rule)| {
+                let started = std::time::Instant::now();
                 let mut out = rules::Findings::default();
                 rule.check(&cx, inv, &mut out);
-                out.0
+                let ms = started.elapsed().as_secs_f64() * 1000.0;
+                (out.0, (inv.id.clone(), ms))
             })
-            .flatten()
             .collect()
     });
+    let mut rule_ms = Vec::new();
+    let mut findings: Vec<Finding> = Vec::new();
+    for (f, t) in timed {
+        findings.extend(f);
+        rule_ms.push(t);
+    }
     findings.sort_by_cached_key(|f| f.sort_key());
     let after: Vec<Finding> = post
         .iter()
@@ -337,6 +346,7 @@ pub fn check_with_config(
             syn_parses: rules::util::SYN_PARSES
                 .load(std::sync::atomic::Ordering::Relaxed)
                 .saturating_sub(parses_before),
+            rule_ms,
         },
     })
 }

@@ -439,6 +439,13 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
                     report.findings.len(),
                     started.elapsed().as_secs_f64() * 1000.0
                 );
+                let mut by_time = s.rule_ms.clone();
+                by_time.sort_by(|a, b| b.1.total_cmp(&a.1));
+                let line: Vec<String> = by_time
+                    .iter()
+                    .map(|(id, ms)| format!("{id} {ms:.1} ms"))
+                    .collect();
+                eprintln!("stats: checks: {}", line.join(", "));
             }
             let text = match args.format {
                 Format::Human => render::human::render(

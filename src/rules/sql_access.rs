@@ -127,7 +127,29 @@ static SQL_BODY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(from|into|set|table|index|join|values)\b").expect("static regex")
 });
 
+/// Cheap prefilter: a string literal (or PHP heredoc) whose text starts with an SQL keyword. A
+/// file without one can hold no SQL literal, so its literals are not lexed at all.
+static MAYBE_SQL_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)(["'`]|<<<['"]?\w+['"]?)\s*\(?\s*(select|insert|update|delete|with|create|alter|drop|truncate|merge|upsert|replace)\b"#)
+        .expect("static regex")
+});
+
 impl Extractor {
+    /// True when `text` may hold something `extract` finds; false means it certainly does not.
+    fn may_hold_sql(&self, lang: Lang, text: &str) -> bool {
+        if MAYBE_SQL_LITERAL.is_match(text) {
+            return true;
+        }
+        match lang {
+            Lang::Rust => false,
+            Lang::Php => {
+                text.contains("DB::") || text.contains("Schema::") || text.contains("$table")
+            }
+            Lang::Js => self.builders.iter().any(|b| text.contains(b.as_str())),
+            Lang::Elixir => true,
+        }
+    }
+
     /// Statements in `text` (a file at `path`), by the file's language.
     pub fn extract(&self, path: &str, text: &str) -> Vec<Statement> {
         let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
@@ -143,6 +165,9 @@ impl Extractor {
             "ex" | "exs" => Lang::Elixir,
             _ => return Vec::new(),
         };
+        if !self.may_hold_sql(lang, text) {
+            return Vec::new();
+        }
         let lits = literals(text, lang);
         let mut out = Vec::new();
         for lit in &lits {
@@ -1269,6 +1294,8 @@ pub struct Plane {
     pub tables: Vec<TableGlob>,
     /// Planes whose tables it may change the schema of.
     pub ddl_for: Vec<String>,
+    /// The positive path globs, compiled once, with their specificity.
+    pub path_matchers: Vec<(usize, GlobMatcher)>,
 }
 
 /// A `schema.table` glob.
@@ -1349,10 +1376,23 @@ impl PlaneMap {
             if p.paths.is_empty() && p.tables.is_empty() {
                 v.require_non_empty(p.name.span(), "this plane", "paths");
             }
+            let paths = v.glob_list(&p.paths);
+            let path_matchers = paths
+                .entries()
+                .filter(|e| !e.text.starts_with('!'))
+                .filter_map(|e| {
+                    GlobBuilder::new(&e.text)
+                        .literal_separator(true)
+                        .build()
+                        .ok()
+                        .map(|g| (specificity(&e.text), g.compile_matcher()))
+                })
+                .collect();
             planes.push(Plane {
+                path_matchers,
                 name: p.name.get_ref().clone(),
                 name_span: p.name.span(),
-                paths: v.glob_list(&p.paths),
+                paths,
                 default_schema: p.default_schema.get_ref().to_lowercase(),
                 tables,
                 ddl_for: p.ddl_for.iter().map(|d| d.get_ref().clone()).collect(),
@@ -1373,17 +1413,10 @@ impl PlaneMap {
                 continue;
             }
             let s = p
-                .paths
-                .entries()
-                .filter(|e| !e.text.starts_with('!'))
-                .filter(|e| {
-                    GlobBuilder::new(&e.text)
-                        .literal_separator(true)
-                        .build()
-                        .map(|g| g.compile_matcher().is_match(path))
-                        .unwrap_or(false)
-                })
-                .map(|e| specificity(&e.text))
+                .path_matchers
+                .iter()
+                .filter(|(_, m)| m.is_match(path))
+                .map(|(spec, _)| *spec)
                 .max()
                 .unwrap_or(0);
             if best.is_none_or(|(_, bs)| s > bs) {
