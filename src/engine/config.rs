@@ -847,12 +847,25 @@ impl Validator {
     }
 
     /// Compiles one regex.
-    pub fn regex(&mut self, entry: &Spanned<String>) -> Option<Regex> {
-        match regex::RegexBuilder::new(entry.get_ref())
-            .size_limit(1 << 20)
+    pub fn regex(&mut self, entry: &Spanned<String>) -> Option<LazyRegex> {
+        // Parse, translate and build the NFA under the size limit: the checks compiling makes,
+        // without the DFAs and prefilters that make compiling slow.
+        let checked = regex_syntax::ParserBuilder::new()
             .build()
-        {
-            Ok(r) => Some(r),
+            .parse(entry.get_ref())
+            .map_err(|e| e.to_string())
+            .and_then(|hir| {
+                regex_automata::nfa::thompson::Compiler::new()
+                    .configure(
+                        regex_automata::nfa::thompson::Config::new()
+                            .nfa_size_limit(Some(1 << 20))
+                            .shrink(false),
+                    )
+                    .build_from_hir(&hir)
+                    .map_err(|e| format!("{e}: compiled regex exceeds size limit of 1 MiB"))
+            });
+        match checked {
+            Ok(_) => Some(LazyRegex::new(entry.get_ref())),
             Err(e) => {
                 let msg = e.to_string();
                 let last = msg
@@ -902,8 +915,10 @@ impl Validator {
                 });
             }
         }
-        let set = RegexSet::new(items.iter().map(|p| p.regex.as_str()))
-            .unwrap_or_else(|_| RegexSet::empty());
+        let set = LazySet {
+            texts: items.iter().map(|p| p.regex.text.clone()).collect(),
+            cell: std::sync::OnceLock::new(),
+        };
         PatternList { items, set }
     }
 
@@ -992,15 +1007,67 @@ pub struct Pattern {
     /// Stable id.
     pub id: String,
     /// The regex.
-    pub regex: Regex,
+    pub regex: LazyRegex,
     /// What a match means.
     pub what: String,
     /// Companion regex, if any.
-    pub near: Option<Regex>,
+    pub near: Option<LazyRegex>,
     /// Window for `near`.
     pub within: usize,
     /// Span of the regex in the policy file.
     pub span: Range<usize>,
+}
+
+/// A regex whose syntax is checked when the policy loads and which is compiled on first use:
+/// a policy holds hundreds of patterns, most of which a pre-commit run on one file never needs,
+/// and compiling them all cost ~70 ms per run. Derefs to [`Regex`].
+#[derive(Debug)]
+pub struct LazyRegex {
+    text: String,
+    cell: std::sync::OnceLock<Regex>,
+}
+
+impl LazyRegex {
+    /// A lazy regex over `text`; the caller has checked its syntax.
+    pub fn new(text: &str) -> LazyRegex {
+        LazyRegex {
+            text: text.to_string(),
+            cell: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+/// Matches nothing: what a pattern becomes in the one case syntax checking cannot foresee (a
+/// regex over the compiled-size limit), so that a bad pattern never matches everything.
+fn never() -> Regex {
+    Regex::new(r"[^\s\S]").expect("static regex")
+}
+
+impl std::ops::Deref for LazyRegex {
+    type Target = Regex;
+    fn deref(&self) -> &Regex {
+        self.cell.get_or_init(|| {
+            regex::RegexBuilder::new(&self.text)
+                .size_limit(1 << 20)
+                .build()
+                .unwrap_or_else(|_| never())
+        })
+    }
+}
+
+/// A `RegexSet` over a pattern list, built on first use (see [`LazyRegex`]).
+#[derive(Debug)]
+pub struct LazySet {
+    texts: Vec<String>,
+    cell: std::sync::OnceLock<RegexSet>,
+}
+
+impl std::ops::Deref for LazySet {
+    type Target = RegexSet;
+    fn deref(&self) -> &RegexSet {
+        self.cell
+            .get_or_init(|| RegexSet::new(&self.texts).unwrap_or_else(|_| RegexSet::empty()))
+    }
 }
 
 /// Compiled patterns plus a `RegexSet` prefilter.
@@ -1009,7 +1076,7 @@ pub struct PatternList {
     /// In policy order.
     pub items: Vec<Pattern>,
     /// All regexes at once, to reject a line in one pass.
-    pub set: RegexSet,
+    pub set: LazySet,
 }
 
 impl PatternList {

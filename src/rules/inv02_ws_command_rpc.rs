@@ -77,8 +77,8 @@ pub struct RawSettings {
 pub struct Settings {
     paths: GlobList,
     exclude: GlobList,
-    ws_context: Option<(Regex, Range<usize>)>,
-    inbound_types: Option<Regex>,
+    ws_context: Option<(crate::engine::config::LazyRegex, Range<usize>)>,
+    inbound_types: Option<crate::engine::config::LazyRegex>,
     /// Regex over a scrutinee: group `field` names the field, group `call` marks a method call.
     dispatch_re: Option<Regex>,
     /// (field, span in the policy).

@@ -128,7 +128,7 @@ struct Unit {
 #[derive(Debug)]
 struct Symbol {
     id: String,
-    regex: Regex,
+    regex: crate::engine::config::LazyRegex,
     what: String,
     owner: Option<usize>,
     span: Range<usize>,

@@ -75,15 +75,15 @@ pub struct Settings {
     paths: GlobList,
     exclude: GlobList,
     guards: PatternList,
-    apply_functions: Option<(Regex, Range<usize>)>,
-    seq_mention: Option<Regex>,
+    apply_functions: Option<(crate::engine::config::LazyRegex, Range<usize>)>,
+    seq_mention: Option<crate::engine::config::LazyRegex>,
     function_decls: PatternList,
     max_body_lines: usize,
     ordering_paths: GlobList,
     ordering_tests: GlobList,
     ordering_tests_span: Range<usize>,
     ordering_tests_text: Vec<String>,
-    inline_test_marker: Option<Regex>,
+    inline_test_marker: Option<crate::engine::config::LazyRegex>,
     test_level: Severity,
 }
 

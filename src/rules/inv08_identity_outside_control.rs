@@ -79,7 +79,7 @@ pub struct Settings {
     authority: PatternList,
     verify: PatternList,
     fallbacks: PatternList,
-    guards: Vec<regex::Regex>,
+    guards: Vec<crate::engine::config::LazyRegex>,
     guard_window: usize,
 }
 
@@ -224,7 +224,12 @@ fn first_per_line(mut hits: Vec<util::Hit>) -> Vec<util::Hit> {
 }
 
 /// True when a guard matches within `window` lines of `line`.
-fn is_guarded(src: &Source, line: usize, guards: &[regex::Regex], window: usize) -> bool {
+fn is_guarded(
+    src: &Source,
+    line: usize,
+    guards: &[crate::engine::config::LazyRegex],
+    window: usize,
+) -> bool {
     let lo = line.saturating_sub(window).max(1);
     (lo..=line + window).any(|n| {
         src.line(n)
@@ -270,7 +275,9 @@ mod tests {
             "a.rs",
             "fn f() {\n    if cfg!(debug_assertions) {\n        if std::env::var(\"AUTH_BYPASS\").is_ok() {}\n    }\n}\n",
         );
-        let g = vec![regex::Regex::new(r"cfg!\(debug_assertions\)").unwrap()];
+        let g = vec![crate::engine::config::LazyRegex::new(
+            r"cfg!\(debug_assertions\)",
+        )];
         assert!(is_guarded(&src, 3, &g, 1));
         assert!(!is_guarded(&src, 5, &g, 1));
     }

@@ -73,11 +73,11 @@ pub struct Settings {
     deploy: PatternList,
     migrate: PatternList,
     migrate_image: PatternList,
-    image: Vec<(Regex, Range<usize>)>,
+    image: Vec<(crate::engine::config::LazyRegex, Range<usize>)>,
     dry_run: PatternList,
     migrations: GlobList,
     migrations_span: Range<usize>,
-    description_mentions: Option<(Regex, Range<usize>)>,
+    description_mentions: Option<(crate::engine::config::LazyRegex, Range<usize>)>,
 }
 
 impl RawSettings {
@@ -418,7 +418,7 @@ fn matches(
 fn image_of(
     src: &Source,
     line: usize,
-    regexes: &[(Regex, Range<usize>)],
+    regexes: &[(crate::engine::config::LazyRegex, Range<usize>)],
 ) -> Option<(String, Range<usize>, usize)> {
     let mut lines = vec![line];
     let mut l = line;

@@ -86,17 +86,17 @@ pub struct Settings {
     legacy: GlobList,
     exclude: GlobList,
     inventory: Option<(String, Range<usize>)>,
-    surface_column: Regex,
-    gates_column: Regex,
-    status_column: Regex,
-    done_status: Regex,
+    surface_column: crate::engine::config::LazyRegex,
+    gates_column: crate::engine::config::LazyRegex,
+    status_column: crate::engine::config::LazyRegex,
+    done_status: crate::engine::config::LazyRegex,
     done_span: Range<usize>,
     prefix: String,
     min_deleted: usize,
     gut_ratio: f64,
     gut_min_lines: usize,
     backup_surfaces: GlobList,
-    backup_evidence: Option<(Regex, Range<usize>)>,
+    backup_evidence: Option<(crate::engine::config::LazyRegex, Range<usize>)>,
     surfaces: Vec<ConfigSurface>,
 }
 
@@ -112,8 +112,8 @@ fn regex_or(
     v: &mut Validator,
     raw: &Option<Spanned<String>>,
     default: &str,
-) -> (Regex, Range<usize>) {
-    let fallback = || Regex::new(default).expect("built-in default regex");
+) -> (crate::engine::config::LazyRegex, Range<usize>) {
+    let fallback = || crate::engine::config::LazyRegex::new(default);
     match raw {
         Some(r) => (v.regex(r).unwrap_or_else(fallback), r.span()),
         None => (fallback(), 0..0),

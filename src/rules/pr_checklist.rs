@@ -143,7 +143,7 @@ pub struct Settings {
 #[derive(Debug)]
 struct Evidence {
     invariant: String,
-    regex: regex::Regex,
+    regex: crate::engine::config::LazyRegex,
     what: String,
     span: std::ops::Range<usize>,
 }
