@@ -42,6 +42,12 @@ struct Case {
 }
 
 fn run_case(dir: &Path, threads: usize) -> (String, String) {
+    let report = check_case(dir, threads, None);
+    judge_case(dir, report)
+}
+
+/// Builds the case's repository and checks it, at the case's gate or at `gate`.
+fn check_case(dir: &Path, threads: usize, gate: Option<Gate>) -> invlint::Report {
     let case: Case = toml::from_str(&std::fs::read_to_string(dir.join("case.toml")).unwrap())
         .unwrap_or_else(|e| panic!("{}: bad case.toml: {e}", dir.display()));
     let base = scratch::read_tree(&dir.join("base")).unwrap();
@@ -85,19 +91,25 @@ fn run_case(dir: &Path, threads: usize) -> (String, String) {
         config: None,
         pr,
         threads,
-        gate: match case.gate.as_deref().unwrap_or("merge") {
+        gate: gate.unwrap_or(match case.gate.as_deref().unwrap_or("merge") {
             "merge" => Gate::Merge,
             "release" => Gate::Release,
             other => panic!("unknown gate {other}"),
-        },
+        }),
         today: Some(
             invlint::engine::suppress::Date::parse(case.today.as_deref().unwrap_or("2026-06-01"))
                 .unwrap_or_else(|| panic!("{}: today is not YYYY-MM-DD", dir.display())),
         ),
     };
     let repo = git2::Repository::open(&workdir).unwrap();
-    let report = invlint::check_with_config(&opts, repo, workdir, Arc::new(config))
-        .unwrap_or_else(|e| panic!("{}: check failed: {e:?}", dir.display()));
+    invlint::check_with_config(&opts, repo, workdir, Arc::new(config))
+        .unwrap_or_else(|e| panic!("{}: check failed: {e:?}", dir.display()))
+}
+
+/// Asserts the case's intent and exit code; returns (snapshot text, other formats).
+fn judge_case(dir: &Path, report: invlint::Report) -> (String, String) {
+    let case: Case = toml::from_str(&std::fs::read_to_string(dir.join("case.toml")).unwrap())
+        .unwrap_or_else(|e| panic!("{}: bad case.toml: {e}", dir.display()));
     let code = dir.parent().unwrap().file_name().unwrap().to_str().unwrap();
     let name = dir.file_name().unwrap().to_str().unwrap();
     let with_code = report.findings.iter().filter(|f| f.code == code).count();
@@ -231,4 +243,65 @@ fn the_sarif_check_can_fail() {
                                  "locations": [{ "physicalLocation": { "region": { "startLine": 0 } } }] }] }]
     });
     assert!(sarif_validator().iter_errors(&bad).count() >= 2);
+}
+
+/// OA-RUST-003's escalation rules, on every finding of every fail-* case at both gates:
+/// `block-merge` blocks at both; `block-merge-unless-mitigated` blocks at both unless an
+/// owner-approved mitigation covers it; `block-release` warns at merge and blocks at release.
+/// (Suppressed, preview and warning-level findings never block.) Every class must be seen.
+#[test]
+fn escalation_classes_at_both_gates() {
+    use invlint::engine::config::{Escalation, Status};
+    use invlint::engine::finding::Severity;
+    let mut seen = std::collections::BTreeSet::new();
+    for dir in fixture_dirs() {
+        if !dir
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("fail-")
+        {
+            continue;
+        }
+        for gate in [Gate::Merge, Gate::Release] {
+            let report = check_case(&dir, 2, Some(gate));
+            for f in &report.findings {
+                let eligible = f.level == Severity::Error
+                    && f.status == Status::Stable
+                    && f.suppression.is_none();
+                let expected = eligible
+                    && match f.escalation {
+                        Escalation::BlockMerge => true,
+                        Escalation::BlockMergeUnlessMitigated => f.mitigation.is_none(),
+                        Escalation::BlockRelease => gate == Gate::Release,
+                    };
+                assert_eq!(
+                    f.is_blocking,
+                    expected,
+                    "{}: {} {} at the {} gate",
+                    dir.display(),
+                    f.code,
+                    f.message,
+                    gate.as_str()
+                );
+                if eligible {
+                    seen.insert((f.escalation.as_str(), gate.as_str(), f.is_blocking));
+                }
+            }
+            let blocks = report.findings.iter().any(|f| f.is_blocking);
+            assert_eq!(report.exit_code() == 1, blocks, "{}", dir.display());
+        }
+    }
+    for want in [
+        ("block-merge", "merge", true),
+        ("block-merge", "release", true),
+        ("block-merge-unless-mitigated", "merge", true),
+        ("block-merge-unless-mitigated", "merge", false),
+        ("block-merge-unless-mitigated", "release", true),
+        ("block-release", "merge", false),
+        ("block-release", "release", true),
+    ] {
+        assert!(seen.contains(&want), "no fixture shows {want:?}");
+    }
 }
