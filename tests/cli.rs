@@ -551,3 +551,41 @@ fn inline_suppression_uses_invlint_today_and_the_gate() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("INVLINT_TODAY"));
 }
+
+/// The README opens with an excerpt of `invlint demo`'s output; it must be the real output
+/// (its first finding, verbatim, and the summary line), so it cannot go stale when the policy's
+/// line numbers or a message change.
+#[test]
+fn readme_excerpt_is_the_demo_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = invlint(tmp.path(), &["demo"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o) + &stderr(&o);
+    let out: String = out
+        .lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let readme = include_str!("../README.md");
+    let block = readme
+        .split("```\n")
+        .nth(1)
+        .expect("the README opens with a fenced excerpt");
+    let (head, tail) = block
+        .split_once("\n…\n")
+        .expect("the excerpt elides the middle with a `…` line");
+    let head: String = head
+        .lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        out.contains(&head),
+        "README's excerpt differs from `invlint demo` (COLUMNS=100); update it from:\n{out}"
+    );
+    let summary = tail.trim();
+    assert!(
+        out.lines().any(|l| l.trim() == summary),
+        "README's summary line `{summary}` is not in the demo output:\n{out}"
+    );
+}

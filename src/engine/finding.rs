@@ -218,12 +218,14 @@ pub struct RelatedSpan<'a> {
     message: String,
     spanned: &'a Spanned,
     severity: miette::Severity,
+    /// The cited lines cut to a window, when one is too long to read whole.
+    excerpt: Option<crate::engine::source::Excerpt>,
 }
 
 impl fmt::Display for RelatedSpan<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.spanned;
-        if s.source.is_showable(&s.span) {
+        if self.excerpt.is_some() || s.source.is_showable(&s.span) {
             f.write_str(&self.message)
         } else {
             write!(f, "{} ({})", self.message, s.source.location(s.span.start))
@@ -239,17 +241,22 @@ impl Diagnostic for RelatedSpan<'_> {
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
         let s = &self.spanned;
+        if let Some(e) = &self.excerpt {
+            return Some(e as &dyn SourceCode);
+        }
         s.source
             .is_showable(&s.span)
             .then(|| &*s.source as &dyn SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let s = &self.spanned;
-        if !s.source.is_showable(&s.span) {
-            return None;
-        }
+        let span = match &self.excerpt {
+            Some(e) => e.span.clone(),
+            None if s.source.is_showable(&s.span) => s.span.clone(),
+            None => return None,
+        };
         Some(Box::new(std::iter::once(
-            LabeledSpan::new_primary_with_span(Some(s.label.clone()), (s.span.start, s.span.len())),
+            LabeledSpan::new_primary_with_span(Some(s.label.clone()), (span.start, span.len())),
         )))
     }
 }
@@ -274,6 +281,7 @@ impl<'a> FindingDiagnostic<'a> {
                 message: format!("see {}", s.source.name()),
                 spanned: s,
                 severity: miette::Severity::Advice,
+                excerpt: s.source.clipped(&s.span),
             })
             .collect();
         if let Some(p) = &finding.policy {
@@ -284,6 +292,7 @@ impl<'a> FindingDiagnostic<'a> {
                 ),
                 spanned: p,
                 severity: miette::Severity::Advice,
+                excerpt: p.source.clipped(&p.span),
             });
         }
         let footer = match (&finding.suppression, footer) {

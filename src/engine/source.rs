@@ -173,9 +173,174 @@ impl SourceCode for Source {
     }
 }
 
+/// Lines longer than this (in characters) are cut to a window around the span when a cited
+/// line (a policy entry, a related file) is shown under a finding.
+pub const MAX_CITED_LINE_CHARS: usize = 120;
+
+/// Width (in characters) of the window kept from a long cited line.
+const CITED_WINDOW_CHARS: usize = 96;
+
+/// A few lines of a [`Source`] cut to a window of columns, shown in place of the source when a
+/// cited line is too long to read in a terminal (a policy regex of 300 characters). It keeps the
+/// real line numbers and the real column in the `path:line:col` header.
+#[derive(Debug)]
+pub struct Excerpt {
+    name: String,
+    text: String,
+    /// 0-based number of the excerpt's first line in the source.
+    first_line: usize,
+    /// Byte range of the span's line inside `text`, and the span's 0-based (line, column) in
+    /// the source.
+    target_line: Range<usize>,
+    target_pos: (usize, usize),
+    /// The span, moved into `text` (and cut at the window's edge).
+    pub span: Range<usize>,
+}
+
+impl Source {
+    /// An [`Excerpt`] of the lines around `span` (one each side), cut to a window of columns,
+    /// when one of them is longer than [`MAX_CITED_LINE_CHARS`]; `None` when they all fit or the
+    /// span covers more than one line.
+    pub fn clipped(&self, span: &Range<usize>) -> Option<Excerpt> {
+        let line = self.line_of(span.start);
+        if self.line_of(span.end.max(span.start)) != line {
+            return None;
+        }
+        let first = line.saturating_sub(1).max(1);
+        let last = (line + 1).min(self.line_count());
+        let long = (first..=last)
+            .filter_map(|n| self.line(n))
+            .any(|l| l.chars().count() > MAX_CITED_LINE_CHARS);
+        if !long {
+            return None;
+        }
+        let range = self.line_range(line)?;
+        let start = floor_char_boundary(&self.text, span.start.clamp(range.start, range.end));
+        let end = floor_char_boundary(&self.text, span.end.clamp(start, range.end));
+        let col_start = self.text[range.start..start].chars().count();
+        let col_end = col_start + self.text[start..end].chars().count();
+        // Keep a little text before the span so the entry's key (`id = "..."`) stays in view.
+        let window_start = col_start.saturating_sub(24);
+        let window_end = window_start + CITED_WINDOW_CHARS;
+        let mut text = String::new();
+        let mut target_line = 0..0;
+        let mut new_span = 0..0;
+        for n in first..=last {
+            let Some(l) = self.line(n) else { continue };
+            let line_start = text.len();
+            let chars = l.chars().count();
+            if chars <= MAX_CITED_LINE_CHARS {
+                // Lines that fit (`deploy = [`, a short neighbour, a short cited line) are
+                // shown whole; only long ones are cut to the window.
+                if n == line {
+                    new_span = line_start + (start - range.start)..line_start + (end - range.start);
+                    target_line = line_start..line_start + l.len();
+                }
+                text.push_str(l);
+                text.push('\n');
+                continue;
+            }
+            if window_start > 0 && chars > 0 {
+                text.push('…');
+            }
+            let kept_from = text.len();
+            text.extend(l.chars().skip(window_start).take(CITED_WINDOW_CHARS));
+            if chars > window_end {
+                text.push('…');
+            }
+            if n == line {
+                let byte_at = |col: usize| {
+                    let k = col.saturating_sub(window_start).min(CITED_WINDOW_CHARS);
+                    kept_from
+                        + l.chars()
+                            .skip(window_start)
+                            .take(k)
+                            .map(char::len_utf8)
+                            .sum::<usize>()
+                };
+                new_span = byte_at(col_start)..byte_at(col_end.min(window_end));
+                target_line = line_start..text.len();
+            }
+            text.push('\n');
+        }
+        Some(Excerpt {
+            name: self.name.clone(),
+            text,
+            first_line: first - 1,
+            target_line,
+            target_pos: (line - 1, col_start),
+            span: new_span,
+        })
+    }
+}
+
+impl Excerpt {
+    /// The excerpt's text (for tests).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+impl SourceCode for Excerpt {
+    fn read_span<'a>(
+        &'a self,
+        _span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        // miette asks for the span alone (no context) to write the `[path:line:col]` header,
+        // and for the span with context to draw the lines.
+        if context_lines_before == 0 && context_lines_after == 0 {
+            let r = self.target_line.clone();
+            return Ok(Box::new(MietteSpanContents::new_named(
+                self.name.clone(),
+                &self.text.as_bytes()[r.clone()],
+                SourceSpan::from(r),
+                self.target_pos.0,
+                self.target_pos.1,
+                1,
+            )));
+        }
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            self.text.as_bytes(),
+            SourceSpan::from(0..self.text.len()),
+            self.first_line,
+            0,
+            self.text.lines().count(),
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_cited_lines_are_cut_to_a_window_around_the_span() {
+        let long = format!("k = '{}' # end", "x".repeat(300));
+        let text = format!("a = 1\n{long}\nb = 2\n");
+        let s = Source::new("p.toml", text.as_str());
+        let at = text.find("xxx").unwrap() + 100;
+        let e = s.clipped(&(at..at + 5)).expect("long line is clipped");
+        let lines: Vec<&str> = e.text().lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(
+            lines[1].starts_with('…') && lines[1].ends_with('…'),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[1].chars().count() <= CITED_WINDOW_CHARS + 2);
+        assert_eq!(&e.text()[e.span.clone()], "xxxxx");
+        assert_eq!(e.target_pos, (1, 105));
+        // Lines that fit are shown whole, next to a cut one.
+        let e = s.clipped(&(0..1)).expect("a neighbour of a long line");
+        assert_eq!(e.text().lines().next(), Some("a = 1"));
+        assert_eq!(&e.text()[e.span.clone()], "a");
+        assert_eq!(e.target_pos, (0, 0));
+        let short = Source::new("q", "a\nb\nc\nd\n");
+        assert!(short.clipped(&(0..1)).is_none());
+    }
 
     #[test]
     fn lines_and_columns() {

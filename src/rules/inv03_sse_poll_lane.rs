@@ -147,19 +147,39 @@ impl Rule for SsePollLane {
                 return;
             };
             let is_doc = cfg.warn_paths.is_match(&file.path);
-            for hit in util::added_hits(file, src, &cfg.patterns, !is_doc) {
-                let pattern = &cfg.patterns.items[hit.pattern];
-                if util::within_identifier(src.text(), &hit.span, &cfg.ignore_identifiers) {
-                    continue;
+            let hits: Vec<_> = util::added_hits(file, src, &cfg.patterns, !is_doc)
+                .into_iter()
+                .filter(|hit| {
+                    let pattern = &cfg.patterns.items[hit.pattern];
+                    !util::within_identifier(src.text(), &hit.span, &cfg.ignore_identifiers)
+                        && !cfg.allow.iter().any(|a| {
+                            a.path.is_match(&file.path)
+                                && (a.patterns.is_empty() || a.patterns.contains(&pattern.id))
+                        })
+                })
+                .collect();
+            // One finding per line: `new EventSource(`...?after_seq=${seq}`)` is one lane,
+            // however many patterns it matches; the other hits are labelled on the same line.
+            let mut i = 0;
+            while i < hits.len() {
+                let mut j = i + 1;
+                while j < hits.len() && hits[j].line == hits[i].line {
+                    j += 1;
                 }
-                if cfg.allow.iter().any(|a| {
-                    a.path.is_match(&file.path)
-                        && (a.patterns.is_empty() || a.patterns.contains(&pattern.id))
-                }) {
-                    continue;
+                let group = &hits[i..j];
+                i = j;
+                let first = &group[0];
+                let pattern = &cfg.patterns.items[first.pattern];
+                let mut whats: Vec<&str> = Vec::new();
+                for h in group {
+                    let what = cfg.patterns.items[h.pattern].what.as_str();
+                    if !whats.contains(&what) {
+                        whats.push(what);
+                    }
                 }
+                let what = util::and_list(&whats);
                 let finding = if is_doc {
-                    Finding::new(inv, META.name, format!("this design doc adds {}", pattern.what))
+                    Finding::new(inv, META.name, format!("this design doc adds {what}"))
                         .level(Severity::Warning)
                         .help(format!(
                             "{} requires live sync over the Khala WebSocket; describe a WS subscription instead, or record the exception in an ADR",
@@ -169,15 +189,26 @@ impl Rule for SsePollLane {
                     Finding::new(
                         inv,
                         META.name,
-                        format!("this change adds {}, a non-WebSocket live-sync lane", pattern.what),
+                        format!("this change adds {what}, a non-WebSocket live-sync lane"),
                     )
                     .help(allow_hint(inv, cfg))
                 };
-                out.push(
-                    finding
-                        .at(src, hit.span.clone(), format!("`{}` opens an SSE/poll lane", hit.text))
-                        .cite(cx.policy(), pattern.span.clone(), format!("pattern `{}`", pattern.id)),
+                let mut finding = finding.at(
+                    src,
+                    first.span.clone(),
+                    format!("`{}` opens an SSE/poll lane", first.text),
                 );
+                for h in &group[1..] {
+                    finding = finding.also(
+                        h.span.clone(),
+                        format!("`{}` ({})", h.text, cfg.patterns.items[h.pattern].id),
+                    );
+                }
+                out.push(finding.cite(
+                    cx.policy(),
+                    pattern.span.clone(),
+                    format!("pattern `{}`", pattern.id),
+                ));
             }
         });
     }

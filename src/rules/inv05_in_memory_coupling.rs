@@ -441,8 +441,8 @@ fn report(
                 target.name
             )),
             _ => finding.help(format!(
-                "call {} over its network/proto contract (HTTP API, proto messages via a shared client crate such as a `*-client` or `*-proto` library) instead of linking it; shared code belongs in a library listed under `shared`",
-                target.name
+                "call {} over its network/proto contract (HTTP API, proto messages via a shared client crate such as a `*-client` or `*-proto` library) instead of linking it; code both sides need belongs in a library listed in a `[[invariant.{}.in-memory-coupling.shared]]` table",
+                target.name, inv.id
             )),
         };
         out.push(finding.cite(cx.policy(), edge.cite.clone(), edge.cite_label.clone()));

@@ -204,6 +204,28 @@ fn start_span(src: &Source) -> std::ops::Range<usize> {
     src.line_range(1).filter(|r| !r.is_empty()).unwrap_or(0..0)
 }
 
+/// Where an omitted invariant belongs: the invariant-impact heading (`## Invariant impact`),
+/// else the line of the first INV-* mapping, else the first line.
+fn impact_span(pr: &PrDescription) -> std::ops::Range<usize> {
+    let src = &pr.source;
+    let heading = (1..=src.line_count()).find_map(|n| {
+        let line = src.line(n)?;
+        let t = line.trim_start();
+        (t.starts_with('#') && t.to_ascii_lowercase().contains("invariant"))
+            .then(|| src.line_range(n))
+            .flatten()
+    });
+    if let Some(r) = heading.filter(|r| !r.is_empty()) {
+        return r;
+    }
+    if let Some(m) = pr.mentions.iter().min_by_key(|m| m.span.start) {
+        if let Some(r) = src.line_range(m.line).filter(|r| !r.is_empty()) {
+            return r;
+        }
+    }
+    start_span(src)
+}
+
 fn touches(cx: &Context<'_>, globs: &GlobList) -> Option<String> {
     cx.changes()
         .files
@@ -438,7 +460,7 @@ impl Rule for UnclaimedInvariant {
                 ),
                 None => out.push(
                     Finding::new(inv, META_UNCLAIMED.name, format!("the PR description omits {}, but {why}", other.id))
-                        .at(src, start_span(src), format!("{} is not mapped", other.id))
+                        .at(src, impact_span(pr), format!("{} is not mapped here", other.id))
                         .help(format!("add {} to the invariant-impact section and explain how the change preserves it ({})", other.id, other.title)),
                 ),
             }

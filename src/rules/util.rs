@@ -92,6 +92,15 @@ pub fn added_hits(
     hits
 }
 
+/// `a`, `a and b`, `a, b and c`.
+pub fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
 /// Line-comment markers for a path, by extension.
 pub fn comment_markers(path: &str) -> &'static [&'static str] {
     let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
