@@ -80,7 +80,7 @@ pub struct Settings {
     ws_context: Option<(crate::engine::config::LazyRegex, Range<usize>)>,
     inbound_types: Option<crate::engine::config::LazyRegex>,
     /// Regex over a scrutinee: group `field` names the field, group `call` marks a method call.
-    dispatch_re: Option<Regex>,
+    dispatch_re: Option<crate::engine::config::LazyRegex>,
     /// (field, span in the policy).
     dispatch_fields: Vec<(String, Range<usize>)>,
     client_patterns: PatternList,
@@ -103,7 +103,7 @@ impl RawSettings {
         }
         let client_patterns = v.patterns(&self.client_patterns);
         for (raw, p) in self.client_patterns.iter().zip(&client_patterns.items) {
-            if !p.regex.capture_names().any(|n| n == Some("name")) {
+            if !p.regex.has_capture("name") {
                 v.problem(
                     raw.regex.span(),
                     format!("client pattern `{}` has no `name` capture group", p.id),
@@ -128,11 +128,10 @@ impl RawSettings {
                 .map(|f| regex::escape(f.get_ref()))
                 .collect();
             // `.method`, `["method"]`, `("method")`; group 1 marks a call (`req.method()`).
-            Regex::new(&format!(
+            Some(crate::engine::config::LazyRegex::new(&format!(
                 r#"(?:\.|\[\s*"|\(\s*")\s*(?P<field>{})\b(?P<call>\s*\()?"#,
                 alts.join("|")
-            ))
-            .ok()
+            )))
         };
         Settings {
             paths: v.glob_list(&self.paths),

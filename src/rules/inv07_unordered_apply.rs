@@ -98,7 +98,7 @@ impl RawSettings {
         }
         let function_decls = v.patterns(&self.function_decls);
         for (raw, p) in self.function_decls.iter().zip(&function_decls.items) {
-            if !p.regex.capture_names().any(|n| n == Some("name")) {
+            if !p.regex.has_capture("name") {
                 v.problem(
                     raw.regex.span(),
                     format!("function pattern `{}` has no `name` capture group", p.id),

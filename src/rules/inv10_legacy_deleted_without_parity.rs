@@ -223,8 +223,21 @@ fn parse_gates(text: &str, prefix: &str, need_prefix: bool) -> Vec<u32> {
     } else {
         format!(r"(?i)(?:\b{p})?\b(\d+)(?:\s*(?:\.\.|–|—)\s*(?:{p})?(\d+))?")
     };
-    let Ok(re) = Regex::new(&pattern) else {
-        return Vec::new();
+    // One regex per (prefix, mode), compiled once: the policy's surfaces each name gates, and
+    // compiling this Unicode, case-insensitive pattern per cell was a third of the policy load.
+    static CACHE: std::sync::Mutex<Vec<(String, Regex)>> = std::sync::Mutex::new(Vec::new());
+    let re = {
+        let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+        match cache.iter().find(|(p, _)| *p == pattern) {
+            Some((_, re)) => re.clone(),
+            None => {
+                let Ok(re) = Regex::new(&pattern) else {
+                    return Vec::new();
+                };
+                cache.push((pattern.clone(), re.clone()));
+                re
+            }
+        }
     };
     let text = text.replace('`', "");
     let mut out = Vec::new();
