@@ -242,8 +242,13 @@ pub fn check_with_config(
     let pr = pr_source.map(|s| engine::pr::PrDescription::parse(s, &ids));
 
     let parses_before = rules::util::SYN_PARSES.load(std::sync::atomic::Ordering::Relaxed);
-    let cx = rules::Context::new(&changes, &tree, pr.as_ref(), &config, &root);
+    let mut cx = rules::Context::new(&changes, &tree, pr.as_ref(), &config, &root);
     let (post, first): (Vec<_>, Vec<_>) = active.iter().partition(|(_, r)| r.is_post());
+    let first_invariants: Vec<&engine::config::Invariant> =
+        first.iter().map(|(inv, _)| *inv).collect();
+    let prepare_started = std::time::Instant::now();
+    pool.install(|| cx.prepare(&first_invariants));
+    let prepare_ms = prepare_started.elapsed().as_secs_f64() * 1000.0;
     let timed: Vec<(Vec<Finding>, (String, f64))> = pool.install(|| {
         first
             .par_iter()
@@ -256,7 +261,7 @@ pub fn check_with_config(
             })
             .collect()
     });
-    let mut rule_ms = Vec::new();
+    let mut rule_ms = vec![("SQL scan (INV-04, INV-06)".to_string(), prepare_ms)];
     let mut findings: Vec<Finding> = Vec::new();
     for (f, t) in timed {
         findings.extend(f);

@@ -192,6 +192,8 @@ pub struct Context<'a> {
     config: &'a Config,
     root: &'a Path,
     cache: Mutex<BTreeMap<String, Option<Arc<Source>>>>,
+    /// SQL statements of the change under each active plane map, made before the checks run.
+    sql_scans: Vec<sql_access::Scan<'a>>,
 }
 
 impl<'a> Context<'a> {
@@ -211,7 +213,30 @@ impl<'a> Context<'a> {
             config,
             root,
             cache: Mutex::new(BTreeMap::new()),
+            sql_scans: Vec::new(),
         }
+    }
+
+    /// Work the checks share, done once before they run (in the caller's thread pool): the SQL
+    /// scan of every plane map that an active invariant in `active` owns. INV-04 and INV-06
+    /// both read it; extracting SQL twice was a third of `check --all`.
+    pub fn prepare(&mut self, active: &[&Invariant]) {
+        for inv in active {
+            if let crate::engine::config::Settings::CrossPlaneSql(cfg) = &inv.settings {
+                if !self.sql_scans.iter().any(|s| s.is_for(&cfg.map)) {
+                    self.sql_scans.push(sql_access::Scan::new(
+                        self.changes,
+                        &cfg.map,
+                        &cfg.extractor,
+                    ));
+                }
+            }
+        }
+    }
+
+    /// The SQL scan made under `map` by [`Context::prepare`], if any.
+    pub fn sql_scan(&self, map: &sql_access::PlaneMap) -> Option<&sql_access::Scan<'a>> {
+        self.sql_scans.iter().find(|s| s.is_for(map))
     }
 
     /// The text of any file at head by repository-relative path: from the change set when the

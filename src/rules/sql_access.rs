@@ -1551,63 +1551,19 @@ pub fn new_accesses<'a>(
     ex: &Extractor,
     exempt: &GlobList,
 ) -> Vec<FileAccesses<'a>> {
-    use rayon::prelude::*;
-    let files: Vec<&'a FileChange> = cx
-        .changes()
-        .files
-        .iter()
-        .filter(|f| !f.is_binary)
-        .filter(|f| {
-            let base = f.old_path.as_deref().unwrap_or(&f.path);
-            map.entry_of_path(&f.path).is_some() || map.entry_of_path(base).is_some()
-        })
-        .collect();
-    struct PerFile<'a> {
-        file: &'a FileChange,
-        head: Option<HeadStatements>,
-        base: BTreeSet<Key>,
-        head_keys: BTreeSet<Key>,
-    }
-    let per: Vec<PerFile<'a>> = files
-        .par_iter()
-        .map(|f| {
-            let base_path = f.old_path.as_deref().unwrap_or(&f.path);
-            let mut base = BTreeSet::new();
-            if let (Some(src), Some(entry)) = (f.base.source(), map.entry_of_path(base_path)) {
-                for st in ex.extract(base_path, src.text()) {
-                    base.extend(keys(map, entry, &resolve(map, entry, &st)));
-                }
-            }
-            let mut head = None;
-            let mut head_keys = BTreeSet::new();
-            if f.exists_at_head() {
-                if let (Some(src), Some(entry)) = (f.head.source(), map.entry_of_path(&f.path)) {
-                    let sts: Vec<(Vec<Resolved>, Statement)> = ex
-                        .extract(&f.path, src.text())
-                        .into_iter()
-                        .map(|st| (resolve(map, entry, &st), st))
-                        .collect();
-                    for (r, _) in &sts {
-                        head_keys.extend(keys(map, entry, r));
-                    }
-                    head = Some((src.clone(), entry, sts));
-                }
-            }
-            PerFile {
-                file: f,
-                head,
-                base,
-                head_keys,
-            }
-        })
-        .collect();
-    // Keys removed from some file: a query moved elsewhere is not new there.
-    let mut removed: BTreeSet<&Key> = BTreeSet::new();
-    for p in &per {
-        removed.extend(p.base.iter().filter(|k| !p.head_keys.contains(*k)));
-    }
+    // INV-04 and INV-06 read the same plane map: the engine scans once before the checks run
+    // (Context::sql_scan); a scan is made here only when it did not (unit tests, a policy whose
+    // INV-06 names a plane map no active INV-04 owns).
+    let local;
+    let scan = match cx.sql_scan(map) {
+        Some(s) => s,
+        None => {
+            local = Scan::new(cx.changes(), map, ex);
+            &local
+        }
+    };
     let mut out = Vec::new();
-    for p in &per {
+    for p in &scan.per {
         let Some((src, entry, sts)) = &p.head else {
             continue;
         };
@@ -1618,7 +1574,7 @@ pub fn new_accesses<'a>(
         for (uses, st) in sts {
             let is_new = keys(map, *entry, uses)
                 .iter()
-                .any(|k| !p.base.contains(k) && !removed.contains(k));
+                .any(|k| !p.base.contains(k) && !scan.removed.contains(k));
             if is_new {
                 new.push(NewStatement {
                     entry: *entry,
@@ -1637,6 +1593,91 @@ pub fn new_accesses<'a>(
         }
     }
     out
+}
+
+/// Every changed file's SQL statements at base and head under one plane map, extracted once
+/// (in parallel) and shared by the checks that read that map.
+pub struct Scan<'a> {
+    /// The plane map scanned (by address), to match a check's settings to its scan.
+    map: usize,
+    per: Vec<PerFile<'a>>,
+    /// Keys removed from some file: a query moved elsewhere is not new there.
+    removed: BTreeSet<Key>,
+}
+
+struct PerFile<'a> {
+    file: &'a FileChange,
+    head: Option<HeadStatements>,
+    base: BTreeSet<Key>,
+    head_keys: BTreeSet<Key>,
+}
+
+impl<'a> Scan<'a> {
+    /// Extracts and resolves the statements of every changed file that a plane claims.
+    pub fn new(
+        changes: &'a crate::engine::diff::ChangeSet,
+        map: &PlaneMap,
+        ex: &Extractor,
+    ) -> Scan<'a> {
+        use rayon::prelude::*;
+        let files: Vec<&'a FileChange> = changes
+            .files
+            .iter()
+            .filter(|f| !f.is_binary)
+            .filter(|f| {
+                let base = f.old_path.as_deref().unwrap_or(&f.path);
+                map.entry_of_path(&f.path).is_some() || map.entry_of_path(base).is_some()
+            })
+            .collect();
+        let per: Vec<PerFile<'a>> = files
+            .par_iter()
+            .map(|f| {
+                let base_path = f.old_path.as_deref().unwrap_or(&f.path);
+                let mut base = BTreeSet::new();
+                if let (Some(src), Some(entry)) = (f.base.source(), map.entry_of_path(base_path)) {
+                    for st in ex.extract(base_path, src.text()) {
+                        base.extend(keys(map, entry, &resolve(map, entry, &st)));
+                    }
+                }
+                let mut head = None;
+                let mut head_keys = BTreeSet::new();
+                if f.exists_at_head() {
+                    if let (Some(src), Some(entry)) = (f.head.source(), map.entry_of_path(&f.path))
+                    {
+                        let sts: Vec<(Vec<Resolved>, Statement)> = ex
+                            .extract(&f.path, src.text())
+                            .into_iter()
+                            .map(|st| (resolve(map, entry, &st), st))
+                            .collect();
+                        for (r, _) in &sts {
+                            head_keys.extend(keys(map, entry, r));
+                        }
+                        head = Some((src.clone(), entry, sts));
+                    }
+                }
+                PerFile {
+                    file: f,
+                    head,
+                    base,
+                    head_keys,
+                }
+            })
+            .collect();
+        let mut removed = BTreeSet::new();
+        for p in &per {
+            removed.extend(p.base.iter().filter(|k| !p.head_keys.contains(*k)).cloned());
+        }
+        Scan {
+            map: map as *const PlaneMap as usize,
+            per,
+            removed,
+        }
+    }
+
+    /// True when this scan was made under `map`.
+    pub fn is_for(&self, map: &PlaneMap) -> bool {
+        self.map == map as *const PlaneMap as usize
+    }
 }
 
 /// `" (SQL did not parse; tables found by the tokenizer)"` for fallback statements.
