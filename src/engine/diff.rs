@@ -284,12 +284,29 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
                 Err(e) if e.code() == git2::ErrorCode::UnbornBranch => None,
                 Err(e) => return Err(Error::git("reading HEAD", &e)),
             };
-            let index = repo
-                .index()
-                .map_err(|e| Error::git("reading the index", &e))?;
-            let diff = repo
-                .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut opts))
-                .map_err(|e| Error::git("diffing the index against HEAD", &e))?;
+            // Fast path: read the index as git does and diff only the changed entries
+            // (engine::staged); anything it does not handle goes through libgit2's full diff.
+            let fast = head_tree
+                .as_ref()
+                .and_then(|t| crate::engine::staged::staged_indexes(repo, t));
+            let diff = match fast {
+                Some((old, mut new)) => {
+                    // libgit2 looks up diff attributes (`.gitattributes`) in the work tree, then
+                    // in the repository's index, which it would read whole for that: give it
+                    // the small index instead (in memory; nothing is written).
+                    repo.set_index(&mut new)
+                        .map_err(|e| Error::git("preparing the staged diff", &e))?;
+                    repo.diff_index_to_index(&old, &new, Some(&mut opts))
+                        .map_err(|e| Error::git("diffing the index against HEAD", &e))?
+                }
+                None => {
+                    let index = repo
+                        .index()
+                        .map_err(|e| Error::git("reading the index", &e))?;
+                    repo.diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut opts))
+                        .map_err(|e| Error::git("diffing the index against HEAD", &e))?
+                }
+            };
             (
                 diff,
                 "staged changes (index against HEAD)".to_string(),

@@ -9,5 +9,6 @@ pub mod render;
 pub mod schema;
 pub mod scratch;
 pub mod source;
+pub mod staged;
 pub mod suppress;
 pub mod walk;
