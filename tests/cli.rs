@@ -589,3 +589,66 @@ fn readme_excerpt_is_the_demo_output() {
         "README's summary line `{summary}` is not in the demo output:\n{out}"
     );
 }
+
+/// Under `git commit -a` git runs the pre-commit hook with GIT_INDEX_FILE naming the temporary
+/// index about to be committed: `--staged` must check that one, not `.git/index`.
+#[test]
+fn staged_follows_git_index_file() {
+    let (_t, work) = repo(&clean(), HeadAs::Stage);
+    let (_t2, bad) = repo(&violating(), HeadAs::Stage);
+    // An alternate index holding the violating blob: copy the other repository's index and
+    // objects' blob into this one by staging the same text through a second index file.
+    let alt = work.join(".git").join("next-index.lock");
+    let bad_repo = git2::Repository::open(&bad).unwrap();
+    let blob = bad_repo
+        .find_blob(
+            bad_repo
+                .index()
+                .unwrap()
+                .get_path(std::path::Path::new(CLIENT), 0)
+                .unwrap()
+                .id,
+        )
+        .unwrap()
+        .content()
+        .to_vec();
+    let repo = git2::Repository::open(&work).unwrap();
+    let mut index = git2::Index::open(&alt).unwrap();
+    index
+        .read_tree(&repo.head().unwrap().peel_to_tree().unwrap())
+        .unwrap();
+    let mut entry = repo
+        .index()
+        .unwrap()
+        .get_path(std::path::Path::new(CLIENT), 0)
+        .unwrap();
+    entry.id = repo.blob(&blob).unwrap();
+    entry.file_size = blob.len() as u32;
+    index.add(&entry).unwrap();
+    index.write().unwrap();
+
+    let plain = invlint(&work, &["check", "--staged"]);
+    assert_eq!(plain.status.code(), Some(0), "{}", stdout(&plain));
+    for value in [alt.to_str().unwrap(), ".git/next-index.lock"] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_invlint"));
+        let o = cmd
+            .current_dir(&work)
+            .args(["check", "--staged"])
+            .env("NO_COLOR", "1")
+            .env("GIT_INDEX_FILE", value)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{value}: {}", stdout(&o));
+        assert!(stdout(&o).contains("EventSource"), "{}", stdout(&o));
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_invlint"));
+    let o = cmd
+        .current_dir(&work)
+        .args(["check", "--staged"])
+        .env("NO_COLOR", "1")
+        .env("GIT_INDEX_FILE", ".git/missing-index")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("GIT_INDEX_FILE"), "{}", stderr(&o));
+}

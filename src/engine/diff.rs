@@ -284,6 +284,16 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
                 Err(e) if e.code() == git2::ErrorCode::UnbornBranch => None,
                 Err(e) => return Err(Error::git("reading HEAD", &e)),
             };
+            let index_file = crate::engine::staged::index_path(repo);
+            if !index_file.is_file() && crate::engine::staged::is_alternate_index(repo) {
+                return Err(Error::Usage {
+                    message: format!(
+                        "GIT_INDEX_FILE names `{}`, which is not a file",
+                        index_file.display()
+                    ),
+                    hint: "unset GIT_INDEX_FILE to check the repository's own index".into(),
+                });
+            }
             // Fast path: read the index as git does and diff only the changed entries
             // (engine::staged); anything it does not handle goes through libgit2's full diff.
             let fast = head_tree
@@ -300,9 +310,12 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
                         .map_err(|e| Error::git("diffing the index against HEAD", &e))?
                 }
                 None => {
-                    let index = repo
-                        .index()
-                        .map_err(|e| Error::git("reading the index", &e))?;
+                    let index = if crate::engine::staged::is_alternate_index(repo) {
+                        git2::Index::open(&index_file)
+                    } else {
+                        repo.index()
+                    }
+                    .map_err(|e| Error::git("reading the index", &e))?;
                     repo.diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut opts))
                         .map_err(|e| Error::git("diffing the index against HEAD", &e))?
                 }

@@ -46,10 +46,33 @@ pub fn staged_indexes(repo: &Repository, head: &Tree<'_>) -> Option<(Index, Inde
     if std::env::var_os("INVLINT_FULL_INDEX").is_some() {
         return None;
     }
-    let bytes = std::fs::read(repo.path().join("index")).ok()?;
+    let bytes = std::fs::read(index_path(repo)).ok()?;
     let parsed = parse(&bytes)?;
     let (old, new) = changes(repo, head, &parsed)?;
     Some((to_index(&old)?, to_index(&new)?))
+}
+
+/// The index file `check --staged` compares with HEAD: `$GIT_INDEX_FILE` when set (git sets it
+/// for hooks: under `git commit -a` or `git commit <paths>` the hook must see the temporary
+/// index that will be committed, not `.git/index`), else the repository's `index`. A relative
+/// value is taken from the work tree root, where git runs hooks.
+pub fn index_path(repo: &Repository) -> std::path::PathBuf {
+    match std::env::var_os("GIT_INDEX_FILE").filter(|v| !v.is_empty()) {
+        Some(v) => {
+            let p = std::path::PathBuf::from(v);
+            if p.is_absolute() {
+                p
+            } else {
+                repo.workdir().unwrap_or_else(|| repo.path()).join(p)
+            }
+        }
+        None => repo.path().join("index"),
+    }
+}
+
+/// True when `GIT_INDEX_FILE` names another index than the repository's own.
+pub fn is_alternate_index(repo: &Repository) -> bool {
+    index_path(repo) != repo.path().join("index")
 }
 
 fn to_index(entries: &[Entry]) -> Option<Index> {
