@@ -219,8 +219,13 @@ impl Source {
         let end = floor_char_boundary(&self.text, span.end.clamp(start, range.end));
         let col_start = self.text[range.start..start].chars().count();
         let col_end = col_start + self.text[start..end].chars().count();
-        // Keep a little text before the span so the entry's key (`id = "..."`) stays in view.
-        let window_start = col_start.saturating_sub(24);
+        // Start at the line's beginning when the span fits that way (the entry's key stays in
+        // view); else keep a little text before the span.
+        let window_start = if col_end <= CITED_WINDOW_CHARS {
+            0
+        } else {
+            col_start.saturating_sub(24)
+        };
         let window_end = window_start + CITED_WINDOW_CHARS;
         let mut text = String::new();
         let mut target_line = 0..0;
