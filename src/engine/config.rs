@@ -918,6 +918,35 @@ impl Validator {
         PatternList { items, set }
     }
 
+    /// Reports each compiled pattern of `list` without a `name` capture group, which the check
+    /// reads (`kind`: "client pattern"; `named`: what the group captures, "event name";
+    /// `example`: a pattern that has one, for the hint).
+    pub fn require_name_capture(
+        &mut self,
+        raw: &[RawPattern],
+        list: &PatternList,
+        kind: &str,
+        named: &str,
+        example: &str,
+    ) {
+        for p in &list.items {
+            if p.regex.has_capture("name") {
+                continue;
+            }
+            let span = raw
+                .iter()
+                .find(|r| r.id.get_ref() == &p.id)
+                .map(|r| r.regex.span())
+                .unwrap_or_else(|| p.span.clone());
+            self.problem(
+                span,
+                format!("{kind} `{}` has no `name` capture group", p.id),
+                "no (?P<name>...) group",
+                Some(format!("capture the {named}, e.g. `{example}`")),
+            );
+        }
+    }
+
     /// Reports an empty list that the check needs.
     pub fn require_non_empty(&mut self, span: Range<usize>, what: &str, key: &str) {
         self.problem(

@@ -102,18 +102,13 @@ impl RawSettings {
             v.require_non_empty(0..0, "no command", "verbs");
         }
         let client_patterns = v.patterns(&self.client_patterns);
-        for (raw, p) in self.client_patterns.iter().zip(&client_patterns.items) {
-            if !p.regex.has_capture("name") {
-                v.problem(
-                    raw.regex.span(),
-                    format!("client pattern `{}` has no `name` capture group", p.id),
-                    "no (?P<name>...) group",
-                    Some(
-                        "capture the event name, e.g. `\\.send\\(\\s*\"(?P<name>[^\"]+)\"`".into(),
-                    ),
-                );
-            }
-        }
+        v.require_name_capture(
+            &self.client_patterns,
+            &client_patterns,
+            "client pattern",
+            "event name",
+            r#"\.send\(\s*"(?P<name>[^"]+)""#,
+        );
         let ws_context = self
             .ws_context
             .as_ref()

@@ -97,16 +97,13 @@ impl RawSettings {
             v.require_non_empty(0..0, "no guard removal", "guard-patterns");
         }
         let function_decls = v.patterns(&self.function_decls);
-        for (raw, p) in self.function_decls.iter().zip(&function_decls.items) {
-            if !p.regex.has_capture("name") {
-                v.problem(
-                    raw.regex.span(),
-                    format!("function pattern `{}` has no `name` capture group", p.id),
-                    "no (?P<name>...) group",
-                    Some("capture the function name, e.g. `\\bfunc\\s+(?P<name>\\w+)`".into()),
-                );
-            }
-        }
+        v.require_name_capture(
+            &self.function_decls,
+            &function_decls,
+            "function pattern",
+            "function name",
+            r"\bfunc\s+(?P<name>\w+)",
+        );
         let test_level = match self.test_severity.as_ref().map(|s| s.get_ref().as_str()) {
             None | Some("warning") => Severity::Warning,
             Some("error") => Severity::Error,

@@ -17,7 +17,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
-use regex::Regex;
 
 use crate::rules::prelude::*;
 
@@ -91,7 +90,7 @@ pub struct Settings {
     status_column: crate::engine::config::LazyRegex,
     done_status: crate::engine::config::LazyRegex,
     done_span: Range<usize>,
-    prefix: String,
+    gate_ids: GateIds,
     min_deleted: usize,
     gut_ratio: f64,
     gut_min_lines: usize,
@@ -131,11 +130,12 @@ impl RawSettings {
             .as_ref()
             .map(|p| p.get_ref().clone())
             .unwrap_or_else(|| "OA-RUST-".into());
+        let gate_ids = GateIds::new(&prefix);
         let mut surfaces = Vec::new();
         for s in &self.surface {
             let mut gates = Vec::new();
             for g in &s.gates {
-                let ids = parse_gates(g.get_ref(), &prefix, false);
+                let ids = gate_ids.parse(g.get_ref(), false);
                 if ids.is_empty() {
                     v.problem(
                         g.span(),
@@ -188,7 +188,7 @@ impl RawSettings {
             status_column: regex_or(v, &self.status_column, r"(?i)status|state").0,
             done_status,
             done_span,
-            prefix,
+            gate_ids,
             min_deleted: self
                 .min_deleted_files
                 .as_ref()
@@ -214,50 +214,59 @@ impl RawSettings {
 // ---------------------------------------------------------------------------------------------
 // Gate IDs.
 
-/// Gate numbers in `text`: `OA-RUST-054`, ranges `OA-RUST-054..058` (also `–`), and, when
-/// `need_prefix` is false (an inventory gates cell), bare numbers and ranges `054..058, 106`.
-fn parse_gates(text: &str, prefix: &str, need_prefix: bool) -> Vec<u32> {
-    let p = regex::escape(prefix);
-    let pattern = if need_prefix {
-        format!(r"(?i)\b{p}(\d+)(?:\s*(?:\.\.|–|—)\s*(?:{p})?(\d+))?")
-    } else {
-        format!(r"(?i)(?:\b{p})?\b(\d+)(?:\s*(?:\.\.|–|—)\s*(?:{p})?(\d+))?")
-    };
-    // One regex per (prefix, mode), compiled once: the policy's surfaces each name gates, and
-    // compiling this Unicode, case-insensitive pattern per cell was a third of the policy load.
-    static CACHE: std::sync::Mutex<Vec<(String, Regex)>> = std::sync::Mutex::new(Vec::new());
-    let re = {
-        let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
-        match cache.iter().find(|(p, _)| *p == pattern) {
-            Some((_, re)) => re.clone(),
-            None => {
-                let Ok(re) = Regex::new(&pattern) else {
-                    return Vec::new();
-                };
-                cache.push((pattern.clone(), re.clone()));
-                re
-            }
-        }
-    };
-    let text = text.replace('`', "");
-    let mut out = Vec::new();
-    for c in re.captures_iter(&text) {
-        let Some(lo) = c.get(1).and_then(|m| m.as_str().parse::<u32>().ok()) else {
-            continue;
-        };
-        let hi = c
-            .get(2)
-            .and_then(|m| m.as_str().parse::<u32>().ok())
-            .unwrap_or(lo);
-        if hi >= lo && hi - lo <= 200 {
-            out.extend(lo..=hi);
-        } else {
-            out.push(lo);
+/// Reads gate IDs for one prefix; its two regexes compile once, on first use (the policy's
+/// surfaces each name gates, and compiling the pattern per cell was a third of the policy load).
+#[derive(Debug)]
+struct GateIds {
+    prefix: String,
+    /// `OA-RUST-054`, `OA-RUST-054..058`.
+    tagged: crate::engine::config::LazyRegex,
+    /// Also bare numbers and ranges, `054..058, 106` (an inventory gates cell).
+    bare: crate::engine::config::LazyRegex,
+}
+
+impl GateIds {
+    fn new(prefix: &str) -> GateIds {
+        let p = regex::escape(prefix);
+        GateIds {
+            prefix: prefix.to_string(),
+            tagged: crate::engine::config::LazyRegex::new(&format!(
+                r"(?i)\b{p}(\d+)(?:\s*(?:\.\.|–|—)\s*(?:{p})?(\d+))?"
+            )),
+            bare: crate::engine::config::LazyRegex::new(&format!(
+                r"(?i)(?:\b{p})?\b(\d+)(?:\s*(?:\.\.|–|—)\s*(?:{p})?(\d+))?"
+            )),
         }
     }
-    out.sort_unstable();
-    out.dedup();
-    out
+
+    /// Gate numbers in `text`: `OA-RUST-054`, ranges `OA-RUST-054..058` (also `–`), and, when
+    /// `need_prefix` is false (an inventory gates cell), bare numbers and ranges `054..058, 106`.
+    fn parse(&self, text: &str, need_prefix: bool) -> Vec<u32> {
+        let re = if need_prefix {
+            &self.tagged
+        } else {
+            &self.bare
+        };
+        let text = text.replace('`', "");
+        let mut out = Vec::new();
+        for c in re.captures_iter(&text) {
+            let Some(lo) = c.get(1).and_then(|m| m.as_str().parse::<u32>().ok()) else {
+                continue;
+            };
+            let hi = c
+                .get(2)
+                .and_then(|m| m.as_str().parse::<u32>().ok())
+                .unwrap_or(lo);
+            if hi >= lo && hi - lo <= 200 {
+                out.extend(lo..=hi);
+            } else {
+                out.push(lo);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 }
 
 fn gate_name(prefix: &str, n: u32) -> String {
@@ -398,7 +407,7 @@ fn parse_inventory(src: &Source, cfg: &Settings) -> Inventory {
             let cell = |c: Option<usize>| c.and_then(|i| cs.get(i).copied());
             let surfaces = cell(surface_col).map(surface_paths).unwrap_or_default();
             let gates = cell(gates_col)
-                .map(|g| parse_gates(g, &cfg.prefix, false))
+                .map(|g| cfg.gate_ids.parse(g, false))
                 .unwrap_or_default();
             let status = cell(status_col)
                 .map(|s| s.trim_matches('`').trim().to_string())
@@ -497,7 +506,7 @@ impl Rule for LegacyDeletedWithoutParity {
         let pr = cx.pr_description();
         let commits = cx.changes().commit_messages.join("\n");
         let said: &str = pr.map(|p| p.source.text()).unwrap_or(&commits);
-        let referenced: BTreeSet<u32> = parse_gates(said, &cfg.prefix, true).into_iter().collect();
+        let referenced: BTreeSet<u32> = cfg.gate_ids.parse(said, true).into_iter().collect();
         let inv_name = cfg
             .inventory
             .as_ref()
@@ -532,7 +541,7 @@ impl Rule for LegacyDeletedWithoutParity {
                         format!("this change removes {count} of legacy surface `{glob}`, which the inventory maps to no parity gate"),
                     )
                     .at(at, at_span.clone(), label.clone())
-                    .help(format!("add a row for the surface with its {}nnn parity gates to `{inv_name}` (or a `[[surface]]` entry in the policy), finish those gates, then delete", cfg.prefix))
+                    .help(format!("add a row for the surface with its {}nnn parity gates to `{inv_name}` (or a `[[surface]]` entry in the policy), finish those gates, then delete", cfg.gate_ids.prefix))
                     .cite(cx.policy(), entry_span, "legacy surface");
                     if let (Some(src), Some(t)) = (&inv_src, &inventory) {
                         let span = t.header.clone().unwrap_or(0..0);
@@ -573,19 +582,19 @@ impl Rule for LegacyDeletedWithoutParity {
                     Finding::new(
                         inv,
                         META.name,
-                        format!("this change removes {count} of legacy surface `{surface}` without referencing its parity gates {}", gate_list(&cfg.prefix, &missing)),
+                        format!("this change removes {count} of legacy surface `{surface}` without referencing its parity gates {}", gate_list(&cfg.gate_ids.prefix, &missing)),
                     )
                 } else {
                     Finding::new(
                         inv,
                         META.name,
-                        format!("removing {count} of legacy surface `{surface}` needs its parity gates {} referenced in the PR description", gate_list(&cfg.prefix, &missing)),
+                        format!("removing {count} of legacy surface `{surface}` needs its parity gates {} referenced in the PR description", gate_list(&cfg.gate_ids.prefix, &missing)),
                     )
                     .level(Severity::Warning)
                 };
                 let f = f
                     .at(at, at_span.clone(), label.clone())
-                    .help(format!("reference every mapped gate ({}) in the PR description; the mapping is in `{inv_name}`; a bare issue number does not count", gate_list(&cfg.prefix, &gates)))
+                    .help(format!("reference every mapped gate ({}) in the PR description; the mapping is in `{inv_name}`; a bare issue number does not count", gate_list(&cfg.gate_ids.prefix, &gates)))
                     .cite(cx.policy(), cite_span.clone(), "surface to gate map");
                 out.push(with_row(f, "the surface's gates"));
             }
@@ -610,7 +619,7 @@ impl Rule for LegacyDeletedWithoutParity {
                 let mut f = Finding::new(
                     inv,
                     META.name,
-                    format!("this change removes {count} of legacy surface `{surface}` before its parity gates are done: {} (status `{statuses}`)", gate_list(&cfg.prefix, &ids)),
+                    format!("this change removes {count} of legacy surface `{surface}` before its parity gates are done: {} (status `{statuses}`)", gate_list(&cfg.gate_ids.prefix, &ids)),
                 )
                 .at(at, at_span.clone(), label.clone())
                 .help(format!("keep the legacy surface until every mapped gate is marked done in `{inv_name}`; delete it in a later change"))
@@ -622,7 +631,7 @@ impl Rule for LegacyDeletedWithoutParity {
                                 f = f.related(
                                     src,
                                     span.clone(),
-                                    format!("{} is `{s}`", gate_name(&cfg.prefix, *g)),
+                                    format!("{} is `{s}`", gate_name(&cfg.gate_ids.prefix, *g)),
                                 );
                             }
                         }
@@ -773,26 +782,28 @@ mod tests {
     #[test]
     fn gates_and_ranges() {
         assert_eq!(
-            parse_gates("054..058, 106", "OA-RUST-", false),
+            GateIds::new("OA-RUST-").parse("054..058, 106", false),
             [54, 55, 56, 57, 58, 106]
         );
         assert_eq!(
-            parse_gates("`OA-RUST-033`–`OA-RUST-035`", "OA-RUST-", false),
+            GateIds::new("OA-RUST-").parse("`OA-RUST-033`–`OA-RUST-035`", false),
             [33, 34, 35]
         );
         assert_eq!(
-            parse_gates("OA-RUST-033–035", "OA-RUST-", false),
+            GateIds::new("OA-RUST-").parse("OA-RUST-033–035", false),
             [33, 34, 35]
         );
         assert_eq!(
-            parse_gates("see OA-RUST-054, oa-rust-106 and #1234", "OA-RUST-", true),
+            GateIds::new("OA-RUST-").parse("see OA-RUST-054, oa-rust-106 and #1234", true),
             [54, 106]
         );
         assert_eq!(
-            parse_gates("OA-RUST-054..056", "OA-RUST-", true),
+            GateIds::new("OA-RUST-").parse("OA-RUST-054..056", true),
             [54, 55, 56]
         );
-        assert!(parse_gates("#1234 and 106", "OA-RUST-", true).is_empty());
+        assert!(GateIds::new("OA-RUST-")
+            .parse("#1234 and 106", true)
+            .is_empty());
         assert_eq!(
             gate_list("OA-RUST-", &[33, 34, 35, 97, 99, 100]),
             "OA-RUST-033..035, OA-RUST-097, OA-RUST-099..100"
