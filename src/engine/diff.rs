@@ -285,7 +285,8 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
                 Err(e) => return Err(Error::git("reading HEAD", &e)),
             };
             let index_file = crate::engine::staged::index_path(repo);
-            if !index_file.is_file() && crate::engine::staged::is_alternate_index(repo) {
+            let is_own_index = index_file == repo.path().join("index");
+            if !is_own_index && !index_file.is_file() {
                 return Err(Error::Usage {
                     message: format!(
                         "GIT_INDEX_FILE names `{}`, which is not a file",
@@ -298,7 +299,7 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
             // (engine::staged); anything it does not handle goes through libgit2's full diff.
             let fast = head_tree
                 .as_ref()
-                .and_then(|t| crate::engine::staged::staged_indexes(repo, t));
+                .and_then(|t| crate::engine::staged::staged_indexes(repo, t, &index_file));
             let diff = match fast {
                 Some((old, mut new)) => {
                     // libgit2 looks up diff attributes (`.gitattributes`) in the work tree, then
@@ -310,10 +311,10 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
                         .map_err(|e| Error::git("diffing the index against HEAD", &e))?
                 }
                 None => {
-                    let index = if crate::engine::staged::is_alternate_index(repo) {
-                        git2::Index::open(&index_file)
-                    } else {
+                    let index = if is_own_index {
                         repo.index()
+                    } else {
+                        git2::Index::open(&index_file)
                     }
                     .map_err(|e| Error::git("reading the index", &e))?;
                     repo.diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut opts))

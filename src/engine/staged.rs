@@ -42,11 +42,16 @@ pub struct ParsedIndex {
 
 /// The changed entries of the index against HEAD: HEAD's side (deleted or modified paths) and
 /// the index's side (added or modified paths), as in-memory indexes for `diff_index_to_index`.
-pub fn staged_indexes(repo: &Repository, head: &Tree<'_>) -> Option<(Index, Index)> {
+/// `index_file` is the index to compare (see [`index_path`]).
+pub fn staged_indexes(
+    repo: &Repository,
+    head: &Tree<'_>,
+    index_file: &std::path::Path,
+) -> Option<(Index, Index)> {
     if std::env::var_os("INVLINT_FULL_INDEX").is_some() {
         return None;
     }
-    let bytes = std::fs::read(index_path(repo)).ok()?;
+    let bytes = std::fs::read(index_file).ok()?;
     let parsed = parse(&bytes)?;
     let (old, new) = changes(repo, head, &parsed)?;
     Some((to_index(&old)?, to_index(&new)?))
@@ -68,11 +73,6 @@ pub fn index_path(repo: &Repository) -> std::path::PathBuf {
         }
         None => repo.path().join("index"),
     }
-}
-
-/// True when `GIT_INDEX_FILE` names another index than the repository's own.
-pub fn is_alternate_index(repo: &Repository) -> bool {
-    index_path(repo) != repo.path().join("index")
 }
 
 fn to_index(entries: &[Entry]) -> Option<Index> {
@@ -251,10 +251,10 @@ fn tree_node(
 }
 
 /// What a name in a directory is, on one side.
-enum Side {
+enum Side<D> {
     File(Entry),
-    /// A directory: on the index side, the range of entries under it.
-    Dir(std::ops::Range<usize>),
+    /// A directory: on the index side, the range of entries under it; on HEAD's, its tree id.
+    Dir(D),
 }
 
 /// Compares the index with HEAD's tree; returns (HEAD side, index side) of the changed paths.
@@ -302,7 +302,7 @@ fn walk(
     let skip = if dir.is_empty() { 0 } else { dir.len() + 1 };
     // The index side: names directly under `dir`, files or directory ranges (entries under one
     // directory are contiguous in the sorted index).
-    let mut index_side: BTreeMap<&[u8], Side> = BTreeMap::new();
+    let mut index_side: BTreeMap<&[u8], Side<std::ops::Range<usize>>> = BTreeMap::new();
     let mut i = range.start;
     while i < range.end {
         let rest = idx.entries[i].path.get(skip..)?;
@@ -334,13 +334,11 @@ fn walk(
             }
         }
     }
-    let mut head_side: BTreeMap<Vec<u8>, Side> = BTreeMap::new();
-    let mut head_trees: HashMap<Vec<u8>, Oid> = HashMap::new();
+    let mut head_side: BTreeMap<Vec<u8>, Side<Oid>> = BTreeMap::new();
     for e in tree.iter() {
         let name = e.name_bytes().to_vec();
         if e.kind() == Some(git2::ObjectType::Tree) {
-            head_trees.insert(name.clone(), e.id());
-            head_side.insert(name, Side::Dir(0..0));
+            head_side.insert(name, Side::Dir(e.id()));
         } else {
             head_side.insert(
                 name.clone(),
@@ -367,12 +365,12 @@ fn walk(
             }
             (Some(Side::File(h)), None) => old.push(h.clone()),
             (None, Some(Side::File(n))) => new.push(n.clone()),
-            (Some(Side::Dir(_)), Some(Side::Dir(r))) => {
-                let sub = repo.find_tree(*head_trees.get(&name)?).ok()?;
+            (Some(Side::Dir(id)), Some(Side::Dir(r))) => {
+                let sub = repo.find_tree(*id).ok()?;
                 walk(repo, &path, &sub, idx, r.clone(), old, new)?;
             }
-            (Some(Side::Dir(_)), other) => {
-                let sub = repo.find_tree(*head_trees.get(&name)?).ok()?;
+            (Some(Side::Dir(id)), other) => {
+                let sub = repo.find_tree(*id).ok()?;
                 all_blobs(repo, &path, &sub, old)?;
                 if let Some(Side::File(n)) = other {
                     new.push(n.clone());
@@ -595,7 +593,8 @@ mod tests {
             if parsed.trees.contains_key(&b""[..]) || parsed.trees.len() > 1 {
                 pruned += 1;
             }
-            let (old, new) = staged_indexes(&repo, &head).expect("fast path applies");
+            let (old, new) = staged_indexes(&repo, &head, &repo.path().join("index"))
+                .expect("fast path applies");
             let fast = deltas(repo.diff_index_to_index(&old, &new, None).unwrap());
             let full_index = repo.index().unwrap();
             let full = deltas(
@@ -642,6 +641,6 @@ mod tests {
         index.add(&entry(3)).unwrap();
         index.write().unwrap();
         let head = repo.head().unwrap().peel_to_tree().unwrap();
-        assert!(staged_indexes(&repo, &head).is_none());
+        assert!(staged_indexes(&repo, &head, &repo.path().join("index")).is_none());
     }
 }
