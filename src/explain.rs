@@ -9,6 +9,18 @@ use crate::rules;
 
 /// The explain text for `id`: page, then live policy.
 pub fn explain(config: &Config, id: &str) -> Result<String, Error> {
+    if let Some(rule) = rules::GATE_RULES
+        .iter()
+        .find(|r| r.meta().default_code.eq_ignore_ascii_case(id))
+    {
+        let mut out = rule.meta().explain.to_string();
+        let _ = writeln!(
+            out,
+            "\n## Live policy\n\n{} is built into invlint and always runs; no policy declares or disables it.",
+            rule.meta().default_code
+        );
+        return Ok(out);
+    }
     let Some(inv) = config.invariant(id) else {
         let known = config
             .invariants

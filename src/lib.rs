@@ -34,7 +34,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use engine::config::{Config, Escalation, Status};
-use engine::diff::{ChangeSet, DiffMode, TextState};
+use engine::diff::{ChangeSet, DiffMode};
 use engine::error::Error;
 use engine::finding::{Finding, Severity};
 use engine::source::Source;
@@ -178,8 +178,44 @@ impl Report {
 /// Runs a check: the whole pipeline, without rendering.
 pub fn check(opts: &CheckOptions) -> Result<Report, Error> {
     let (repo, root) = engine::diff::open(&opts.dir)?;
-    let config = Arc::new(Config::load(opts.config.as_deref(), Some(&root))?);
+    let config = Arc::new(judging_policy(&repo, &root, opts)?);
     check_with_config(opts, repo, root, config)
+}
+
+/// The policy that judges the change (README, "Threat model"): `--config` when given (a trusted
+/// file, never read from the change); else `inv-rules.toml` as the base side of the comparison
+/// has it (the merge base, the range's start, HEAD for `--staged`), so that the change cannot
+/// judge itself; else, when the base has none, the change's own first policy (POL-01 notes it)
+/// or the built-in default. `--all` audits with the work tree's policy.
+pub fn judging_policy(
+    repo: &git2::Repository,
+    root: &std::path::Path,
+    opts: &CheckOptions,
+) -> Result<Config, Error> {
+    use engine::diff::BaseFile;
+    use engine::governance::{MAX_POLICY_BYTES, POLICY_PATH};
+    if opts.config.is_some() || opts.mode == DiffMode::All {
+        return Config::load(opts.config.as_deref(), Some(root));
+    }
+    match engine::diff::base_blob(repo, &opts.mode, POLICY_PATH, MAX_POLICY_BYTES)? {
+        BaseFile::Bytes(bytes, at) => {
+            let name = format!("inv-rules.toml (at base {at})");
+            let text = String::from_utf8(bytes).map_err(|_| Error::ConfigParse {
+                path: name.clone(),
+                message: "the base commit's policy is not valid UTF-8".into(),
+                src: engine::source::Source::new(&name, "").named(),
+                at: None,
+            })?;
+            Config::parse(&name, &text)
+        }
+        BaseFile::TooLarge(n) => Err(Error::Usage {
+            message: format!(
+                "the base commit's inv-rules.toml is {n} bytes, over the {MAX_POLICY_BYTES}-byte cap on policy files"
+            ),
+            hint: "keep the policy under 1 MiB, or pass a trusted one with --config".into(),
+        }),
+        BaseFile::Absent | BaseFile::NoBase => Config::load(None, Some(root)),
+    }
 }
 
 /// Runs a check with an already loaded policy.
@@ -226,6 +262,16 @@ pub fn check_with_config(
         })?
     };
     drop(repo);
+    let mut changes = changes;
+    changes.mark_moves(|old, new| {
+        let differs = |g: &engine::config::GlobList| g.is_match(old) != g.is_match(new);
+        config.vocabulary.values().any(differs)
+            || config
+                .invariants
+                .iter()
+                .filter(|i| i.status.is_active())
+                .any(|i| differs(&i.surfaces) || differs(&i.related))
+    });
 
     // The description: given, or (for --range and dry runs) the commit messages compared.
     let pr_source = opts.pr.clone().or_else(|| {
@@ -294,35 +340,26 @@ pub fn check_with_config(
     findings.sort_by_cached_key(|f| f.sort_key());
     findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
 
-    let mut notes = Vec::new();
-    for file in &changes.files {
-        for side in [&file.head, &file.base] {
-            if !side.was_asked() {
-                continue;
-            }
-            let note = match side.peek() {
-                Some(TextState::NotUtf8) => Some(("not valid UTF-8; skipped".to_string(), true)),
-                Some(TextState::Unreadable(e)) => {
-                    Some((format!("unreadable ({e}); skipped"), true))
-                }
-                Some(TextState::TooLarge(n)) => Some((
-                    format!(
-                        "{n} bytes, over [limits] max-file-size ({}); skipped",
-                        config.max_file_size
-                    ),
-                    false,
-                )),
-                _ => None,
-            };
-            if let Some((message, is_incomplete)) = note {
-                notes.push(RunNote {
-                    path: file.path.clone(),
-                    message,
-                    is_incomplete,
-                });
-            }
+    // Fail closed: what could not be checked is a note, and at the release gate a finding.
+    let (mut notes, unverified) = engine::verify::files(&changes, &config, opts.gate);
+    findings.extend(unverified);
+    match engine::verify::missing_description(&changes, &config, pr.is_some(), opts.gate) {
+        Some(Ok(note)) => notes.push(note),
+        Some(Err(finding)) => findings.push(finding),
+        None => {}
+    }
+    // The change's own policy never judges it: compare it with its base version (POL-01).
+    if opts.mode != DiffMode::All {
+        if let Some(versions) = engine::governance::PolicyVersions::of(&changes) {
+            findings.extend(engine::governance::findings(&versions, &config));
         }
     }
+    for f in &mut findings {
+        if f.check == engine::governance::META.name || f.check == engine::verify::META.name {
+            apply_built_in_gate(f, opts.gate, pr.as_ref(), &config);
+        }
+    }
+    findings.sort_by_cached_key(|f| f.sort_key());
     notes.sort();
     notes.dedup();
 
@@ -377,6 +414,56 @@ fn mitigation_for(
             });
             is_owner.then(|| format!("mitigated: approved by {approver}, follow-up {follow_up}"))
         })
+}
+
+/// Gate evaluation for the built-in integrity findings (POL-01, VER-01): a policy weakening
+/// blocks merge unless an owner of the weakened invariant *in the judging policy* approves it in
+/// the description with a follow-up, and always blocks at the release gate; VER-01 findings are
+/// made only at the release gate, where they block. Inline suppressions never apply to them.
+fn apply_built_in_gate(
+    f: &mut Finding,
+    gate: Gate,
+    pr: Option<&engine::pr::PrDescription>,
+    config: &Config,
+) {
+    if f.check == engine::governance::META.name && f.level == Severity::Error {
+        let owners = engine::governance::approvers_for(config, f.policy_subject.as_deref());
+        let subject = f.policy_subject.as_deref().unwrap_or(&f.code);
+        f.mitigation = pr.and_then(|pr| {
+            pr.mitigations.iter().find_map(|m| {
+                let named = m.id.eq_ignore_ascii_case(subject)
+                    || m.id
+                        .eq_ignore_ascii_case(engine::governance::META.default_code);
+                let approver = m.approver.as_ref()?;
+                let follow_up = m.follow_up.as_ref()?;
+                let is_owner = owners.iter().any(|o| {
+                    o.trim_start_matches('@')
+                        .eq_ignore_ascii_case(approver.trim_start_matches('@'))
+                });
+                (named && is_owner)
+                    .then(|| format!("approved by {approver}, follow-up {follow_up}"))
+            })
+        });
+    }
+    f.suppression = None;
+    f.is_blocking = f.level == Severity::Error
+        && (gate == Gate::Release
+            || (f.escalation != Escalation::BlockRelease && f.mitigation.is_none()));
+    f.severity = if f.is_blocking {
+        Severity::Error
+    } else if f.level == Severity::Note {
+        Severity::Note
+    } else {
+        Severity::Warning
+    };
+    if gate == Gate::Release && f.mitigation.is_some() {
+        let m = f.mitigation.take().unwrap_or_default();
+        let note = format!("an approval ({m}) lets a policy weakening merge, never release");
+        f.help = Some(match f.help.take() {
+            Some(h) => format!("{h}\n{note}"),
+            None => note,
+        });
+    }
 }
 
 /// Decides severity and blocking for one finding at `gate` (OA-RUST-003, "Escalation Rules"):

@@ -74,6 +74,7 @@ fn every_check_has_a_page_fixtures_and_snapshots() {
         .iter()
         .chain(rules::PR_RULES)
         .chain(rules::ENGINE_RULES)
+        .chain(rules::GATE_RULES)
     {
         let m = r.meta();
         let page =
@@ -173,6 +174,7 @@ fn every_page_belongs_to_a_known_code() {
         .iter()
         .chain(rules::PR_RULES)
         .chain(rules::ENGINE_RULES)
+        .chain(rules::GATE_RULES)
         .map(|r| r.meta().default_code)
         .chain(PLANNED_CHECKS.iter().map(|(_, c)| *c))
         .collect();

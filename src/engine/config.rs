@@ -291,6 +291,9 @@ pub struct Invariant {
     pub related: GlobList,
     /// Whether an inline `invlint: allow(<ID>)` may suppress its findings.
     pub is_suppressible: bool,
+    /// The check's own `paths` setting, when it has one (what the check reads): with `surfaces`
+    /// and `related`, what VER-01 counts as "under the invariant's paths".
+    pub scope: GlobList,
     /// The check's compiled settings.
     pub settings: Settings,
 }
@@ -364,6 +367,17 @@ impl Config {
 
     /// Parses and validates policy text; `name` is how output refers to the file.
     pub fn parse(name: &str, text: &str) -> Result<Config, Error> {
+        if text.len() as u64 > crate::engine::governance::MAX_POLICY_BYTES {
+            return Err(Error::Usage {
+                message: format!(
+                    "{name} is {} bytes, over the {}-byte cap on policy files",
+                    text.len(),
+                    crate::engine::governance::MAX_POLICY_BYTES
+                ),
+                hint: "a policy is a few hundred lines; move generated pattern lists out of it"
+                    .into(),
+            });
+        }
         let source = Arc::new(Source::new(name, text));
         let raw: RawPolicy = toml::from_str(text).map_err(|e| {
             let span = e.span().filter(|r| source.is_showable(r));
@@ -411,6 +425,8 @@ impl Config {
             .map(|s| *s.get_ref())
             .unwrap_or(8 * 1024 * 1024);
 
+        let doc: std::cell::OnceCell<Option<toml_edit::ImDocument<String>>> =
+            std::cell::OnceCell::new();
         let mut invariants = Vec::new();
         let mut seen_upper: BTreeMap<String, String> = BTreeMap::new();
         for (id, inv) in &raw.invariant {
@@ -647,6 +663,15 @@ impl Config {
                 surfaces: v.glob_list(&inv.surfaces),
                 related: v.glob_list(&inv.related),
                 is_suppressible: inv.suppressible.as_ref().is_some_and(|s| *s.get_ref()),
+                scope: {
+                    let entries = check_paths(
+                        doc.get_or_init(|| toml_edit::ImDocument::parse(text.to_string()).ok())
+                            .as_ref(),
+                        id,
+                        check,
+                    );
+                    v.glob_list(&entries)
+                },
                 settings,
             });
         }
@@ -735,6 +760,29 @@ fn did_you_mean<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> 
     closest(wanted, candidates)
         .map(|c| format!("; did you mean `{c}`?"))
         .unwrap_or_default()
+}
+
+/// The string entries of `[invariant.<id>.<check>] paths`, with their spans.
+fn check_paths(
+    doc: Option<&toml_edit::ImDocument<String>>,
+    id: &str,
+    check: &str,
+) -> Vec<Spanned<String>> {
+    let Some(arr) = doc
+        .and_then(|d| d.get("invariant"))
+        .and_then(|i| i.get(id))
+        .and_then(|i| i.get(check))
+        .and_then(|c| c.get("paths"))
+        .and_then(|p| p.as_array())
+    else {
+        return Vec::new();
+    };
+    arr.iter()
+        .filter_map(|v| {
+            let s = v.as_str()?;
+            Some(Spanned::new(v.span().unwrap_or(0..0), s.to_string()))
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------

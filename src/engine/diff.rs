@@ -73,6 +73,8 @@ pub enum TextState {
     TooLarge(u64),
     /// Not valid UTF-8.
     NotUtf8,
+    /// A Git LFS pointer: the content lives outside the repository and is not checked.
+    LfsPointer,
     /// Could not be read.
     Unreadable(String),
 }
@@ -148,6 +150,9 @@ fn decode(name: &str, bytes: Vec<u8>, max_size: u64) -> TextState {
     if bytes[..bytes.len().min(8000)].contains(&0) {
         return TextState::Binary;
     }
+    if bytes.len() < 1024 && bytes.starts_with(b"version https://git-lfs.github.com/spec/") {
+        return TextState::LfsPointer;
+    }
     match String::from_utf8(bytes) {
         Ok(s) => TextState::Text(Arc::new(Source::new(name, s))),
         Err(_) => TextState::NotUtf8,
@@ -211,6 +216,24 @@ impl ChangeSet {
             .map(|i| &self.files[i])
     }
 
+    /// Content moved into a path that the policy classifies differently from where it came from
+    /// counts as added there, whatever the similarity: a rename from an unchecked path
+    /// (`tools/sse.ts`), a test directory or docs into a checked one must not carry code past the
+    /// checks that read added lines. `crosses(old, new)` says whether two paths fall under
+    /// different policy entries; a move within the same entries keeps its real hunks (moving
+    /// an existing file inside `apps/` adds nothing).
+    pub fn mark_moves(&mut self, crosses: impl Fn(&str, &str) -> bool) {
+        for f in &mut self.files {
+            if f.kind == ChangeKind::Renamed {
+                if let Some(old) = &f.old_path {
+                    if crosses(old, &f.path) {
+                        f.is_all_added = true;
+                    }
+                }
+            }
+        }
+    }
+
     /// Builds the audit change set: every file of the index, all lines added, read lazily from
     /// disk.
     pub fn audit(root: &Path, index: &crate::engine::walk::RepoIndex, max_size: u64) -> ChangeSet {
@@ -269,6 +292,10 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
         .interhunk_lines(0)
         .ignore_submodules(true)
         .include_typechange(true)
+        // Text is text: the change's own `.gitattributes` (`* -diff`, `* binary`) and libgit2's
+        // control-byte heuristic never decide what is checked. invlint decides binary content
+        // itself, as git does by default (a NUL byte in the first 8000 bytes; see `decode`).
+        .force_text(true)
         // Blobs over the limit are not loaded to be diffed (libgit2 reads only their header and
         // treats them as binary); `load_blob` below reports them as too large.
         .max_size(i64::try_from(max_size).unwrap_or(i64::MAX));
@@ -451,10 +478,12 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
                 change: FileChange {
                     old_path: matches!(kind, ChangeKind::Renamed | ChangeKind::Copied)
                         .then(|| old_path.clone()),
-                    is_binary: delta.flags().is_binary() || is_submodule,
+                    is_binary: is_submodule,
                     added: Vec::new(),
                     removed: Vec::new(),
-                    is_all_added: kind == ChangeKind::Added,
+                    // Copies count as added; renames are decided by `ChangeSet::moves_across`
+                    // once the policy is known.
+                    is_all_added: matches!(kind, ChangeKind::Added | ChangeKind::Copied),
                     head: LazyText::absent(&path),
                     base: LazyText::absent(&path),
                     path,
@@ -465,12 +494,9 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
             });
             true
         },
-        Some(&mut |_, _| {
-            if let Some(last) = pending.borrow_mut().last_mut() {
-                last.change.is_binary = true;
-            }
-            true
-        }),
+        // Binary callbacks are ignored: with `force_text` libgit2 diffs every blob as text, and
+        // `decode` decides what is binary from the content alone.
+        None,
         Some(&mut |_, hunk| {
             if let Some(last) = pending.borrow_mut().last_mut() {
                 let (ns, nl) = (hunk.new_start() as usize, hunk.new_lines() as usize);
@@ -554,13 +580,91 @@ fn load_blob(repo: &Repository, oid: Option<Oid>, name: &str, max_size: u64) -> 
             if blob.size() as u64 > max_size {
                 return TextState::TooLarge(blob.size() as u64);
             }
-            if blob.is_binary() {
-                return TextState::Binary;
-            }
             decode(name, blob.content().to_vec(), max_size)
         }
         Err(e) => TextState::Unreadable(e.message().to_string()),
     }
+}
+
+/// What the base side of `mode` holds at `path`: the policy that judges a change is read from
+/// there, never from the change itself.
+#[derive(Debug)]
+pub enum BaseFile {
+    /// The mode has no base side (`--all`, or `--staged` before the first commit).
+    NoBase,
+    /// The base tree has no such file.
+    Absent,
+    /// The file's bytes, with the base commit's short id for citations.
+    Bytes(Vec<u8>, String),
+    /// The file is larger than the cap given.
+    TooLarge(u64),
+}
+
+/// Reads `path` from the base side of `mode` (the merge base for `--base`, the range's start,
+/// the commit's first parent, HEAD for `--staged`), refusing blobs over `max_size` by their
+/// header. Errors resolving revisions are the same as [`collect`]'s.
+pub fn base_blob(
+    repo: &Repository,
+    mode: &DiffMode,
+    path: &str,
+    max_size: u64,
+) -> Result<BaseFile, Error> {
+    let base: Option<Oid> = match mode {
+        DiffMode::All => None,
+        DiffMode::Staged => match repo.head() {
+            Ok(h) => Some(
+                h.peel_to_commit()
+                    .map_err(|e| Error::git("reading HEAD's commit", &e))?
+                    .id(),
+            ),
+            Err(e) if e.code() == git2::ErrorCode::UnbornBranch => None,
+            Err(e) => return Err(Error::git("reading HEAD", &e)),
+        },
+        DiffMode::Base(b) => {
+            let head = head_commit(repo)?;
+            Some(resolve_merge_base(repo, &head, b.as_deref())?.0)
+        }
+        DiffMode::Range(spec) => {
+            let Ok(revspec) = repo.revparse(spec) else {
+                return Ok(BaseFile::NoBase);
+            };
+            match (revspec.from(), revspec.to()) {
+                (Some(from), Some(to)) => {
+                    let from = peel_commit(from, spec)?;
+                    let to = peel_commit(to, spec)?;
+                    Some(if revspec.mode().contains(git2::RevparseMode::MERGE_BASE) {
+                        repo.merge_base(from, to)
+                            .map_err(|e| no_merge_base(repo, spec, &e))?
+                    } else {
+                        from
+                    })
+                }
+                _ => return Ok(BaseFile::NoBase),
+            }
+        }
+        DiffMode::Commit(rev) => repo
+            .revparse_single(rev)
+            .ok()
+            .and_then(|o| o.peel_to_commit().ok())
+            .and_then(|c| c.parent_ids().next()),
+    };
+    let Some(base) = base else {
+        return Ok(BaseFile::NoBase);
+    };
+    let tree = tree_of(repo, base)?;
+    let Ok(entry) = tree.get_path(Path::new(path)) else {
+        return Ok(BaseFile::Absent);
+    };
+    if entry.kind() != Some(git2::ObjectType::Blob) {
+        return Ok(BaseFile::Absent);
+    }
+    if let Some(n) = blob_size(repo, Some(entry.id())).filter(|&n| n > max_size) {
+        return Ok(BaseFile::TooLarge(n));
+    }
+    let blob = repo
+        .find_blob(entry.id())
+        .map_err(|e| Error::git(format!("reading {path} at {}", short(base)), &e))?;
+    Ok(BaseFile::Bytes(blob.content().to_vec(), short(base)))
 }
 
 /// A blob's size from the object database header, without reading its content.

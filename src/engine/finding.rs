@@ -85,6 +85,9 @@ pub struct Finding {
     /// Set by the engine when an inline `invlint: allow(<ID>)` comment suppresses this finding:
     /// its evidence (reason, issue, owner, until). A suppressed finding never blocks.
     pub suppression: Option<String>,
+    /// For a policy weakening (POL-01): the invariant it weakens, whose owners may approve it
+    /// (`None`: policy-wide).
+    pub policy_subject: Option<String>,
 }
 
 impl Finding {
@@ -107,6 +110,36 @@ impl Finding {
             policy: None,
             mitigation: None,
             suppression: None,
+            policy_subject: None,
+        }
+    }
+
+    /// A new error-level finding of a built-in gate-integrity check (POL-01, VER-01), which no
+    /// policy declares: its code, check name and escalation are the check's own.
+    pub fn built_in(
+        code: &str,
+        check: &'static str,
+        escalation: Escalation,
+        message: impl Into<String>,
+    ) -> Self {
+        Finding {
+            code: code.to_string(),
+            check,
+            escalation,
+            status: Status::Stable,
+            level: Severity::Error,
+            severity: Severity::Error,
+            is_blocking: false,
+            message: message.into(),
+            path: None,
+            primary: None,
+            secondary: Vec::new(),
+            elsewhere: Vec::new(),
+            help: None,
+            policy: None,
+            mitigation: None,
+            suppression: None,
+            policy_subject: None,
         }
     }
 

@@ -106,6 +106,14 @@ pub static PR_RULES: &[&dyn Rule] = &[
 /// `engine::suppress`). Their `Rule::check` does nothing.
 pub static ENGINE_RULES: &[&dyn Rule] = &[&crate::engine::suppress::BadSuppression];
 
+/// Gate-integrity checks built into the engine (POL-01 policy weakened, VER-01 unverified
+/// input). No policy declares them and `find` does not return them, so the change under review
+/// cannot unbind them; their `Rule::check` does nothing.
+pub static GATE_RULES: &[&dyn Rule] = &[
+    &crate::engine::governance::PolicyWeakened,
+    &crate::engine::verify::UnverifiedInput,
+];
+
 /// Generic checks a policy binds to invariants it declares itself (INV-11, INV-12, ...).
 pub static GENERIC: &[&dyn Rule] = &[
     &generic_added_pattern::AddedPattern,
@@ -151,6 +159,8 @@ pub static PAGES: &[(&str, &str)] = &[
     ("PR-05", include_str!("../../rules/PR-05.md")),
     ("PR-06", include_str!("../../rules/PR-06.md")),
     ("SUP-01", include_str!("../../rules/SUP-01.md")),
+    ("POL-01", include_str!("../../rules/POL-01.md")),
+    ("VER-01", include_str!("../../rules/VER-01.md")),
 ];
 
 /// The built-in check called `name`.

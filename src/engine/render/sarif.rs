@@ -17,7 +17,7 @@ pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// Renders the report as pretty SARIF with a trailing newline.
 pub fn render(report: &Report) -> String {
     let invariants = &report.config.invariants;
-    let rules: Vec<Value> = invariants
+    let mut rules: Vec<Value> = invariants
         .iter()
         .map(|inv| {
             let page = crate::rules::code_of_check(&inv.check)
@@ -47,6 +47,34 @@ pub fn render(report: &Report) -> String {
         })
         .collect();
 
+    // The built-in gate-integrity checks (POL-01, VER-01) that no policy declares.
+    let mut rule_ids: Vec<String> = invariants.iter().map(|i| i.id.clone()).collect();
+    for r in crate::rules::GATE_RULES {
+        let m = r.meta();
+        if !report.findings.iter().any(|f| f.code == m.default_code) {
+            continue;
+        }
+        let page = m.explain;
+        let fix = section(page, "How to fix").unwrap_or_default();
+        rule_ids.push(m.default_code.to_string());
+        rules.push(json!({
+            "id": m.default_code,
+            "name": m.name,
+            "shortDescription": { "text": m.summary },
+            "fullDescription": { "text": first_paragraph(page).unwrap_or_else(|| m.summary.to_string()) },
+            "help": {
+                "text": format!("{}\n\nSee: invlint --explain {}", fix.trim(), m.default_code),
+                "markdown": page,
+            },
+            "defaultConfiguration": { "level": "error" },
+            "properties": {
+                "escalation": m.escalation.as_str(),
+                "status": "stable",
+                "tags": ["gate-integrity", m.escalation.as_str()],
+            },
+        }));
+    }
+
     let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let results: Vec<Value> = report
         .findings
@@ -57,7 +85,7 @@ pub fn render(report: &Report) -> String {
             let n = seen.entry(print.clone()).or_default();
             *n += 1;
             let print = if *n == 1 { print } else { format!("{print}:{n}") };
-            let rule_index = invariants.iter().position(|i| i.id == f.code);
+            let rule_index = rule_ids.iter().position(|i| *i == f.code);
             let mut text = f.message.clone();
             if repo_path(f).is_none() {
                 if let (Some(p), Some((l, _, _, _))) = (&f.path, f.region()) {
@@ -135,6 +163,19 @@ pub fn render(report: &Report) -> String {
             "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "the repository root" } } },
             "invocations": [{
                 "executionSuccessful": report.notes.iter().all(|n| !n.is_incomplete),
+                // Fail closed: every file or input invlint could not check is said here too.
+                "toolExecutionNotifications": report.notes.iter().map(|n| {
+                    let mut v = json!({
+                        "level": if n.is_incomplete { "error" } else { "note" },
+                        "message": { "text": format!("{}: {}", n.path, n.message) },
+                    });
+                    if is_repo_file(&n.path) && !n.path.is_empty() {
+                        v["locations"] = json!([{ "physicalLocation": {
+                            "artifactLocation": { "uri": uri(&n.path), "uriBaseId": "%SRCROOT%" },
+                        }}]);
+                    }
+                    v
+                }).collect::<Vec<Value>>(),
                 "exitCode": report.exit_code(),
                 "properties": {
                     "gate": report.gate.as_str(),
