@@ -860,12 +860,42 @@ impl Validator {
                 vec![(body.to_string(), entry.span())]
             };
             for (glob_text, span) in expanded {
+                if glob_text.len() > MAX_GLOB_LEN {
+                    self.problem(
+                        span,
+                        format!(
+                            "glob of {} characters, over the cap of {MAX_GLOB_LEN}",
+                            glob_text.len()
+                        ),
+                        "too long",
+                        Some("split it into several entries".into()),
+                    );
+                    continue;
+                }
                 match GlobBuilder::new(&glob_text)
                     .literal_separator(true)
                     .backslash_escape(true)
                     .build()
                 {
                     Ok(glob) => {
+                        // The glob's own regex must build (globset compiles it on first use;
+                        // a failure there would silently match nothing).
+                        let checked = regex_syntax::ParserBuilder::new()
+                            .utf8(false)
+                            .build()
+                            .parse(glob.regex())
+                            .map_err(|e| e.to_string())
+                            .and_then(|hir| nfa_within(&[hir], MAX_REGEX_NFA));
+                        if let Err(e) = checked {
+                            let last = e.lines().last().unwrap_or("").trim().to_string();
+                            self.problem(
+                                span,
+                                format!("glob `{glob_text}` is too complex to match: {last}"),
+                                "too complex",
+                                Some("use fewer nested `{a,b}` alternations; list the alternatives as separate entries".into()),
+                            );
+                            continue;
+                        }
                         let item = GlobEntry {
                             text: if negated { format!("!{glob_text}") } else { glob_text },
                             span: span.clone(),
@@ -890,40 +920,54 @@ impl Validator {
         list
     }
 
+    /// Parses one regex under the caps (length, nesting), reporting problems at its span.
+    fn regex_hir(&mut self, entry: &Spanned<String>) -> Option<regex_syntax::hir::Hir> {
+        let text = entry.get_ref();
+        if text.len() > MAX_REGEX_LEN {
+            self.problem(
+                entry.span(),
+                format!(
+                    "regex of {} characters, over the cap of {MAX_REGEX_LEN}",
+                    text.len()
+                ),
+                "too long",
+                Some("split it into several patterns, each under the cap".into()),
+            );
+            return None;
+        }
+        match regex_syntax::ParserBuilder::new().build().parse(text) {
+            Ok(hir) => Some(hir),
+            Err(e) => {
+                self.bad_regex(entry, &e.to_string());
+                None
+            }
+        }
+    }
+
+    fn bad_regex(&mut self, entry: &Spanned<String>, error: &str) {
+        let last = error
+            .lines()
+            .last()
+            .unwrap_or("invalid regex")
+            .trim()
+            .to_string();
+        self.problem(
+            entry.span(),
+            format!("invalid regex `{}`: {last}", entry.get_ref()),
+            "bad regex",
+            Some("patterns use Rust regex syntax (https://docs.rs/regex); escape `\\` in TOML basic strings or use '...' literal strings".into()),
+        );
+    }
+
     /// Compiles one regex.
     pub fn regex(&mut self, entry: &Spanned<String>) -> Option<LazyRegex> {
         // Parse, translate and build the NFA under the size limit: the checks compiling makes,
         // without the DFAs and prefilters that make compiling slow.
-        let checked = regex_syntax::ParserBuilder::new()
-            .build()
-            .parse(entry.get_ref())
-            .map_err(|e| e.to_string())
-            .and_then(|hir| {
-                regex_automata::nfa::thompson::Compiler::new()
-                    .configure(
-                        regex_automata::nfa::thompson::Config::new()
-                            .nfa_size_limit(Some(1 << 20))
-                            .shrink(false),
-                    )
-                    .build_from_hir(&hir)
-                    .map_err(|e| format!("{e}: compiled regex exceeds size limit of 1 MiB"))
-            });
-        match checked {
-            Ok(_) => Some(LazyRegex::new(entry.get_ref())),
+        let hir = self.regex_hir(entry)?;
+        match nfa_within(std::slice::from_ref(&hir), MAX_REGEX_NFA) {
+            Ok(()) => Some(LazyRegex::new(entry.get_ref())),
             Err(e) => {
-                let msg = e.to_string();
-                let last = msg
-                    .lines()
-                    .last()
-                    .unwrap_or("invalid regex")
-                    .trim()
-                    .to_string();
-                self.problem(
-                    entry.span(),
-                    format!("invalid regex `{}`: {last}", entry.get_ref()),
-                    "bad regex",
-                    Some("patterns use Rust regex syntax (https://docs.rs/regex); escape `\\` in TOML basic strings or use '...' literal strings".into()),
-                );
+                self.bad_regex(entry, &e);
                 None
             }
         }
@@ -932,7 +976,20 @@ impl Validator {
     /// Compiles a list of named patterns.
     pub fn patterns(&mut self, raw: &[RawPattern]) -> PatternList {
         let mut items = Vec::new();
+        let mut hirs = Vec::new();
         let mut seen = BTreeMap::new();
+        if raw.len() > MAX_PATTERNS {
+            let span = raw[MAX_PATTERNS].regex.span();
+            self.problem(
+                span,
+                format!(
+                    "{} patterns in one list, over the cap of {MAX_PATTERNS}",
+                    raw.len()
+                ),
+                "one pattern too many",
+                Some("merge patterns with alternation, or split the invariant".into()),
+            );
+        }
         for p in raw {
             if let Some(prev) = seen.insert(p.id.get_ref().clone(), p.id.span()) {
                 let _ = prev;
@@ -943,12 +1000,14 @@ impl Validator {
                     Some("give each pattern a unique id; findings name it".into()),
                 );
             }
-            let regex = self.regex(&p.regex);
+            let hir = self.regex_hir(&p.regex);
             let near = p.near.as_ref().and_then(|n| self.regex(n));
-            if let Some(regex) = regex {
+            if let Some(hir) = hir {
                 if p.near.is_some() && near.is_none() {
                     continue;
                 }
+                let regex = LazyRegex::new(p.regex.get_ref());
+                hirs.push((hir, p.regex.clone()));
                 items.push(Pattern {
                     id: p.id.get_ref().clone(),
                     regex,
@@ -957,6 +1016,31 @@ impl Validator {
                     within: p.within.unwrap_or(5),
                     span: p.regex.span(),
                 });
+            }
+        }
+        // The list is matched as one set: it must build as one, never fall back to matching
+        // nothing. Built here as a Thompson NFA under the limit (no DFA: that is first use).
+        let all: Vec<regex_syntax::hir::Hir> = hirs.iter().map(|(h, _)| h.clone()).collect();
+        if let Err(e) = nfa_within(&all, MAX_SET_NFA) {
+            let mut blamed = false;
+            for (hir, entry) in &hirs {
+                if let Err(e) = nfa_within(std::slice::from_ref(hir), MAX_REGEX_NFA) {
+                    self.bad_regex(entry, &e);
+                    blamed = true;
+                }
+            }
+            if !blamed {
+                if let Some((_, first)) = hirs.first() {
+                    self.problem(
+                        first.span(),
+                        format!(
+                            "the {} patterns of this list together exceed the matcher size limit ({e})",
+                            hirs.len()
+                        ),
+                        "this list is too large to match as one set",
+                        Some("simplify the patterns (a Unicode class like `\\w{50}` is large; use `[A-Za-z0-9_]`) or split them between invariants".into()),
+                    );
+                }
             }
         }
         let set = LazySet {
@@ -1039,19 +1123,45 @@ pub struct GlobEntry {
 #[derive(Debug, Default)]
 struct LazyGlobSet {
     globs: Vec<globset::Glob>,
-    cell: std::sync::OnceLock<GlobSet>,
+    cell: std::sync::OnceLock<BuiltGlobs>,
 }
 
-impl std::ops::Deref for LazyGlobSet {
-    type Target = GlobSet;
-    fn deref(&self) -> &GlobSet {
+/// A glob set, or, when the combination of globs (each checked at load) exceeds globset's
+/// limit, the globs one by one: slower, never "match nothing".
+#[derive(Debug)]
+enum BuiltGlobs {
+    Set(GlobSet),
+    Each(Vec<globset::GlobMatcher>),
+}
+
+impl LazyGlobSet {
+    fn built(&self) -> &BuiltGlobs {
         self.cell.get_or_init(|| {
             let mut b = GlobSetBuilder::new();
             for g in &self.globs {
                 b.add(g.clone());
             }
-            b.build().unwrap_or_else(|_| GlobSet::empty())
+            match b.build() {
+                Ok(set) => BuiltGlobs::Set(set),
+                Err(_) => {
+                    BuiltGlobs::Each(self.globs.iter().map(|g| g.compile_matcher()).collect())
+                }
+            }
         })
+    }
+
+    fn is_match(&self, path: &str) -> bool {
+        match self.built() {
+            BuiltGlobs::Set(s) => s.is_match(path),
+            BuiltGlobs::Each(v) => v.iter().any(|m| m.is_match(path)),
+        }
+    }
+
+    fn matches(&self, path: &str) -> Vec<usize> {
+        match self.built() {
+            BuiltGlobs::Set(s) => s.matches(path),
+            BuiltGlobs::Each(v) => (0..v.len()).filter(|&i| v[i].is_match(path)).collect(),
+        }
     }
 }
 
@@ -1152,6 +1262,39 @@ impl LazyRegex {
     }
 }
 
+/// Caps on what a policy may ask the matchers to build (README, "The policy file"; also in the
+/// schema): bigger is a load error with a span, never an empty matcher.
+pub const MAX_PATTERNS: usize = 256;
+/// Longest regex, in bytes.
+pub const MAX_REGEX_LEN: usize = 4096;
+/// Longest glob, in bytes.
+pub const MAX_GLOB_LEN: usize = 1024;
+/// Largest NFA one regex or glob may compile to.
+pub const MAX_REGEX_NFA: usize = 1 << 20;
+/// Largest NFA one pattern list may compile to, matched as one set.
+pub const MAX_SET_NFA: usize = 8 << 20;
+/// Runtime limit for building what load validated (larger than any validated size).
+const RUNTIME_SIZE_LIMIT: usize = 256 << 20;
+
+/// Builds the Thompson NFA of `hirs` (as one set) under `limit` bytes.
+fn nfa_within(hirs: &[regex_syntax::hir::Hir], limit: usize) -> Result<(), String> {
+    let refs: Vec<&regex_syntax::hir::Hir> = hirs.iter().collect();
+    regex_automata::nfa::thompson::Compiler::new()
+        .configure(
+            regex_automata::nfa::thompson::Config::new()
+                .nfa_size_limit(Some(limit))
+                .shrink(false),
+        )
+        .build_many_from_hir(&refs)
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "{e}: compiled size exceeds the size limit of {} KiB",
+                limit >> 10
+            )
+        })
+}
+
 /// Matches nothing: what a pattern becomes in the one case syntax checking cannot foresee (a
 /// regex over the compiled-size limit), so that a bad pattern never matches everything.
 fn never() -> Regex {
@@ -1162,8 +1305,9 @@ impl std::ops::Deref for LazyRegex {
     type Target = Regex;
     fn deref(&self) -> &Regex {
         self.cell.get_or_init(|| {
+            // Sized at load (`nfa_within`); the runtime limit only has to exceed that.
             regex::RegexBuilder::new(&self.text)
-                .size_limit(1 << 20)
+                .size_limit(RUNTIME_SIZE_LIMIT)
                 .build()
                 .unwrap_or_else(|_| never())
         })
@@ -1180,8 +1324,14 @@ pub struct LazySet {
 impl std::ops::Deref for LazySet {
     type Target = RegexSet;
     fn deref(&self) -> &RegexSet {
-        self.cell
-            .get_or_init(|| RegexSet::new(&self.texts).unwrap_or_else(|_| RegexSet::empty()))
+        self.cell.get_or_init(|| {
+            // Sized at load (`nfa_within` over the whole list); the runtime limit only has to
+            // exceed that. Syntax was checked too, so this cannot fail on a loaded policy.
+            regex::RegexSetBuilder::new(&self.texts)
+                .size_limit(RUNTIME_SIZE_LIMIT)
+                .build()
+                .unwrap_or_else(|_| RegexSet::empty())
+        })
     }
 }
 
