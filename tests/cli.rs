@@ -514,7 +514,7 @@ fn inline_suppression_uses_invlint_today_and_the_gate() {
     let policy = policy_dir.path().join("policy.toml");
     let text = invlint::engine::config::DEFAULT_POLICY.replacen(
         "[invariant.INV-03.sse-poll-lane]",
-        "suppressible = true\n\n[invariant.INV-03.sse-poll-lane]",
+        "suppressible = true\nowners = [\"@o\"]\n\n[invariant.INV-03.sse-poll-lane]",
         1,
     );
     std::fs::write(&policy, text).unwrap();

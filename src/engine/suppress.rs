@@ -590,6 +590,56 @@ pub fn apply(
                 out.extend(problems);
                 continue;
             }
+            // The owner must be one the (judging) policy lists for the invariant: an exception
+            // is accepted by someone accountable for it, not by whoever wrote the comment.
+            if let Some((owner, owner_span)) = d.fields.get("owner") {
+                let listed = inv.owners.iter().any(|o| {
+                    o.trim_start_matches('@')
+                        .eq_ignore_ascii_case(owner.trim_start_matches('@'))
+                });
+                if !listed {
+                    out.push(
+                        finding(
+                            format!(
+                                "suppression of {} names owner {owner}, who is not an owner of {}",
+                                inv.id, inv.id
+                            ),
+                            owner_span.clone(),
+                            format!("not an owner of {}", inv.id),
+                            if inv.owners.is_empty() {
+                                format!("{} lists no owners, so no inline exception can be accepted; fix the finding", inv.id)
+                            } else {
+                                format!(
+                                    "an owner of {} ({}) must own the exception: name one of them in `owner=`",
+                                    inv.id,
+                                    inv.owners.join(", ")
+                                )
+                            },
+                        )
+                        .also(d.span.clone(), "this suppression silences nothing")
+                        .cite(policy, inv.header_span.clone(), format!("{}'s owners", inv.id)),
+                    );
+                    continue;
+                }
+            }
+            // A suppression binds to the line it was reviewed with: an old comment does not cover
+            // a line this change adds or edits under it (the content it silenced has changed).
+            if let Some(t) = d.target {
+                if !is_added(d.line) && is_added(t) {
+                    out.push(
+                        finding(
+                            format!(
+                                "suppression of {} on line {} was reviewed for another line; line {t} is new or edited in this change and is not covered",
+                                inv.id, d.line
+                            ),
+                            d.span.clone(),
+                            "written for the line below it before this change".to_string(),
+                            "fix the finding on the new line; if the exception really extends to it, edit the suppression in this change so that reviewers see it".into(),
+                        ),
+                    );
+                    continue;
+                }
+            }
             let target = d.target;
             let candidate = on_target
                 .iter()
@@ -636,6 +686,22 @@ pub fn apply(
                         });
                     } else {
                         f.suppression = Some(describe(&d, &inv.id));
+                        // A suppression this change adds is itself shown to reviewers.
+                        if is_added(d.line) && changes.mode != crate::engine::diff::DiffMode::All {
+                            out.push(
+                                finding(
+                                    format!(
+                                        "this change adds a suppression of {} on line {}",
+                                        inv.id,
+                                        d.target.unwrap_or(d.line)
+                                    ),
+                                    d.span.clone(),
+                                    "new exception: review its reason, issue and owner".into(),
+                                    describe(&d, &inv.id),
+                                )
+                                .level(crate::engine::finding::Severity::Note),
+                            );
+                        }
                     }
                 }
                 None => {
