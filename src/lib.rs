@@ -5,7 +5,7 @@
 //!
 //! 1. **Config.** `inv-rules.toml` -> [`engine::config::Config`], every problem reported at once.
 //! 2. **Inputs, in parallel.** [`engine::diff::collect`] turns the git diff into an owned
-//!    `ChangeSet` on this thread while [`engine::walk::index`] walks the work tree on another
+//!    `ChangeSet` on this thread while [`engine::walk::tracked`] lists the tracked files on another
 //!    (only when an active check needs the tree, or for `--all`, which audits the whole tree).
 //! 3. **Rules.** Each active invariant runs its check on a rayon pool of `--threads` threads,
 //!    each into its own `Findings`.
@@ -247,13 +247,14 @@ pub fn check_with_config(
     let needs_tree = active.iter().any(|(_, r)| r.meta().needs_tree);
 
     let (changes, tree) = if opts.mode == DiffMode::All {
-        let tree = engine::walk::index(&root, threads);
+        // `--all` audits what git tracks: ignore files never hide a tracked file.
+        let tree = engine::walk::tracked(&root);
         let changes = ChangeSet::audit(&root, &tree, config.max_file_size);
         (changes, tree)
     } else {
         std::thread::scope(|s| {
             let walker = (needs_tree && opts.mode != DiffMode::Staged)
-                .then(|| s.spawn(|| engine::walk::index(&root, threads)));
+                .then(|| s.spawn(|| engine::walk::tracked(&root)));
             let changes = engine::diff::collect(&repo, &opts.mode, config.max_file_size);
             let tree = walker
                 .map(|w| w.join().unwrap_or_default())

@@ -131,6 +131,11 @@ impl LazyText {
 }
 
 fn read_disk(name: &str, path: &Path, max_size: u64) -> TextState {
+    // A tracked file is a regular file; a link in its place (the work tree differs from the
+    // index) is never followed: it could point outside the repository.
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return TextState::Unreadable("a symbolic link in the work tree; not followed".into());
+    }
     match std::fs::metadata(path) {
         Ok(m) if m.len() > max_size => return TextState::TooLarge(m.len()),
         Ok(_) => {}

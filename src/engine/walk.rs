@@ -123,3 +123,44 @@ pub fn index(root: &Path, threads: usize) -> RepoIndex {
         raw_names: raw.into_iter().collect(),
     }
 }
+
+/// The files git tracks in the repository at `root`: the index's stage-0 entries that are
+/// regular files (gitlinks and symlinks are not files of this repository), sorted. This is
+/// what `check --all` audits and what checks that read the tree see: a committed `.ignore`
+/// or `.gitignore` (written by the change under review) can hide nothing that git tracks.
+/// Entries whose file is missing from the work tree stay listed; reading them gives a run
+/// note. An unreadable index is an error message in `errors` (and an empty list).
+pub fn tracked(root: &Path) -> RepoIndex {
+    let mut out = RepoIndex::default();
+    let index = git2::Repository::open(root).and_then(|r| r.index());
+    let index = match index {
+        Ok(i) => i,
+        Err(e) => {
+            out.errors
+                .push(format!("cannot read the git index: {}", e.message()));
+            return out;
+        }
+    };
+    for entry in index.iter() {
+        let stage = (entry.flags >> 12) & 0x3;
+        let kind = entry.mode & 0o170000;
+        if stage != 0 || kind != 0o100000 {
+            continue;
+        }
+        let name = String::from_utf8_lossy(&entry.path).replace('\\', "/");
+        if std::str::from_utf8(&entry.path).is_err() {
+            #[cfg(unix)]
+            {
+                use std::os::unix::ffi::OsStrExt;
+                out.raw_names.insert(
+                    name.clone(),
+                    PathBuf::from(std::ffi::OsStr::from_bytes(&entry.path)),
+                );
+            }
+        }
+        out.files.push(name);
+    }
+    out.files.sort_unstable();
+    out.files.dedup();
+    out
+}
