@@ -445,7 +445,9 @@ fn a_first_policy_is_allowed_and_noted() {
 
 #[test]
 fn renames_into_a_checked_path_count_as_added() {
-    let tool = format!("export function lane(u: string) {{\n  return new EventSource(u);\n}}\n// a helper script\n");
+    let tool =
+        "export function lane(u: string) {\n  return new EventSource(u);\n}\n// a helper script\n"
+            .to_string();
     for edit in ["", "// moved\n"] {
         let tmp = tempfile::tempdir().unwrap();
         let work = tmp.path().join("work");
