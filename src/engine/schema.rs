@@ -402,7 +402,9 @@ fn ty_schema(ty: Ty) -> Value {
         Ty::Strings => json!({ "type": "array", "items": { "type": "string" } }),
         Ty::Regexes => json!({ "type": "array", "items": { "$ref": "#/definitions/regex" } }),
         Ty::Globs => json!({ "$ref": "#/definitions/globs" }),
-        Ty::Patterns => json!({ "type": "array", "items": { "$ref": "#/definitions/pattern" } }),
+        Ty::Patterns => {
+            json!({ "type": "array", "maxItems": crate::engine::config::MAX_PATTERNS, "items": { "$ref": "#/definitions/pattern" } })
+        }
         Ty::Tables(keys) => json!({ "type": "array", "items": table_schema(keys) }),
     }
 }
@@ -551,12 +553,13 @@ pub fn schema() -> Value {
             },
             "globs": {
                 "type": "array",
-                "description": "Repository-relative globs: `*` within a segment, `**` across segments, `!glob` excludes, `@name` names a [vocabulary] set.",
-                "items": { "type": "string" }
+                "description": "Repository-relative globs: `*` within a segment, `**` across segments, `!glob` excludes, `@name` names a [vocabulary] set. Each glob at most 1024 bytes and 1 MiB compiled.",
+                "items": { "type": "string", "maxLength": crate::engine::config::MAX_GLOB_LEN }
             },
             "regex": {
                 "type": "string",
-                "description": "A Rust regex (write it in '...' literal strings)."
+                "maxLength": crate::engine::config::MAX_REGEX_LEN,
+                "description": "A Rust regex (write it in '...' literal strings). At most 4096 bytes and 1 MiB compiled; a pattern list at most 8 MiB compiled as one set."
             },
             "pattern": {
                 "type": "object",
