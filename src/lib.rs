@@ -185,8 +185,8 @@ pub fn check(opts: &CheckOptions) -> Result<Report, Error> {
 /// The policy that judges the change (README, "Threat model"): `--config` when given (a trusted
 /// file, never read from the change); else `inv-rules.toml` as the base side of the comparison
 /// has it (the merge base, the range's start, HEAD for `--staged`), so that the change cannot
-/// judge itself; else, when the base has none, the change's own first policy (POL-01 notes it)
-/// or the built-in default. `--all` audits with the work tree's policy.
+/// judge itself; else, when the base has none, the built-in default (a first policy the change
+/// adds is noted by POL-01 and takes effect after merge). `--all` audits with the work tree's policy.
 pub fn judging_policy(
     repo: &git2::Repository,
     root: &std::path::Path,
@@ -214,7 +214,13 @@ pub fn judging_policy(
             ),
             hint: "keep the policy under 1 MiB, or pass a trusted one with --config".into(),
         }),
-        BaseFile::Absent | BaseFile::NoBase => Config::load(None, Some(root)),
+        // No policy at base: the built-in default judged the repository until now, so it
+        // judges this change too; a first policy the change adds takes effect after merge.
+        BaseFile::Absent => Config::parse(
+            "inv-rules.toml (built-in default)",
+            engine::config::DEFAULT_POLICY,
+        ),
+        BaseFile::NoBase => Config::load(None, Some(root)),
     }
 }
 

@@ -564,7 +564,7 @@ pub fn findings(
     match (&versions.base, &versions.head) {
         (None, None) => {}
         (None, Some(head)) => out.push(
-            new("this change adds the repository's first policy; it takes effect as written".into())
+            new("this change adds the repository's first policy; it takes effect after merge (this change is judged by the policy in force at base)".into())
                 .at(head, 0..head.text().lines().next().map_or(0, str::len), "the new policy")
                 .level(Severity::Note)
                 .help("review every invariant's status, escalation and paths: later changes to this file are compared with it"),
