@@ -252,7 +252,8 @@ exclude = ["@testz"]
 patterns = [{ id = "x", regex = 'Event(Source', what = "x" }]
 "#;
     std::fs::write(work.join("inv-rules.toml"), policy).unwrap();
-    let o = invlint(&work, &["check"]);
+    // The work tree's policy is in no commit: name it (the base's would judge the change).
+    let o = invlint(&work, &["--config", "inv-rules.toml", "check"]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     let err = stderr(&o);
     for needle in [
@@ -272,7 +273,7 @@ patterns = [{ id = "x", regex = 'Event(Source', what = "x" }]
 fn unknown_key_and_syntax_errors_exit_2() {
     let (_t, work) = repo(&clean(), HeadAs::Commit);
     std::fs::write(work.join("inv-rules.toml"), "version = 1\n[invariant.INV-03]\ntitle = \"x\"\ncheck = \"sse-poll-lane\"\nescalation = \"block-merge\"\nseverity = \"high\"\n").unwrap();
-    let o = invlint(&work, &["check"]);
+    let o = invlint(&work, &["--config", "inv-rules.toml", "check"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("unknown field `severity`"),
@@ -280,7 +281,7 @@ fn unknown_key_and_syntax_errors_exit_2() {
         stderr(&o)
     );
     std::fs::write(work.join("inv-rules.toml"), "version = \n").unwrap();
-    let o = invlint(&work, &["check"]);
+    let o = invlint(&work, &["--config", "inv-rules.toml", "check"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("invlint::config::parse"),
