@@ -175,6 +175,11 @@ impl Report {
     }
 }
 
+/// Stack of each rayon worker (virtual memory, committed only as used). Parsers of untrusted
+/// source recurse per nesting level; `rules::util::too_deep` bounds the levels, and this leaves
+/// them a wide margin in debug builds too (the default 2 MiB overflowed at 700 nested parens).
+pub const WORKER_STACK: usize = 256 << 20;
+
 /// Runs a check: the whole pipeline, without rendering.
 pub fn check(opts: &CheckOptions) -> Result<Report, Error> {
     let (repo, root) = engine::diff::open(&opts.dir)?;
@@ -238,6 +243,7 @@ pub fn check_with_config(
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
+        .stack_size(WORKER_STACK)
         .build()
         .map_err(|e| Error::Usage {
             message: format!("cannot start {threads} worker threads: {e}"),

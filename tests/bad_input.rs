@@ -1116,3 +1116,285 @@ fn github_event_shapes() {
         ],
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hostile input (issue 15): whatever a change holds, invlint answers 0, 1 or 2 in bounded time,
+// never forges a CI log or terminal line, never prints a file it was not asked to read and never
+// writes through a link. Cases 57 onwards.
+
+/// Output of every mode a pull request's files reach: the base plus `extra`, committed on `pr`
+/// (`--base`, `--all`, `dry-run`) or only staged (`--staged`).
+fn every_mode(extra: &[(&str, &[u8])]) -> Vec<Output> {
+    let (_t, work) = repo_adding(extra);
+    let mut head = base_files();
+    head.extend(files(extra));
+    let (_s, staged) = repo_with(head, HeadAs::Stage);
+    vec![
+        invlint(&work, &["check", "--base", "main", "--format", "json"]),
+        invlint(&staged, &["check", "--staged", "--format", "json"]),
+        invlint(&work, &["check", "--all", "--format", "json"]),
+        invlint(&work, &["dry-run", "main..pr", "--format", "json"]),
+    ]
+}
+
+/// A Rust file INV-02 parses (its text mentions the WebSocket), nesting `open`/`close` `n` deep.
+fn nested_rust(open: &str, close: &str, n: usize) -> Vec<u8> {
+    format!(
+        "// websocket handler\nfn f() {{ let x = {}1{}; }}\n",
+        open.repeat(n),
+        close.repeat(n)
+    )
+    .into_bytes()
+}
+
+#[test]
+fn deep_nesting_is_refused_before_parsing() {
+    // 57-62: 700 nested parentheses overflowed a rayon worker's 2 MiB stack (exit 134) in every
+    // mode; so did 1,000 nested blocks or arrays, and (with any stack) a statement of 200k
+    // `return`s or `=`s. Each is now refused by the depth precheck with a run note, and the
+    // other checks still run (INV-03 below).
+    let cases: [(&str, Vec<u8>); 6] = [
+        ("parens", nested_rust("(", ")", 800)),
+        ("blocks", nested_rust("{", "}", 5_000)),
+        ("arrays", nested_rust("[", "]", 1_500)),
+        ("generics", {
+            let mut t = b"// websocket\ntype T = ".to_vec();
+            t.extend("Vec<".repeat(2_000).bytes());
+            t.extend(b"u8");
+            t.extend(">".repeat(2_000).bytes());
+            t.extend(b";\n");
+            t
+        }),
+        ("returns", nested_rust("return ", "", 200_000)),
+        ("assignments", nested_rust("a = ", "", 200_000)),
+    ];
+    for (name, text) in cases {
+        let path = format!("apps/runtime/src/{name}.rs");
+        for (i, o) in every_mode(&[(&path, &text), (CLIENT, violating().as_bytes())])
+            .iter()
+            .enumerate()
+        {
+            let out = expect(o, 1);
+            // dry-run's table has no notes; the three check modes say what was not parsed.
+            assert!(
+                i == 3 || out.contains("not parsed:"),
+                "{name}: no note in\n{out}"
+            );
+            assert!(
+                out.contains("INV-03"),
+                "{name}: other checks did not run\n{out}"
+            );
+        }
+    }
+}
+
+#[test]
+fn nesting_under_the_limit_still_parses() {
+    // 63: 250 nested parentheses and a 16,000-`return` statement are parsed (a 256 MiB worker
+    // stack), without a note.
+    for text in [
+        nested_rust("(", ")", 250),
+        nested_rust("return ", "", 16_000),
+    ] {
+        let (_t, work) = repo_adding(&[("apps/runtime/src/deep.rs", &text)]);
+        let o = invlint(&work, &["check", "--base", "main", "--format", "json"]);
+        expect(&o, 0);
+        assert!(!stdout(&o).contains("not parsed"), "{}", stdout(&o));
+    }
+}
+
+#[test]
+fn deep_proto_is_refused_before_parsing() {
+    // 64: a .proto of 5,000 nested messages (protox-parse recurses per level).
+    let mut text = String::from("syntax = \"proto3\";\npackage openagents.sync.v1;\n");
+    for i in 0..5_000 {
+        text.push_str(&format!("message M{i} {{ "));
+    }
+    text.push_str(&"}".repeat(5_000));
+    text.push('\n');
+    let outputs = every_mode(&[("proto/openagents/sync/v1/deep.proto", text.as_bytes())]);
+    for (i, o) in outputs.iter().enumerate() {
+        let out = format!("{}{}", stdout(o), stderr(o));
+        assert!(!out.contains("panicked") && o.status.code().is_some_and(|c| c <= 1));
+        assert!(i == 3 || out.contains("nesting over"), "mode {i}: {out}");
+    }
+}
+
+/// Writes a tree object by hand (libgit2's tree builder refuses modes git does not name, but
+/// git itself only warns about them in `git fsck`) and commits it on top of HEAD.
+fn commit_raw_tree(work: &Path, entries: &[(&str, &str, git2::Oid)]) {
+    let repo = Repository::open(work).unwrap();
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    let mut sorted: Vec<_> = head
+        .tree()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                format!("{:o}", e.filemode_raw()),
+                e.name().unwrap().to_string(),
+                e.id(),
+            )
+        })
+        .collect();
+    sorted.extend(
+        entries
+            .iter()
+            .map(|(m, n, id)| (m.to_string(), n.to_string(), *id)),
+    );
+    // git sorts tree entries by name, a directory as if its name ended in `/`.
+    sorted.sort_by_key(|(m, n, _)| {
+        let mut k = n.clone().into_bytes();
+        if m == "40000" {
+            k.push(b'/');
+        }
+        k
+    });
+    let mut raw = Vec::new();
+    for (mode, name, id) in &sorted {
+        raw.extend(format!("{mode} {name}\0").bytes());
+        raw.extend(id.as_bytes());
+    }
+    let tree_id = repo
+        .odb()
+        .unwrap()
+        .write(git2::ObjectType::Tree, &raw)
+        .unwrap();
+    let tree = repo.find_tree(tree_id).unwrap();
+    repo.commit(Some("HEAD"), &sig(), &sig(), "pr: modes", &tree, &[&head])
+        .unwrap();
+}
+
+#[test]
+fn unusual_tree_modes() {
+    // 65-69: modes 100600, 100000, 120755, 160644 and 140000 panicked with "unknown mode" in
+    // the diff (git2's `DiffFile::mode`). Each is now read as git reads it: a blob (or link, or
+    // gitlink), and a blob's text is checked like any other file's.
+    for mode in ["100600", "100000", "120755", "160644", "140000"] {
+        let (_t, work) = repo_adding(&[]);
+        let blob = Repository::open(&work)
+            .unwrap()
+            .blob(violating().as_bytes())
+            .unwrap();
+        commit_raw_tree(&work, &[(mode, "odd-mode.ts", blob)]);
+        for args in [
+            &["check", "--base", "main", "--format", "json"][..],
+            &["check", "--range", "main..pr", "--format", "github"][..],
+            &["dry-run", "main..pr"][..],
+        ] {
+            let o = invlint(&work, args);
+            let code = o.status.code();
+            expect(&o, code.unwrap_or(-1).clamp(0, 1));
+        }
+    }
+}
+
+/// Writes `.git/index` by hand: version 2, `entries` (path, raw mode, blob; sorted by the
+/// caller), then `extensions`, then a zero checksum (invlint's reader, like git's fast paths,
+/// does not verify it).
+fn write_raw_index(work: &Path, entries: &[(&str, u32, git2::Oid)], extensions: &[u8]) {
+    let mut b = b"DIRC".to_vec();
+    b.extend(2u32.to_be_bytes());
+    b.extend((entries.len() as u32).to_be_bytes());
+    for (path, mode, id) in entries {
+        let start = b.len();
+        b.extend([0u8; 24]); // ctime, mtime, dev, ino
+        b.extend(mode.to_be_bytes());
+        b.extend([0u8; 12]); // uid, gid, size
+        b.extend(id.as_bytes());
+        b.extend((path.len().min(0xfff) as u16).to_be_bytes());
+        b.extend(path.bytes());
+        let len = (62 + path.len() + 8) & !7;
+        b.resize(start + len, 0);
+    }
+    b.extend(extensions);
+    b.extend([0u8; 20]);
+    std::fs::write(work.join(".git/index"), b).unwrap();
+}
+
+/// The base's files, staged with `client_mode` for the client and its violating text.
+fn stage_violation_raw(work: &Path, client_mode: u32, extensions: &[u8]) {
+    let repo = Repository::open(work).unwrap();
+    let readme = repo.blob(b"# demo\n").unwrap();
+    let client = repo.blob(violating().as_bytes()).unwrap();
+    write_raw_index(
+        work,
+        &[
+            ("README.md", 0o100644, readme),
+            (CLIENT, client_mode, client),
+        ],
+        extensions,
+    );
+}
+
+#[test]
+fn hostile_index_files() {
+    // 70-74: a staged entry with a mode git does not name panicked ("unknown mode"); the
+    // staged file is now read as git reads it (a regular file) and checked.
+    for mode in [0o100600, 0o100000, 0o100777, 0o140000, 0o000644] {
+        let (_t, work) = repo_with(base_files(), HeadAs::Commit);
+        stage_violation_raw(&work, mode, &[]);
+        let o = invlint(&work, &["check", "--staged", "--format", "json"]);
+        expect(&o, 1);
+        assert!(stdout(&o).contains("\"INV-03\""), "mode {mode:o}");
+    }
+    // 75: a cache-tree (`TREE`) nested 100,000 deep overflowed the main thread's stack (1.3 GB
+    // RSS); it is now ignored past 2,048 levels and every directory is compared.
+    let mut tree = b"\0-1 1\n".to_vec();
+    for _ in 0..100_000 {
+        tree.extend(b"a\0-1 1\n");
+    }
+    tree.extend(b"a\0-1 0\n");
+    let mut ext = b"TREE".to_vec();
+    ext.extend((tree.len() as u32).to_be_bytes());
+    ext.extend(&tree);
+    let (_t, work) = repo_with(base_files(), HeadAs::Commit);
+    stage_violation_raw(&work, 0o100644, &ext);
+    let o = invlint(&work, &["check", "--staged", "--format", "json"]);
+    expect(&o, 1);
+    // 76: truncated and oversized extension records, and a count larger than the file.
+    for tail in [&b"TREE\xff\xff\xff\xff"[..], b"TRE", b"link\0\0\0\x10abc"] {
+        let (_t, work) = repo_with(base_files(), HeadAs::Commit);
+        stage_violation_raw(&work, 0o100644, tail);
+        let o = invlint(&work, &["check", "--staged"]);
+        let code = o.status.code().unwrap_or(-1);
+        expect(&o, code.clamp(1, 2));
+    }
+}
+
+#[test]
+fn split_and_sparse_indexes() {
+    // 77-78: a split or sparse index failed every diff mode with a "repository may be corrupt"
+    // hint. `--base` and `--range` now ignore the index; `--staged` names the feature and the
+    // git command that removes it.
+    let (_t, work) = repo_adding(&[(CLIENT, violating().as_bytes())]);
+    let Some(o) = git(&work, &["update-index", "--split-index"]) else {
+        eprintln!("skipped: no git");
+        return;
+    };
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(work.join("README.md"), "# changed\n").unwrap();
+    assert!(git(&work, &["add", "README.md"]).unwrap().status.success());
+    for args in [
+        &["check", "--base", "main"][..],
+        &["check", "--range", "main..pr"][..],
+    ] {
+        expect(&invlint(&work, args), 1);
+    }
+    expect_error(
+        &invlint(&work, &["check", "--staged"]),
+        &["split index", "git update-index --no-split-index"],
+    );
+
+    let (_t, work) = repo_adding(&[(CLIENT, violating().as_bytes())]);
+    let o = git(&work, &["sparse-checkout", "set", "--sparse-index", "apps"]).unwrap();
+    if !o.status.success() {
+        eprintln!("skipped: this git has no sparse index: {}", stderr(&o));
+        return;
+    }
+    expect(&invlint(&work, &["check", "--base", "main"]), 1);
+    expect_error(
+        &invlint(&work, &["check", "--staged"]),
+        &["sparse index", "--no-sparse-index"],
+    );
+}

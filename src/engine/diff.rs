@@ -305,6 +305,13 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
         // treats them as binary); `load_blob` below reports them as too large.
         .max_size(i64::try_from(max_size).unwrap_or(i64::MAX));
 
+    if *mode != DiffMode::Staged && repo.index().is_err() {
+        // libgit2 reads the index for attribute lookups while diffing trees; an index it cannot
+        // read (split, sparse) must not fail a diff that does not use it. In memory only.
+        let mut empty = git2::Index::new().map_err(|e| Error::git("preparing the diff", &e))?;
+        repo.set_index(&mut empty)
+            .map_err(|e| Error::git("preparing the diff", &e))?;
+    }
     let (diff, description, commits) = match mode {
         DiffMode::All => unreachable!("audit mode does not diff; see ChangeSet::audit"),
         DiffMode::Staged => {
@@ -348,7 +355,18 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
                     } else {
                         git2::Index::open(&index_file)
                     }
-                    .map_err(|e| Error::git("reading the index", &e))?;
+                    .map_err(|e| {
+                        match crate::engine::staged::unsupported_feature(&index_file) {
+                            Some((feature, fix)) => Error::Usage {
+                                message: format!(
+                                    "`--staged` cannot read this index: it is {feature}, which \
+                                 neither invlint nor libgit2 reads"
+                                ),
+                                hint: format!("{fix}; `--base` and `--range` work as they are"),
+                            },
+                            None => Error::git("reading the index", &e),
+                        }
+                    })?;
                     repo.diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut opts))
                         .map_err(|e| Error::git("diffing the index against HEAD", &e))?
                 }
@@ -456,6 +474,7 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
         head_oid: Option<Oid>,
         base_oid: Option<Oid>,
     }
+    let gitlinks = gitlink_sides(&diff)?;
     let pending: RefCell<Vec<Pending>> = RefCell::new(Vec::new());
     diff.foreach(
         &mut |delta, _| {
@@ -474,10 +493,15 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
             } else {
                 new_path.clone()
             };
-            let is_submodule = delta.new_file().mode() == git2::FileMode::Commit
-                || delta.old_file().mode() == git2::FileMode::Commit;
-            let oid = |f: git2::DiffFile<'_>| {
-                (!f.id().is_zero() && f.mode() != git2::FileMode::Commit).then(|| f.id())
+            // Never `DiffFile::mode()`: it panics on modes git writes but does not name (100600,
+            // 140000, ...); gitlink_sides read the raw modes.
+            let (old_link, new_link) = gitlinks
+                .get(&(old_path.clone(), new_path.clone()))
+                .copied()
+                .unwrap_or_default();
+            let is_submodule = old_link || new_link;
+            let oid = |f: git2::DiffFile<'_>, is_link: bool| {
+                (!f.id().is_zero() && !is_link).then(|| f.id())
             };
             pending.borrow_mut().push(Pending {
                 change: FileChange {
@@ -494,8 +518,8 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
                     path,
                     kind,
                 },
-                head_oid: oid(delta.new_file()),
-                base_oid: oid(delta.old_file()),
+                head_oid: oid(delta.new_file(), new_link),
+                base_oid: oid(delta.old_file(), old_link),
             });
             true
         },
@@ -676,6 +700,34 @@ pub fn base_blob(
 fn blob_size(repo: &Repository, oid: Option<Oid>) -> Option<u64> {
     let (size, _) = repo.odb().ok()?.read_header(oid?).ok()?;
     Some(size as u64)
+}
+
+/// Which sides of each delta (keyed by old and new path) are gitlinks (mode 160000), from the
+/// raw modes of the diff's raw format: git2's `DiffFile::mode()` panics on a mode outside its
+/// enum, and a change may commit any mode (`git fsck` only warns about 100600 or 140000).
+#[allow(clippy::type_complexity)]
+fn gitlink_sides(
+    diff: &git2::Diff<'_>,
+) -> Result<std::collections::HashMap<(String, String), (bool, bool)>, Error> {
+    let mut out = std::collections::HashMap::new();
+    diff.print(git2::DiffFormat::Raw, |delta, _, line| {
+        // `:<old mode> <new mode> <old id> <new id> <status>\t<path>`, modes in octal.
+        let raw = line.content();
+        let mode = |at: usize| raw.get(at..at + 6);
+        let (old, new) = (mode(1), mode(8));
+        if old == Some(b"160000") || new == Some(b"160000") {
+            out.insert(
+                (
+                    path_str(delta.old_file().path()),
+                    path_str(delta.new_file().path()),
+                ),
+                (old == Some(b"160000"), new == Some(b"160000")),
+            );
+        }
+        true
+    })
+    .map_err(|e| Error::git("reading the diff's file modes", &e))?;
+    Ok(out)
 }
 
 fn path_str(p: Option<&Path>) -> String {

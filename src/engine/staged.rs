@@ -11,9 +11,15 @@
 //! `TREE` extension), walks HEAD's tree only into directories whose cache-tree entry is missing
 //! or differs, and returns the changed entries on each side as two small in-memory indexes, which
 //! libgit2 then diffs (`diff_index_to_index`), so hunks, binary detection and rename detection
-//! are libgit2's as before. Anything unusual (conflicts, sparse or split index, intent-to-add or
-//! skip-worktree entries, an unknown version or extension layout, an unborn HEAD) returns `None`
-//! and the caller falls back to libgit2's full diff. `INVLINT_FULL_INDEX=1` forces the fallback.
+//! are libgit2's as before. Anything unusual (conflicts, intent-to-add or skip-worktree entries,
+//! an unknown version or extension layout, an unborn HEAD) returns `None` and the caller falls
+//! back to libgit2's full diff. A split or sparse index, which libgit2 cannot read either, is an
+//! error naming the git command that turns it into a plain one ([`unsupported_feature`]).
+//! `INVLINT_FULL_INDEX=1` forces the fallback.
+//!
+//! The file is input like any other: every read is bounds-checked, the cache-tree is read to a
+//! bounded depth, and entry modes are canonicalised as git does (a mode git does not name is a
+//! regular file), so no index makes this reader or libgit2's diff panic.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -124,9 +130,62 @@ fn varint(b: &[u8], pos: &mut usize) -> Option<usize> {
     Some(val)
 }
 
+/// Deepest cache-tree nesting read. Deeper nesting cannot come from a real work tree (paths
+/// are limited to 4096 bytes); past it the `TREE` extension is ignored (every directory is then
+/// compared with HEAD, which is slower but exact) instead of recursing without bound.
+const MAX_TREE_DEPTH: usize = 2048;
+
+/// Longest cache-tree directory path read (git's own `PATH_MAX`), for the same reason.
+const MAX_TREE_PATH: usize = 4096;
+
+/// An index feature neither this reader nor libgit2 reads, with the command that removes it.
+pub fn unsupported_feature(index_file: &std::path::Path) -> Option<(&'static str, &'static str)> {
+    use std::io::Read;
+    // An index is read whole by git too, but a hostile path could name anything: cap the read.
+    let mut bytes = Vec::new();
+    std::fs::File::open(index_file)
+        .ok()?
+        .take(1 << 30)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    let mut features = Vec::new();
+    let _ = scan(&bytes, &mut features);
+    if features.contains(&"link") {
+        Some((
+            "a split index (`core.splitIndex`)",
+            "run `git update-index --no-split-index` (and `git config core.splitIndex false`)",
+        ))
+    } else if features.contains(&"sdir") {
+        Some((
+            "a sparse index (`index.sparse`)",
+            "run `git sparse-checkout init --no-sparse-index` to write a full index",
+        ))
+    } else {
+        None
+    }
+}
+
+/// git's mode canonicalisation (`canon_mode`): any regular file is 100644 or 100755, and a type
+/// git does not know is read as a regular file (libgit2's `normalize_filemode` does the same for
+/// tree entries, so both sides compare equal).
+fn canon_mode(mode: u32) -> u32 {
+    match mode & 0o170000 {
+        0o120000 => 0o120000,
+        0o160000 => 0o160000,
+        0o040000 => 0o040000,
+        _ if mode & 0o111 != 0 => 0o100755,
+        _ => 0o100644,
+    }
+}
+
 /// Parses an index file (versions 2, 3 and 4). `None` for anything this fast path does not
 /// handle: the caller then lets libgit2 read the index.
 pub fn parse(b: &[u8]) -> Option<ParsedIndex> {
+    scan(b, &mut Vec::new())
+}
+
+/// [`parse`], noting the extensions that made it give up (`link`, `sdir`) in `features`.
+fn scan(b: &[u8], features: &mut Vec<&'static str>) -> Option<ParsedIndex> {
     if b.len() < 12 + 20 || &b[..4] != b"DIRC" {
         return None;
     }
@@ -139,18 +198,24 @@ pub fn parse(b: &[u8]) -> Option<ParsedIndex> {
     let mut pos = 12;
     let mut entries = Vec::with_capacity(count.min(end / 62));
     let mut prev: Vec<u8> = Vec::new();
+    // Entries this reader leaves to libgit2 are still stepped over, so the extensions after
+    // them can say which feature the index uses (see `unsupported_feature`).
+    let mut give_up = false;
     for _ in 0..count {
         let start = pos;
         let mode = be32(b, pos + 24)?;
         let oid = Oid::from_bytes(b.get(pos + 40..pos + 60)?).ok()?;
         let flags = be16(b, pos + 60)?;
-        let mut p = pos + 62;
-        if flags & 0x4000 != 0 {
+        let header = if flags & 0x4000 != 0 && version >= 3 {
             // Extended flags: intent-to-add or skip-worktree. Let libgit2 handle those.
-            return None;
-        }
+            give_up = true;
+            64
+        } else {
+            62
+        };
+        let mut p = pos + header;
         if (flags >> 12) & 3 != 0 {
-            return None; // a conflict (stage 1-3)
+            give_up = true; // a conflict (stage 1-3)
         }
         let path = if version == 4 {
             let strip = varint(b, &mut p)?;
@@ -164,17 +229,25 @@ pub fn parse(b: &[u8]) -> Option<ParsedIndex> {
             let nul = p + b.get(p..end)?.iter().position(|&c| c == 0)?;
             let path = b[p..nul].to_vec();
             // Entries are padded with 1-8 NULs to a multiple of 8 bytes.
-            pos = start + ((62 + path.len() + 8) & !7);
+            pos = start + ((header + path.len() + 8) & !7);
             path
         };
-        if pos > end || mode & 0o170000 == 0o040000 {
-            return None; // truncated, or a sparse-index directory entry
+        if pos > end {
+            return None; // truncated
         }
-        if prev > path && !prev.is_empty() {
-            return None; // not sorted: not an index this parser understands
+        if mode & 0o170000 == 0o040000 {
+            features.push("sdir"); // a sparse-index directory entry
+            give_up = true;
+        }
+        if prev > path && !prev.is_empty() || path.is_empty() {
+            give_up = true; // not sorted, or a split index's replaced entry
         }
         prev.clone_from(&path);
-        entries.push(Entry { path, mode, oid });
+        entries.push(Entry {
+            path,
+            mode: canon_mode(mode),
+            oid,
+        });
     }
     // A file and a directory of one name (`a/b` and `a/b/c`) cannot come from git, and libgit2
     // may leave the cache-tree claiming the directory unchanged: refuse such an index. Sorted
@@ -196,16 +269,29 @@ pub fn parse(b: &[u8]) -> Option<ParsedIndex> {
     while pos + 8 <= end {
         let sig = &b[pos..pos + 4];
         let size = be32(b, pos + 4)? as usize;
-        let data = b.get(pos + 8..(pos + 8).checked_add(size)?)?;
+        let stop = (pos + 8).checked_add(size).filter(|&e| e <= end)?;
+        let data = &b[pos + 8..stop];
         match sig {
             b"TREE" => {
                 let mut at = 0;
                 while at < data.len() {
-                    tree_node(data, &mut at, &[], &mut trees)?;
+                    if tree_node(data, &mut at, &[], 0, &mut trees)?.is_err() {
+                        // Too deep: not an index git wrote for a real tree. Without the
+                        // cache-tree every directory is compared, which stays exact.
+                        trees.clear();
+                        break;
+                    }
                 }
             }
             // Split index (entries live in another file) and sparse index: not handled here.
-            b"link" | b"sdir" => return None,
+            b"link" => {
+                features.push("link");
+                return None;
+            }
+            b"sdir" => {
+                features.push("sdir");
+                return None;
+            }
             // Optional extensions start with an upper-case letter; a lower-case one we do not
             // know changes how the index must be read.
             s if !s[0].is_ascii_uppercase() => return None,
@@ -213,16 +299,24 @@ pub fn parse(b: &[u8]) -> Option<ParsedIndex> {
         }
         pos += 8 + size;
     }
+    if give_up {
+        return None;
+    }
     Some(ParsedIndex { entries, trees })
 }
 
 /// One cache-tree node and its subtrees (pre-order), recording valid ones under their full path.
+/// `Some(Err(()))` when nested deeper than [`MAX_TREE_DEPTH`].
 fn tree_node(
     d: &[u8],
     at: &mut usize,
     prefix: &[u8],
+    depth: usize,
     out: &mut HashMap<Vec<u8>, Oid>,
-) -> Option<()> {
+) -> Option<Result<(), ()>> {
+    if depth > MAX_TREE_DEPTH {
+        return Some(Err(()));
+    }
     let nul = *at + d.get(*at..)?.iter().position(|&c| c == 0)?;
     let name = &d[*at..nul];
     *at = nul + 1;
@@ -239,15 +333,20 @@ fn tree_node(
         }
         path.extend_from_slice(name);
     }
+    if path.len() > MAX_TREE_PATH {
+        return Some(Err(())); // no real directory has such a path; stop copying it deeper
+    }
     if count >= 0 {
         let oid = Oid::from_bytes(d.get(*at..*at + 20)?).ok()?;
         *at += 20;
         out.insert(path.clone(), oid);
     }
     for _ in 0..subtrees {
-        tree_node(d, at, &path, out)?;
+        if tree_node(d, at, &path, depth + 1, out)?.is_err() {
+            return Some(Err(()));
+        }
     }
-    Some(())
+    Some(Ok(()))
 }
 
 /// What a name in a directory is, on one side.

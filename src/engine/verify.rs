@@ -56,6 +56,15 @@ fn is_asset(path: &str) -> bool {
 /// incomplete (exit 2).
 fn skipped(state: &TextState, config: &Config) -> Option<(String, bool)> {
     Some(match state {
+        // Refused by the parsers' depth limit (rules::util::too_deep): a check that parses it
+        // (syn, protox-parse) could not read it.
+        TextState::Text(src) if src.name().ends_with(".rs") || src.name().ends_with(".proto") => (
+            format!(
+                "{}; not checked by parsing checks",
+                crate::rules::util::too_deep(src.text())?
+            ),
+            false,
+        ),
         TextState::Text(_) | TextState::Absent => return None,
         TextState::Binary => (
             "binary content (a NUL byte in its first 8000 bytes); not checked".into(),

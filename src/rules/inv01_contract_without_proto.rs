@@ -294,6 +294,10 @@ impl ProtoFile {
 }
 
 fn parse_proto(src: &Arc<Source>) -> ParsedProto {
+    if let Some(why) = crate::rules::util::too_deep(src.text()) {
+        let span = src.line_range(1).unwrap_or(0..0);
+        return Err((src.clone(), why, span));
+    }
     match protox_parse::parse(src.name(), src.text()) {
         Ok(fd) => {
             let mut spans = HashMap::new();
