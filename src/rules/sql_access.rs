@@ -928,6 +928,76 @@ fn split_statements(sql: &str) -> Vec<Range<usize>> {
     out
 }
 
+/// sqlparser's recursion limit. Reaching it is not enough: sqlparser retries a keyword-led
+/// expression (`ARRAY[`, `NOT`, `CASE`) as an identifier when its first parse fails, so a
+/// statement that hits the limit under n such levels costs 2^n parses (`ARRAY[` 62 deep ran for
+/// minutes). [`nesting`] keeps every statement handed to it well under the limit.
+const SQL_RECURSION_LIMIT: usize = 64;
+
+/// Deepest statement handed to sqlparser, as [`nesting`] estimates it; deeper ones are read
+/// by the text fallback. Real queries nest a handful of levels.
+const MAX_SQL_NESTING: usize = 24;
+
+/// Longest statement handed to sqlparser; longer ones (bulk `INSERT .. VALUES` data) are read by
+/// the text fallback, which costs one pass.
+const MAX_STATEMENT_BYTES: usize = 256 << 10;
+
+/// An upper estimate of how deep sqlparser recurses on `sql`: brackets and `CASE .. END` open a
+/// level; a run of prefix keywords or operators (`NOT NOT`, `- -`, `EXISTS`, `ARRAY`) adds one
+/// level each until an operand ends the run. Counted on raw bytes, string literals included, so
+/// it can only overestimate.
+fn nesting(sql: &str) -> usize {
+    const PREFIX_WORDS: &[&str] = &[
+        "not", "exists", "array", "interval", "when", "then", "else", "prior", "row", "distinct",
+        "all", "any", "some", "lateral", "select", "case", "cast", "collate", "at", "time", "zone",
+    ];
+    let b = sql.as_bytes();
+    let mut stack: Vec<usize> = Vec::new();
+    let (mut level, mut run, mut max) = (0usize, 0usize, 0usize);
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_alphanumeric() || c == b'_' {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            let word = sql[start..i].to_ascii_lowercase();
+            if word == "case" {
+                stack.push(level);
+                level += 1 + run;
+                run = 0;
+            } else if word == "end" {
+                level = stack.pop().unwrap_or(0);
+                run = 0;
+            } else if PREFIX_WORDS.contains(&word.as_str()) {
+                run += 1;
+            } else {
+                run = 0;
+            }
+            max = max.max(level + run);
+            continue;
+        }
+        match c {
+            b'(' | b'[' => {
+                stack.push(level);
+                level += 1 + run;
+                run = 0;
+            }
+            b')' | b']' => {
+                level = stack.pop().unwrap_or(0);
+                run = 0;
+            }
+            b'-' | b'+' | b'~' | b'!' | b'@' | b'#' | b'&' | b'|' | b'=' | b'<' | b'>' => run += 1,
+            _ if c.is_ascii_whitespace() => {}
+            _ => run = 0,
+        }
+        max = max.max(level + run);
+        i += 1;
+    }
+    max
+}
+
 /// Tables of one statement with sqlparser: `(schema, name, kind)`, or `None` if it does not parse.
 fn parse_uses(chunk: &str) -> Option<Vec<(Option<String>, String, Kind)>> {
     use sqlparser::ast::{ObjectName, ObjectType, Query, Statement as S, Visit, Visitor};
@@ -935,8 +1005,11 @@ fn parse_uses(chunk: &str) -> Option<Vec<(Option<String>, String, Kind)>> {
     use sqlparser::parser::Parser;
 
     let filled = fill_holes(chunk);
+    if filled.len() > MAX_STATEMENT_BYTES || nesting(&filled) > MAX_SQL_NESTING {
+        return None; // the text fallback reads it (see `fallback_note`)
+    }
     let stmts = Parser::new(&PostgreSqlDialect {})
-        .with_recursion_limit(64)
+        .with_recursion_limit(SQL_RECURSION_LIMIT)
         .try_with_sql(&filled)
         .and_then(|mut p| p.parse_statements())
         .ok()?;
@@ -1692,6 +1765,28 @@ pub fn fallback_note(parsed: bool) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nesting_estimate_bounds_what_sqlparser_gets() {
+        let real = "WITH t AS (SELECT id FROM runtime.runs WHERE NOT (state = 'done' OR \
+                    state IN (SELECT s FROM runtime.states))) SELECT CASE WHEN a THEN \
+                    coalesce(b, -1) ELSE NULL END FROM t";
+        assert!(nesting(real) <= 8, "{}", nesting(real));
+        assert!(parse_uses(real).is_some());
+        for deep in [
+            format!("SELECT {}1{}", "ARRAY[".repeat(40), "]".repeat(40)),
+            format!("SELECT {}x", "NOT ".repeat(40)),
+            format!(
+                "SELECT {}1{}",
+                "CASE WHEN a THEN ".repeat(30),
+                " END".repeat(30)
+            ),
+            format!("SELECT {}1", "- ".repeat(40)),
+        ] {
+            assert!(nesting(&deep) > MAX_SQL_NESTING, "{deep}");
+            assert!(parse_uses(&deep).is_none(), "{deep}");
+        }
+    }
 
     fn ex() -> Extractor {
         compile_extractor(
