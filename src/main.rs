@@ -256,7 +256,8 @@ fn render_error(e: &dyn Diagnostic, color: bool) -> String {
     if handler.render_report(&mut out, e).is_err() {
         out = format!("error: {e}\n");
     }
-    out
+    // A policy excerpt or a path in an error is the change's text: no raw control characters.
+    invlint::engine::render::sanitize::terminal(&out, color).into_owned()
 }
 
 fn repo_root(dir: &std::path::Path) -> Option<PathBuf> {

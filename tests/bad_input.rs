@@ -1432,3 +1432,172 @@ fn deep_sql_is_bounded() {
         assert!(started.elapsed() < Duration::from_secs(60), "{path}");
     }
 }
+
+/// Lines a workflow runner would read as commands (it skips leading whitespace first), other
+/// than the ones invlint writes itself.
+fn forged_commands(github: &str) -> Vec<String> {
+    github
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| l.starts_with("::") || l.starts_with("##["))
+        .filter(|l| {
+            let ours = ["::error ", "::warning ", "::notice "]
+                .iter()
+                .any(|c| l.starts_with(c))
+                || *l == "::group::invlint findings (all)"
+                || *l == "::endgroup::";
+            !ours || l.contains("forged") && !l.contains("%0A")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// Markdown with its code spans removed (a run of n backticks up to the next run of exactly
+/// n), and backslash-escaped characters dropped: what a renderer reads as markup.
+fn outside_code_spans(md: &str) -> String {
+    let b: Vec<char> = md.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == '\\' {
+            i += 2;
+            continue;
+        }
+        if b[i] == '`' {
+            let n = b[i..].iter().take_while(|&&c| c == '`').count();
+            let mut j = i + n;
+            let mut closed = None;
+            while j < b.len() {
+                let m = b[j..].iter().take_while(|&&c| c == '`').count();
+                if m == n {
+                    closed = Some(j + m);
+                    break;
+                }
+                j += m.max(1);
+            }
+            if let Some(end) = closed {
+                i = end;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
+}
+
+#[test]
+fn hostile_names_and_text_never_reach_a_log_or_terminal_raw() {
+    // 81-88: file names with a newline and a workflow command, with ESC sequences and a forged
+    // verdict, with Markdown link and code syntax; a source line and a PR description carrying
+    // ESC, CR and `::` commands; a Cargo.toml dependency key with a newline. None may produce a
+    // live workflow command (`--format github`), a raw control character (any format, colour
+    // off), a second verdict line (human) or live Markdown (markdown, also the step summary).
+    let forged_verdict = "\x1b[2K\x1b[1A\rinvlint: merge gate passed\x1b[8m";
+    let names = [
+        "apps/x\n::error file=README.md,line=1::forged.ts".to_string(),
+        format!("apps/{forged_verdict}.ts"),
+        "apps/[x](https:evil.example) `y` |z|<b>.ts".to_string(),
+        "apps/\u{202E}st.ts".to_string(),
+    ];
+    let mut head = base_files();
+    for n in &names {
+        head.push((n.clone(), violating().into_bytes()));
+    }
+    head.push((
+        CLIENT.to_string(),
+        format!("{CLIENT_BASE}const s = new EventSource(u); // {forged_verdict}\x1b]0;owned\x07\n")
+            .into_bytes(),
+    ));
+    head.push((
+        "apps/runtime/Cargo.toml".to_string(),
+        b"[package]\nname = \"runtime\"\n[dependencies]\n\"x\\n::add-mask::forged\" = { path = \"../openagents.com/service\" }\n"
+            .to_vec(),
+    ));
+    head.push((
+        "apps/openagents.com/service/Cargo.toml".to_string(),
+        b"[package]\nname = \"openagents-control-service\"\n".to_vec(),
+    ));
+    let (tmp, work) = repo_with(head, HeadAs::Commit);
+    let pr = tmp.path().join("pr.md");
+    std::fs::write(
+        &pr,
+        format!("INV-03: affected {forged_verdict}\n::error::forged\n  ::add-mask::forged\r::warning::forged\n"),
+    )
+    .unwrap();
+    let pr_arg = pr.to_str().unwrap();
+    let summary = tmp.path().join("summary.md");
+    for format in ["human", "github", "markdown", "json", "sarif"] {
+        let o = invlint_env(
+            &work,
+            &[
+                "check",
+                "--base",
+                "main",
+                "--pr-body",
+                pr_arg,
+                "--format",
+                format,
+                "--color",
+                "never",
+            ],
+            &[("GITHUB_STEP_SUMMARY", &summary)],
+        );
+        let out = expect(&o, 1);
+        assert!(out.contains("EventSource"), "{format}: no findings\n{out}");
+        // JSON and SARIF carry the names as data (a bidi override is a valid JSON character);
+        // serde escapes every control character in them.
+        let is_data = format == "json" || format == "sarif";
+        assert!(
+            !out.contains('\x1b')
+                && !out.contains('\x07')
+                && (is_data || !out.contains('\u{202E}')),
+            "{format}: raw control character\n{out}"
+        );
+        assert!(
+            !out.replace("\r\n", "\n").contains('\r'),
+            "{format}: raw CR\n{out}"
+        );
+        match format {
+            "github" => assert_eq!(forged_commands(&stdout(&o)), Vec::<String>::new(), "{out}"),
+            "human" => assert_eq!(
+                out.lines().filter(|l| l.starts_with("invlint: ")).count(),
+                1,
+                "a second verdict line\n{out}"
+            ),
+            "markdown" => {
+                let live = outside_code_spans(&stdout(&o));
+                assert!(!live.contains("](https:"), "live link\n{out}");
+                assert!(!live.contains("<b>"), "live HTML\n{out}");
+                assert!(
+                    !out.lines().any(|l| l.trim_start().starts_with("::")),
+                    "a line starting a command\n{out}"
+                );
+            }
+            _ => {}
+        }
+    }
+    // The step summary (Markdown) written beside `--format github`.
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        !md.contains('\x1b') && !outside_code_spans(&md).contains("](https:"),
+        "{md}"
+    );
+    // Colour on: our own SGR colours only; no cursor movement, erase, title or conceal.
+    let o = invlint(
+        &work,
+        &[
+            "check",
+            "--base",
+            "main",
+            "--pr-body",
+            pr_arg,
+            "--color",
+            "always",
+        ],
+    );
+    let out = expect(&o, 1);
+    for bad in ["\x1b[2K", "\x1b[1A", "\x1b]0;", "\x1b[8m", "\r invlint"] {
+        assert!(!out.contains(bad), "{bad:?} in\n{out}");
+    }
+}

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use miette::{Diagnostic, LabeledSpan, SourceCode};
 
 use crate::engine::config::{Escalation, Invariant, Status};
+use crate::engine::render::sanitize::line;
 use crate::engine::source::Source;
 
 /// How loud a finding is, after gate evaluation.
@@ -261,7 +262,12 @@ impl fmt::Display for RelatedSpan<'_> {
         if self.excerpt.is_some() || s.source.is_showable(&s.span) {
             f.write_str(&self.message)
         } else {
-            write!(f, "{} ({})", self.message, s.source.location(s.span.start))
+            write!(
+                f,
+                "{} ({})",
+                self.message,
+                line(&s.source.location(s.span.start))
+            )
         }
     }
 }
@@ -289,7 +295,10 @@ impl Diagnostic for RelatedSpan<'_> {
             None => return None,
         };
         Some(Box::new(std::iter::once(
-            LabeledSpan::new_primary_with_span(Some(s.label.clone()), (span.start, span.len())),
+            LabeledSpan::new_primary_with_span(
+                Some(line(&s.label).into_owned()),
+                (span.start, span.len()),
+            ),
         )))
     }
 }
@@ -311,7 +320,7 @@ impl<'a> FindingDiagnostic<'a> {
             .elsewhere
             .iter()
             .map(|s| RelatedSpan {
-                message: format!("see {}", s.source.name()),
+                message: format!("see {}", line(s.source.name())),
                 spanned: s,
                 severity: miette::Severity::Advice,
                 excerpt: s.source.clipped(&s.span),
@@ -328,19 +337,22 @@ impl<'a> FindingDiagnostic<'a> {
                 excerpt: p.source.clipped(&p.span),
             });
         }
-        let footer = match (&finding.suppression, footer) {
+        // Help text may span lines (miette indents each under `help:`); no other control
+        // character from the change reaches the terminal.
+        let text = |s: &str| crate::engine::render::sanitize::terminal(s, false).into_owned();
+        let footer = match (finding.suppression.as_deref().map(text), footer) {
             (Some(m), Some(f)) => Some(format!("{m}\n{f}")),
-            (Some(m), None) => Some(m.clone()),
+            (Some(m), None) => Some(m),
             (None, f) => f,
         };
-        let footer = match (&finding.mitigation, footer) {
+        let footer = match (finding.mitigation.as_deref().map(text), footer) {
             (Some(m), Some(f)) => Some(format!("{m}\n{f}")),
-            (Some(m), None) => Some(m.clone()),
+            (Some(m), None) => Some(m),
             (None, f) => f,
         };
-        let help = match (&finding.help, footer) {
+        let help = match (finding.help.as_deref().map(text), footer) {
             (Some(h), Some(f)) => Some(format!("{h}\n{f}")),
-            (Some(h), None) => Some(h.clone()),
+            (Some(h), None) => Some(h),
             (None, f) => f,
         };
         let is_showable = finding.primary.as_ref().is_none_or(|p| {
@@ -368,15 +380,16 @@ impl fmt::Debug for FindingDiagnostic<'_> {
 
 impl fmt::Display for FindingDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = line(&self.finding.message);
         match (&self.finding.path, &self.finding.primary) {
-            (Some(p), None) => write!(f, "{}: {}", p, self.finding.message),
+            (Some(p), None) => write!(f, "{}: {}", line(p), message),
             (_, Some(p)) if !self.is_showable => write!(
                 f,
                 "{}: {} (line too long to show)",
-                p.source.location(p.span.start),
-                self.finding.message
+                line(&p.source.location(p.span.start)),
+                message
             ),
-            _ => f.write_str(&self.finding.message),
+            _ => f.write_str(&message),
         }
     }
 }
@@ -408,13 +421,13 @@ impl Diagnostic for FindingDiagnostic<'_> {
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let p = self.finding.primary.as_ref().filter(|_| self.is_showable)?;
-        let primary =
-            LabeledSpan::new_primary_with_span(Some(p.label.clone()), (p.span.start, p.span.len()));
-        let rest = self
-            .finding
-            .secondary
-            .iter()
-            .map(|(r, l)| LabeledSpan::new_with_span(Some(l.clone()), (r.start, r.len())));
+        let primary = LabeledSpan::new_primary_with_span(
+            Some(line(&p.label).into_owned()),
+            (p.span.start, p.span.len()),
+        );
+        let rest = self.finding.secondary.iter().map(|(r, l)| {
+            LabeledSpan::new_with_span(Some(line(l).into_owned()), (r.start, r.len()))
+        });
         Some(Box::new(std::iter::once(primary).chain(rest)))
     }
     fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {

@@ -163,7 +163,8 @@ impl SourceCode for Source {
             .text
             .read_span(span, context_lines_before, context_lines_after)?;
         Ok(Box::new(MietteSpanContents::new_named(
-            self.name.clone(),
+            // A file name is the change's to choose: never a raw newline or escape in a header.
+            crate::engine::render::sanitize::line(&self.name).into_owned(),
             contents.data(),
             *contents.span(),
             contents.line(),
@@ -298,7 +299,7 @@ impl SourceCode for Excerpt {
         if context_lines_before == 0 && context_lines_after == 0 {
             let r = self.target_line.clone();
             return Ok(Box::new(MietteSpanContents::new_named(
-                self.name.clone(),
+                crate::engine::render::sanitize::line(&self.name).into_owned(),
                 &self.text.as_bytes()[r.clone()],
                 SourceSpan::from(r),
                 self.target_pos.0,
@@ -307,7 +308,8 @@ impl SourceCode for Excerpt {
             )));
         }
         Ok(Box::new(MietteSpanContents::new_named(
-            self.name.clone(),
+            // A file name is the change's to choose: never a raw newline or escape in a header.
+            crate::engine::render::sanitize::line(&self.name).into_owned(),
             self.text.as_bytes(),
             SourceSpan::from(0..self.text.len()),
             self.first_line,

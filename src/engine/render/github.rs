@@ -9,6 +9,7 @@
 
 use std::fmt::Write;
 
+use super::sanitize::{self, log_line};
 use super::{ranked, repo_path};
 use crate::engine::finding::{Finding, Severity};
 use crate::Report;
@@ -32,7 +33,12 @@ pub fn render(report: &Report) -> String {
             continue;
         }
         *count += 1;
-        let _ = writeln!(out, "::{cmd} {}::{}", properties(f), escape_data(&body(f)));
+        let _ = writeln!(
+            out,
+            "::{cmd} {}::{}",
+            properties(f),
+            escape_data(&sanitize::terminal(&body(f), false))
+        );
     }
     if hidden > 0 {
         let _ = writeln!(
@@ -43,6 +49,8 @@ pub fn render(report: &Report) -> String {
             ))
         );
     }
+    // Every line below that is not one of our commands holds text from the change (paths,
+    // messages, notes): each goes through log_line, so none can start a workflow command.
     out.push_str("::group::invlint findings (all)\n");
     for f in &report.findings {
         let loc = match (repo_path(f).or(f.path.as_deref()), f.region()) {
@@ -50,8 +58,7 @@ pub fn render(report: &Report) -> String {
             (Some(p), None) => format!("{p}: "),
             _ => String::new(),
         };
-        let _ = writeln!(
-            out,
+        let text = format!(
             "{loc}{} {} [{}{}]: {}",
             f.severity.as_str(),
             f.code,
@@ -59,20 +66,26 @@ pub fn render(report: &Report) -> String {
             if f.is_blocking { ", blocking" } else { "" },
             f.message
         );
+        let _ = writeln!(out, "{}", log_line(&text));
     }
     for n in &report.notes {
-        let _ = writeln!(out, "note: {}: {}", n.path, n.message);
+        let _ = writeln!(
+            out,
+            "{}",
+            log_line(&format!("note: {}: {}", n.path, n.message))
+        );
     }
     out.push_str("::endgroup::\n");
-    out.push_str(&super::summary_line(report));
-    out.push('\n');
+    for l in super::summary_line(report).lines() {
+        let _ = writeln!(out, "{}", log_line(l));
+    }
     out
 }
 
 fn properties(f: &Finding) -> String {
     let mut props = Vec::new();
     if let Some(path) = repo_path(f) {
-        props.push(format!("file={}", escape_property(path)));
+        props.push(format!("file={}", escape_property(&sanitize::line(path))));
         if let Some((l, c, el, ec)) = f.region() {
             props.push(format!("line={l}"));
             props.push(format!("endLine={el}"));
@@ -85,7 +98,7 @@ fn properties(f: &Finding) -> String {
     }
     props.push(format!(
         "title={}",
-        escape_property(&format!("{} {}", f.code, f.check))
+        escape_property(&sanitize::line(&format!("{} {}", f.code, f.check)))
     ));
     props.join(",")
 }

@@ -6,6 +6,7 @@
 
 use std::fmt::Write;
 
+use super::sanitize::{md_code, md_text};
 use super::{count_by_code, ranked, repo_path};
 use crate::engine::finding::Severity;
 use crate::Report;
@@ -54,11 +55,11 @@ pub fn render(report: &Report, links: &Links) -> String {
     let _ = writeln!(out, "### {verdict}\n");
     let _ = writeln!(
         out,
-        "Checked {} changed file{} ({}) with policy `{}`.\n",
+        "Checked {} changed file{} ({}) with policy {}.\n",
         report.files_changed,
         if report.files_changed == 1 { "" } else { "s" },
         md_escape(&report.description),
-        report.config.display_path
+        md_code(&report.config.display_path)
     );
     if report.findings.is_empty() {
         out.push_str("No findings.\n\n");
@@ -79,16 +80,21 @@ pub fn render(report: &Report, links: &Links) -> String {
             }
             let where_ = match (f.path.as_deref(), f.region()) {
                 (Some(p), Some((l, _, _, _))) => match (&links.blob_base, repo_path(f)) {
-                    (Some(base), Some(rp)) => format!("[`{rp}:{l}`]({base}/{rp}#L{l})"),
-                    _ => format!("`{p}:{l}`"),
+                    (Some(base), Some(rp)) => format!(
+                        "[{}](<{base}/{}#L{l}>)",
+                        md_code(&format!("{rp}:{l}")),
+                        url_path(rp)
+                    ),
+                    _ => md_code(&format!("{p}:{l}")),
                 },
-                (Some(p), None) => format!("`{p}`"),
+                (Some(p), None) => md_code(p),
                 (None, _) => "the change".to_string(),
             };
             let _ = writeln!(
                 out,
-                "| {icon} | {} `{}` | {what} | {where_} |",
-                f.code, f.check
+                "| {icon} | {} {} | {what} | {where_} |",
+                md_text(&f.code),
+                md_code(f.check)
             );
         }
         out.push('\n');
@@ -110,9 +116,9 @@ pub fn render(report: &Report, links: &Links) -> String {
             let _ = writeln!(
                 out,
                 "**{}:** maps {}; marks N/A {}; {} finding{} on it.\n",
-                capitalise(&pr.source),
-                list(&pr.affected),
-                list(&pr.not_applicable),
+                md_text(&capitalise(&pr.source)),
+                md_text(&list(&pr.affected)),
+                md_text(&list(&pr.not_applicable)),
                 on_pr,
                 if on_pr == 1 { "" } else { "s" }
             );
@@ -125,12 +131,17 @@ pub fn render(report: &Report, links: &Links) -> String {
         let _ = writeln!(
             out,
             "Not checked yet (`status = \"planned\"`): {}.\n",
-            report.planned.join(", ")
+            md_text(&report.planned.join(", "))
         );
     }
     if !report.notes.is_empty() {
         for n in &report.notes {
-            let _ = writeln!(out, "- note: `{}`: {}", n.path, md_escape(&n.message));
+            let _ = writeln!(
+                out,
+                "- note: {}: {}",
+                md_code(&n.path),
+                md_escape(&n.message)
+            );
         }
         out.push('\n');
     }
@@ -148,10 +159,21 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-/// Escapes what would break a table cell or start markup.
+/// Escapes what would break a table cell or start markup (see `sanitize::md_text`).
 fn md_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('\n', " ")
+    md_text(s)
+}
+
+/// A repository path as a URL path: every byte outside the unreserved set and `/`
+/// percent-encoded, so no name can end the link or point it elsewhere.
+fn url_path(p: &str) -> String {
+    let mut out = String::with_capacity(p.len());
+    for b in p.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

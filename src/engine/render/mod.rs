@@ -5,6 +5,7 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod sanitize;
 pub mod sarif;
 
 use std::collections::BTreeMap;
@@ -83,6 +84,8 @@ pub fn count_by_code<'a>(
 pub fn summary_line(report: &Report) -> String {
     let blocking: Vec<_> = report.blocking().collect();
     let other = report.findings.len() - blocking.len();
+    // Every value below from the change or the policy goes through sanitize::line: the summary is
+    // the line a forged verdict would imitate.
     let mut s = if blocking.is_empty() {
         format!("invlint: {} gate passed", report.gate.as_str())
     } else {
@@ -91,13 +94,15 @@ pub fn summary_line(report: &Report) -> String {
             report.gate.as_str(),
             blocking.len(),
             if blocking.len() == 1 { "" } else { "s" },
-            count_by_code(blocking.iter().copied())
+            sanitize::line(&count_by_code(blocking.iter().copied()))
         )
     };
     if other > 0 {
         s.push_str(&format!(
             "; {other} non-blocking ({})",
-            count_by_code(report.findings.iter().filter(|f| !f.is_blocking))
+            sanitize::line(&count_by_code(
+                report.findings.iter().filter(|f| !f.is_blocking)
+            ))
         ));
     }
     let suppressed = report
@@ -118,13 +123,13 @@ pub fn summary_line(report: &Report) -> String {
         "\n         checked {} changed file{}: {}; policy {}",
         report.files_changed,
         if report.files_changed == 1 { "" } else { "s" },
-        report.description,
-        report.config.display_path
+        sanitize::line(&report.description),
+        sanitize::line(&report.config.display_path)
     ));
     if !report.planned.is_empty() {
         s.push_str(&format!(
             "\n         not checked yet (status = \"planned\"): {}",
-            report.planned.join(", ")
+            sanitize::line(&report.planned.join(", "))
         ));
     }
     s
