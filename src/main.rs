@@ -279,8 +279,21 @@ fn print(s: &str) -> Result<(), Error> {
     }
 }
 
-/// Appends to a file outside the checked repository (the step summary GitHub provides).
+/// Appends to a file outside the checked repository (the step summary GitHub provides), never
+/// through a symbolic link.
 fn append(path: &std::path::Path, text: &str) -> Result<(), Error> {
+    if path
+        .symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
+        return Err(Error::Io {
+            context: format!("appending the summary to {}", path.display()),
+            source: std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                "it is a symbolic link; invlint does not write through links",
+            ),
+        });
+    }
     std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -396,7 +409,9 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
         Command::Check(args) => {
             // In GitHub Actions, the pull request event names the description and the base.
             let event = match std::env::var("GITHUB_EVENT_PATH") {
-                Ok(path) if !path.is_empty() => invlint::engine::pr::from_github_event(&path)?,
+                Ok(path) if !path.is_empty() => {
+                    invlint::engine::pr::from_github_event(&path, repo_root(&dir).as_deref())?
+                }
                 _ => None,
             };
             let mode = if args.staged {
@@ -412,7 +427,7 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
                 )
             };
             let pr = match &args.pr_body {
-                Some(p) => Some(invlint::engine::pr::read(p)?),
+                Some(p) => Some(invlint::engine::pr::read(p, repo_root(&dir).as_deref())?),
                 None => event.map(|e| e.description),
             };
             let opts = CheckOptions {
@@ -475,10 +490,11 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
                 }
             };
             if let Some(path) = &args.sarif_output {
-                std::fs::write(path, render::sarif::render(&report)).map_err(|e| Error::Io {
-                    context: format!("writing SARIF to {}", path.display()),
-                    source: e,
-                })?;
+                invlint::engine::bounded::write(path, render::sarif::render(&report).as_bytes())
+                    .map_err(|e| Error::Io {
+                        context: format!("writing SARIF to {}", path.display()),
+                        source: e,
+                    })?;
             }
             print(&text)?;
             Ok(report.exit_code() as u8)

@@ -1601,3 +1601,127 @@ fn hostile_names_and_text_never_reach_a_log_or_terminal_raw() {
         assert!(!out.contains(bad), "{bad:?} in\n{out}");
     }
 }
+
+/// Commits a symbolic link at `path` (relative to the work tree) pointing at `target`.
+fn commit_symlink(work: &Path, path: &str, target: &Path) {
+    std::os::unix::fs::symlink(target, work.join(path)).unwrap();
+    commit_index(work, |i| i.add_path(Path::new(path)).unwrap());
+}
+
+#[test]
+fn links_out_of_the_work_tree_are_never_read() {
+    // 89-92: a policy, a PR description or a GitHub event file committed as a link to a file
+    // outside the repository had its lines printed (the policy in a parse error's excerpt).
+    // Each is now refused with exit 2 and a message naming the link; nothing of the target is
+    // printed.
+    let tmp = tempfile::tempdir().unwrap();
+    let secret = tmp.path().join("credentials");
+    std::fs::write(&secret, "SECRET-TOKEN-1 = [\nSECRET-TOKEN-2\n").unwrap();
+    let leaks = |o: &Output| {
+        let out = expect(o, 2);
+        assert!(!out.contains("SECRET-TOKEN"), "leaked:\n{out}");
+        assert!(out.contains("out of the work tree"), "{out}");
+    };
+    let (_t, work) = repo_adding(&[(CLIENT, violating().as_bytes())]);
+    commit_symlink(&work, "inv-rules.toml", &secret);
+    for args in [
+        &["check", "--base", "main"][..],
+        &["check", "--staged"][..],
+        &["rules"][..],
+        &["--explain", "INV-03"][..],
+        &["check", "--config", "inv-rules.toml"][..],
+    ] {
+        leaks(&invlint(&work, args));
+    }
+
+    let (_t, work) = repo_adding(&[(CLIENT, violating().as_bytes())]);
+    commit_symlink(&work, "pr.md", &secret);
+    leaks(&invlint(
+        &work,
+        &["check", "--base", "main", "--pr-body", "pr.md"],
+    ));
+    commit_symlink(&work, "event.json", &secret);
+    leaks(&invlint_env(
+        &work,
+        &["check", "--base", "main"],
+        &[("GITHUB_EVENT_PATH", &work.join("event.json"))],
+    ));
+    // A link inside the work tree is fine.
+    commit_symlink(&work, "pr-inner.md", Path::new("README.md"));
+    expect(
+        &invlint(
+            &work,
+            &["check", "--base", "main", "--pr-body", "pr-inner.md"],
+        ),
+        1,
+    );
+}
+
+#[test]
+fn policy_reads_are_capped() {
+    // 93-94: a policy linked to /proc/self/pagemap read 2 GB; one over 4 MiB inside the tree
+    // is refused by its size; a dangling link is an error, never the default policy.
+    let (_t, work) = repo_adding(&[(CLIENT, violating().as_bytes())]);
+    let mut big = DEFAULT_POLICY.to_string();
+    while big.len() <= 4 << 20 {
+        big.push_str("# padding padding padding padding padding padding padding padding\n");
+    }
+    std::fs::write(work.join("inv-rules.toml"), &big).unwrap();
+    let o = invlint(&work, &["check", "--base", "main"]);
+    expect(&o, 2);
+    assert!(stderr(&o).contains("limit"), "{}", stderr(&o));
+    std::fs::remove_file(work.join("inv-rules.toml")).unwrap();
+    std::os::unix::fs::symlink("no-such-file", work.join("inv-rules.toml")).unwrap();
+    expect(&invlint(&work, &["check", "--base", "main"]), 2);
+    let started = Instant::now();
+    let o = invlint(
+        &work,
+        &["check", "--base", "main", "--config", "/proc/self/pagemap"],
+    );
+    expect(&o, 2);
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
+fn outputs_never_write_through_a_link() {
+    // 95-96: `--sarif-output invlint.sarif`, where the change committed `invlint.sarif` as a
+    // link, overwrote the link's target; so could the step summary. Both now refuse (exit 2)
+    // and the target is untouched; a plain file is replaced as before.
+    let tmp = tempfile::tempdir().unwrap();
+    let target = tmp.path().join("bashrc");
+    std::fs::write(&target, "keep me\n").unwrap();
+    let (_t, work) = repo_adding(&[(CLIENT, violating().as_bytes())]);
+    commit_symlink(&work, "invlint.sarif", &target);
+    let o = invlint(
+        &work,
+        &["check", "--base", "main", "--sarif-output", "invlint.sarif"],
+    );
+    expect(&o, 2);
+    assert!(stderr(&o).contains("symbolic link"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me\n");
+    let summary = tmp.path().join("summary-link");
+    std::os::unix::fs::symlink(&target, &summary).unwrap();
+    let o = invlint_env(
+        &work,
+        &["check", "--base", "main", "--format", "github"],
+        &[("GITHUB_STEP_SUMMARY", &summary)],
+    );
+    expect(&o, 2);
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me\n");
+    let plain = tmp.path().join("out.sarif");
+    std::fs::write(&plain, "old").unwrap();
+    let o = invlint(
+        &work,
+        &[
+            "check",
+            "--base",
+            "main",
+            "--sarif-output",
+            plain.to_str().unwrap(),
+        ],
+    );
+    expect(&o, 1);
+    assert!(std::fs::read_to_string(&plain)
+        .unwrap()
+        .contains("\"version\": \"2.1.0\""));
+}

@@ -344,21 +344,33 @@ impl Config {
         explicit: Option<&std::path::Path>,
         repo_root: Option<&std::path::Path>,
     ) -> Result<Config, Error> {
+        // Capped, and never through a link out of the work tree: its lines would be printed
+        // in a parse error's excerpt (engine::bounded).
+        let read = |path: &std::path::Path, root| {
+            crate::engine::bounded::read(path, crate::engine::bounded::MAX_POLICY_BYTES, root)
+                .and_then(|b| {
+                    String::from_utf8(b).map_err(|e| {
+                        std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            format!("not valid UTF-8 ({})", e.utf8_error()),
+                        )
+                    })
+                })
+                .map_err(|source| Error::ConfigRead {
+                    path: path.display().to_string(),
+                    source,
+                })
+        };
         if let Some(path) = explicit {
-            let text = std::fs::read_to_string(path).map_err(|source| Error::ConfigRead {
-                path: path.display().to_string(),
-                source,
-            })?;
+            let text = read(path, repo_root)?;
             return Config::parse(&path.display().to_string(), &text);
         }
         if let Some(root) = repo_root {
             let candidate = root.join("inv-rules.toml");
-            if candidate.is_file() {
-                let text =
-                    std::fs::read_to_string(&candidate).map_err(|source| Error::ConfigRead {
-                        path: candidate.display().to_string(),
-                        source,
-                    })?;
+            // Any entry of that name, a dangling link included, is the policy: never the
+            // default in its place.
+            if candidate.symlink_metadata().is_ok() {
+                let text = read(&candidate, Some(root))?;
                 return Config::parse("inv-rules.toml", &text);
             }
         }

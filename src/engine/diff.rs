@@ -141,7 +141,7 @@ fn read_disk(name: &str, path: &Path, max_size: u64) -> TextState {
         Ok(_) => {}
         Err(e) => return TextState::Unreadable(e.to_string()),
     }
-    match std::fs::read(path) {
+    match crate::engine::bounded::read(path, max_size, None) {
         Ok(bytes) => decode(name, bytes, max_size),
         Err(e) => TextState::Unreadable(e.to_string()),
     }

@@ -1,5 +1,6 @@
 //! The engine: git, files, threads and output. Rules never import `diff`, `walk` or `render`.
 
+pub mod bounded;
 pub mod config;
 pub mod diff;
 pub mod error;

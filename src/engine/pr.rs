@@ -18,8 +18,9 @@ pub const COMMITS_SOURCE_NAME: &str = "commit messages";
 /// Largest description we read (GitHub caps PR bodies at 65,536 characters).
 pub const MAX_PR_BYTES: usize = 1 << 20;
 
-/// Reads a PR description from a file, or from stdin when `path` is `-`.
-pub fn read(path: &str) -> Result<Arc<Source>, Error> {
+/// Reads a PR description from a file, or from stdin when `path` is `-`. A file in the work
+/// tree `root` must not be a link out of it (engine::bounded).
+pub fn read(path: &str, root: Option<&std::path::Path>) -> Result<Arc<Source>, Error> {
     let mut bytes = Vec::new();
     let result = if path == "-" {
         std::io::stdin()
@@ -27,8 +28,11 @@ pub fn read(path: &str) -> Result<Arc<Source>, Error> {
             .take(MAX_PR_BYTES as u64 + 1)
             .read_to_end(&mut bytes)
     } else {
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_PR_BYTES as u64 + 1).read_to_end(&mut bytes))
+        root.map_or(Ok(()), |r| {
+            crate::engine::bounded::check_stays_inside(std::path::Path::new(path), r)
+        })
+        .and_then(|_| std::fs::File::open(path))
+        .and_then(|f| f.take(MAX_PR_BYTES as u64 + 1).read_to_end(&mut bytes))
     };
     result.map_err(|e| Error::PrBody {
         path: path.to_string(),
@@ -62,17 +66,16 @@ pub struct PullRequestEvent {
 /// Reads the pull request's title, body and base from a GitHub Actions event file
 /// (`GITHUB_EVENT_PATH`). `Ok(None)` when the event is not about a pull request (a push, a
 /// schedule); an error when the file cannot be read or is not JSON.
-pub fn from_github_event(path: &str) -> Result<Option<PullRequestEvent>, Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error::GithubEvent {
-        path: path.to_string(),
-        message: format!("{e}"),
-    })?;
-    if bytes.len() > 64 * MAX_PR_BYTES {
-        return Err(Error::GithubEvent {
-            path: path.to_string(),
-            message: "larger than 64 MiB".into(),
-        });
-    }
+pub fn from_github_event(
+    path: &str,
+    root: Option<&std::path::Path>,
+) -> Result<Option<PullRequestEvent>, Error> {
+    let bytes =
+        crate::engine::bounded::read(std::path::Path::new(path), 64 * MAX_PR_BYTES as u64, root)
+            .map_err(|e| Error::GithubEvent {
+                path: path.to_string(),
+                message: format!("{e}"),
+            })?;
     let event: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| Error::GithubEvent {
             path: path.to_string(),

@@ -274,7 +274,9 @@ impl<'a> Context<'a> {
             .as_ref()
             .and_then(|full| std::fs::metadata(full).ok())
             .filter(|m| m.is_file() && m.len() <= self.config.max_file_size)
-            .and_then(|_| std::fs::read(full.as_ref()?).ok())
+            .and_then(|_| {
+                crate::engine::bounded::read(full.as_ref()?, self.config.max_file_size, None).ok()
+            })
             .filter(|b| !b[..b.len().min(8000)].contains(&0))
             .and_then(|b| String::from_utf8(b).ok())
             .map(|t| Arc::new(Source::new(path, t)));
