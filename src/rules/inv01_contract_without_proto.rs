@@ -294,11 +294,7 @@ impl ProtoFile {
 }
 
 fn parse_proto(src: &Arc<Source>) -> ParsedProto {
-    if let Some(why) = crate::rules::util::too_deep(src.text()) {
-        let span = src.line_range(1).unwrap_or(0..0);
-        return Err((src.clone(), why, span));
-    }
-    match protox_parse::parse(src.name(), src.text()) {
+    match crate::rules::util::parse_proto(src.name(), src.text()) {
         Ok(fd) => {
             let mut spans = HashMap::new();
             if let Some(info) = &fd.source_code_info {
@@ -314,13 +310,11 @@ fn parse_proto(src: &Arc<Source>) -> ParsedProto {
                 spans,
             })
         }
-        Err(e) => {
-            let span = e
-                .span()
+        Err((msg, span)) => {
+            let span = span
                 .filter(|s| s.end <= src.text().len())
                 .or_else(|| src.line_range(1))
                 .unwrap_or(0..0);
-            let msg = e.to_string();
             Err((src.clone(), msg, span))
         }
     }

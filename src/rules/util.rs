@@ -232,6 +232,19 @@ pub fn too_deep(text: &str) -> Option<String> {
     }
 }
 
+/// Parses a `.proto` file with protox-parse; a file [`too_deep`] to parse safely is an error
+/// (its message, and the error's byte span when it has one).
+#[allow(clippy::result_large_err)]
+pub fn parse_proto(
+    name: &str,
+    text: &str,
+) -> Result<prost_types::FileDescriptorProto, (String, Option<Range<usize>>)> {
+    if let Some(why) = too_deep(text) {
+        return Err((why, None));
+    }
+    protox_parse::parse(name, text).map_err(|e| (e.to_string(), e.span()))
+}
+
 /// Parses a Rust file with syn, counting the parse. Call only after a cheap text prefilter.
 /// A file [`too_deep`] to parse safely is an error, as a syntax error would be.
 pub fn parse_rust(text: &str) -> syn::Result<syn::File> {
