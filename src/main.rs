@@ -515,7 +515,10 @@ fn init(dir: &std::path::Path, to_stdout: bool) -> Result<u8, Error> {
     }
     let index = invlint::engine::walk::index(&root, 0);
     let starter = invlint::init::starter(&index, &|path| {
-        std::fs::read_to_string(root.join(path)).ok()
+        // The tree's files are read as data, capped, and never through a link out of it.
+        invlint::engine::bounded::read(&root.join(path), 8 << 20, Some(&root))
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
     });
     // The starter must be a policy this invlint accepts; anything else is a bug here.
     Config::parse("inv-rules.toml", &starter.text)?;

@@ -63,6 +63,31 @@
 //! | 55 | check without its settings (empty required lists)  | policy_problems        |
 //! | 56 | policy error on a 100,000-character line           | policy_problems        |
 //!
+//! Hostile input (issue 15): exit 0, 1 or 2 in bounded time, no forged log or terminal line, no
+//! outside file printed, no write through a link. Each row is one input, run in the modes named.
+//!
+//! | #     | input                                                          | where              |
+//! |-------|----------------------------------------------------------------|--------------------|
+//! | 57-62 | Rust nested 800 `(`, 5,000 `{`, 1,500 `[`, 2,000 `Vec<`; 200k `return`s, `=`s; every mode | deep_nesting_is_refused_before_parsing |
+//! | 63    | 250 `(` and 16,000 `return`s still parse                       | nesting_under_the_limit_still_parses |
+//! | 64    | .proto with 5,000 nested messages, every mode                  | deep_proto_is_refused_before_parsing |
+//! | 65-69 | tree modes 100600, 100000, 120755, 160644, 140000              | unusual_tree_modes |
+//! | 70-74 | staged index modes 100600, 100000, 100777, 140000, 000644      | hostile_index_files |
+//! | 75    | index cache-tree nested 100,000 deep                           | hostile_index_files |
+//! | 76    | index extensions truncated, oversized, `link` cut short        | hostile_index_files |
+//! | 77-78 | split index, sparse index (`--base`, `--range`, `--staged`)    | split_and_sparse_indexes |
+//! | 79-80 | `ARRAY[` 64 deep in a .sql file and in a Rust `query("..")`    | deep_sql_is_bounded |
+//! | 81-84 | file names: newline + `::error`, ESC + forged verdict, Markdown link/code/pipes/HTML, bidi override | hostile_names_and_text_never_reach_a_log_or_terminal_raw |
+//! | 85-87 | source line with ESC/CR/OSC; PR text with ESC, CR, `::` commands; Cargo.toml key with newline + `::add-mask::` | hostile_names_and_text_never_reach_a_log_or_terminal_raw |
+//! | 88    | the same with `--color always`: only our SGR colours           | hostile_names_and_text_never_reach_a_log_or_terminal_raw |
+//! | 89-90 | `inv-rules.toml` a link out of the tree (5 commands, `--config` too) | links_out_of_the_work_tree_are_never_read |
+//! | 91-92 | `--pr-body` and `GITHUB_EVENT_PATH` links out of the tree      | links_out_of_the_work_tree_are_never_read |
+//! | 93-95 | policy over 4 MiB, dangling policy link, `--config /proc/self/pagemap` | policy_reads_are_capped |
+//! | 96-97 | `--sarif-output` and `GITHUB_STEP_SUMMARY` through a link      | outputs_never_write_through_a_link |
+//!
+//! tests/fuzz.rs mutates real inputs for every parser above (index, PR text, policy, SQL,
+//! proto, Rust).
+//!
 //! Repositories are built with `invlint::engine::scratch` (fixed identity and date). The one
 //! `git` subprocess (the shallow clone) runs with GIT_CONFIG_GLOBAL=/dev/null and
 //! GIT_CONFIG_NOSYSTEM=1, so no user or system configuration is read. Nothing here writes under
@@ -1659,8 +1684,9 @@ fn links_out_of_the_work_tree_are_never_read() {
 
 #[test]
 fn policy_reads_are_capped() {
-    // 93-94: a policy linked to /proc/self/pagemap read 2 GB; one over 4 MiB inside the tree
-    // is refused by its size; a dangling link is an error, never the default policy.
+    // 93-95: a policy over 4 MiB inside the tree is refused by its size; a dangling link is an
+    // error, never the default policy; a policy linked to /proc/self/pagemap read 2 GB, now at
+    // most 4 MiB + 1 byte.
     let (_t, work) = repo_adding(&[(CLIENT, violating().as_bytes())]);
     let mut big = DEFAULT_POLICY.to_string();
     while big.len() <= 4 << 20 {
@@ -1684,7 +1710,7 @@ fn policy_reads_are_capped() {
 
 #[test]
 fn outputs_never_write_through_a_link() {
-    // 95-96: `--sarif-output invlint.sarif`, where the change committed `invlint.sarif` as a
+    // 96-97: `--sarif-output invlint.sarif`, where the change committed `invlint.sarif` as a
     // link, overwrote the link's target; so could the step summary. Both now refuse (exit 2)
     // and the target is untouched; a plain file is replaced as before.
     let tmp = tempfile::tempdir().unwrap();
