@@ -380,7 +380,9 @@ impl fmt::Debug for FindingDiagnostic<'_> {
 
 impl fmt::Display for FindingDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let message = line(&self.finding.message);
+        // A message may span lines (miette indents each under the first, so none starts at the
+        // left margin); no other control character from the change reaches the terminal.
+        let message = crate::engine::render::sanitize::terminal(&self.finding.message, false);
         match (&self.finding.path, &self.finding.primary) {
             (Some(p), None) => write!(f, "{}: {}", line(p), message),
             (_, Some(p)) if !self.is_showable => write!(
