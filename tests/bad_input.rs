@@ -80,7 +80,7 @@
 //! | 81-84 | file names: newline + `::error`, ESC + forged verdict, Markdown link/code/pipes/HTML, bidi override | hostile_names_and_text_never_reach_a_log_or_terminal_raw |
 //! | 85-87 | source line with ESC/CR/OSC; PR text with ESC, CR, `::` commands; Cargo.toml key with newline + `::add-mask::` | hostile_names_and_text_never_reach_a_log_or_terminal_raw |
 //! | 88    | the same with `--color always`: only our SGR colours           | hostile_names_and_text_never_reach_a_log_or_terminal_raw |
-//! | 89-90 | `inv-rules.toml` a link out of the tree (5 commands, `--config` too) | links_out_of_the_work_tree_are_never_read |
+//! | 89-90 | `inv-rules.toml` a link out of the tree (`rules`, `--explain`, `--config`, `check`, `--staged`) | links_out_of_the_work_tree_are_never_read |
 //! | 91-92 | `--pr-body` and `GITHUB_EVENT_PATH` links out of the tree      | links_out_of_the_work_tree_are_never_read |
 //! | 93-95 | policy over 4 MiB, dangling policy link, `--config /proc/self/pagemap` | policy_reads_are_capped |
 //! | 96-97 | `--sarif-output` and `GITHUB_STEP_SUMMARY` through a link      | outputs_never_write_through_a_link |
@@ -1650,7 +1650,6 @@ fn links_out_of_the_work_tree_are_never_read() {
     let (_t, work) = repo_adding(&[(CLIENT, violating().as_bytes())]);
     commit_symlink(&work, "inv-rules.toml", &secret);
     for args in [
-        &["check", "--base", "main"][..],
         &["rules"][..],
         &["--explain", "INV-03"][..],
         &["check", "--config", "inv-rules.toml"][..],
@@ -1658,6 +1657,10 @@ fn links_out_of_the_work_tree_are_never_read() {
         let out = leaks(&invlint(&work, args));
         assert!(out.contains("out of the work tree"), "{out}");
     }
+    // `check` judges the change by the base's policy (here the built-in default): the link is
+    // never read there either.
+    let out = expect(&invlint(&work, &["check", "--base", "main"]), 1);
+    assert!(!out.contains("SECRET-TOKEN"), "leaked:\n{out}");
     // `--staged` judges the change by HEAD's policy, read from git: there the link is a blob
     // holding the target's name, never the target.
     leaks(&invlint(&work, &["check", "--staged"]));
@@ -1696,13 +1699,19 @@ fn policy_reads_are_capped() {
     while big.len() <= 4 << 20 {
         big.push_str("# padding padding padding padding padding padding padding padding\n");
     }
+    // (`check` judges a change by the base's policy; `rules` and `--config` read the work tree's.)
     std::fs::write(work.join("inv-rules.toml"), &big).unwrap();
-    let o = invlint(&work, &["check", "--base", "main"]);
-    expect(&o, 2);
-    assert!(stderr(&o).contains("limit"), "{}", stderr(&o));
+    for args in [
+        &["rules"][..],
+        &["check", "--base", "main", "--config", "inv-rules.toml"],
+    ] {
+        let o = invlint(&work, args);
+        expect(&o, 2);
+        assert!(stderr(&o).contains("limit"), "{}", stderr(&o));
+    }
     std::fs::remove_file(work.join("inv-rules.toml")).unwrap();
     std::os::unix::fs::symlink("no-such-file", work.join("inv-rules.toml")).unwrap();
-    expect(&invlint(&work, &["check", "--base", "main"]), 2);
+    expect(&invlint(&work, &["rules"]), 2);
     let started = Instant::now();
     let o = invlint(
         &work,
