@@ -30,14 +30,13 @@ def main():
                            text=True)
         for line in p.stderr.splitlines():
             if line.startswith("stats: checks: "):
-                for item in line[len("stats: checks: "):].split(", "):
-                    m = re.fullmatch(r"(.+) ([0-9.]+) ms", item.strip())
-                    if not m:
-                        continue
-                    if m.group(1) not in per:
-                        order.append(m.group(1))
-                        per[m.group(1)] = []
-                    per[m.group(1)].append(float(m.group(2)))
+                # Names may hold ", " themselves: "SQL scan (INV-04, INV-06) 12.3 ms".
+                items = re.findall(r"(.+?) ([0-9.]+) ms(?:, |$)", line[len("stats: checks: "):])
+                for name, ms in items:
+                    if name not in per:
+                        order.append(name)
+                        per[name] = []
+                    per[name].append(float(ms))
             elif line.startswith("stats: "):
                 summary = line
     if not per:

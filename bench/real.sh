@@ -3,6 +3,7 @@
 #
 #   bash bench/real.sh [INVLINT_BIN] [GIT_DIR]
 #   RUNS=7 TREES="/tmp/oa-feb" bash bench/real.sh target/release/invlint
+#   BASELINE=/tmp/invlint-main bash bench/real.sh target/release/invlint   # before/after rows
 #
 # GIT_DIR (or OA_GIT) is a full-history git dir of OpenAgentsInc/openagents, only read: when
 # given, bench/real-setup.sh first builds the pinned trees from it (shared clones under /tmp)
@@ -30,6 +31,11 @@ export SEMGREP_ENABLE_VERSION_CHECK=0 SEMGREP_SEND_METRICS=off
 INVLINT=${1:-$HERE/../target/release/invlint}
 [ -x "$INVLINT" ] || { echo "invlint binary '$INVLINT' not found (cargo build --release)" >&2; exit 2; }
 INVLINT=$(cd "$(dirname "$INVLINT")" && pwd)/$(basename "$INVLINT")
+BASELINE=${BASELINE:-}
+if [ -n "$BASELINE" ]; then
+  [ -x "$BASELINE" ] || { echo "BASELINE '$BASELINE' is not an executable" >&2; exit 2; }
+  BASELINE=$(cd "$(dirname "$BASELINE")" && pwd)/$(basename "$BASELINE")
+fi
 GIT_DIR_ARG=${2:-${OA_GIT:-}}
 if [ -n "$GIT_DIR_ARG" ]; then
   bash "$HERE/real-setup.sh" "$GIT_DIR_ARG" || exit 2
@@ -47,6 +53,7 @@ echo
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%Y-%m-%d)"
 echo "peers: $(rg --version | head -1); semgrep $(semgrep --version); $(ast-grep --version)"
 echo "invlint: $("$INVLINT" --version) ($INVLINT)"
+[ -n "$BASELINE" ] && echo "baseline (invlint-before rows): $BASELINE"
 
 for tree in $TREES; do
   if ! git -C "$tree" rev-parse --git-dir >/dev/null 2>&1; then
@@ -69,7 +76,8 @@ for tree in $TREES; do
     "rg=rg -n -e $(q "$PAT") ." \
     "semgrep-regex=semgrep scan --metrics=off -q --config $(q "$RULES/sse-poll.semgrep-regex.yml") ." \
     "ast-grep=ast-grep scan -r $(q "$RULES/sse-poll.ast-grep.yml") ." \
-    "invlint=$(q "$INVLINT") check --all --format json"
+    "invlint=$(q "$INVLINT") check --all --format json" \
+    ${BASELINE:+"invlint-before=$(q "$BASELINE") check --all --format json" --ratio invlint-before/invlint --ratio invlint-before/rg}
 
   "${SBS[@]}" --cwd "$tree" \
     --title "$name: diff mode, HEAD~$DIFF_BACK..HEAD ($nchanged files changed)" \
@@ -77,7 +85,8 @@ for tree in $TREES; do
     "git-diff-U0=git diff -U0 $base HEAD -- $excl >/dev/null" \
     "diff+rg=git diff -U0 $base HEAD -- $excl | rg -e $(q "^\+.*($PAT)")" \
     "semgrep-baseline=semgrep scan --metrics=off -q --config $(q "$RULES/sse-poll.semgrep-regex.yml") --baseline-commit $base ." \
-    "invlint=$(q "$INVLINT") check --base $base --format json"
+    "invlint=$(q "$INVLINT") check --base $base --format json" \
+    ${BASELINE:+"invlint-before=$(q "$BASELINE") check --base $base --format json" --ratio invlint-before/invlint --ratio invlint-before/diff+rg}
 
   jobs=("j1=$(q "$INVLINT") check --all -j1 --format json" "j2=$(q "$INVLINT") check --all -j2 --format json")
   ratios=(--ratio j1/j2)
@@ -93,4 +102,8 @@ for tree in $TREES; do
   echo "### $name: per-check CPU, \`check --all -j1 --stats\` (median of $RUNS)"
   echo
   python3 "$HERE/checkstats.py" --runs "$RUNS" --cwd "$tree" -- "$INVLINT" check --all -j1 --format json --stats
+  if [ -n "$BASELINE" ]; then
+    echo; echo "Baseline, same command:"; echo
+    python3 "$HERE/checkstats.py" --runs "$RUNS" --cwd "$tree" -- "$BASELINE" check --all -j1 --format json --stats
+  fi
 done
