@@ -16,6 +16,13 @@ if ! command -v rg >/dev/null 2>&1; then
   (command -v apt-get >/dev/null && apt-get install -y -q ripgrep) || cargo install --locked ripgrep
 fi
 cargo build --release --locked --quiet
+# The real-tree sections (bench/real.sh, written by hand from its output) follow this marker and
+# are kept when the generated-tree tables are rewritten.
+MARK='<!-- real trees: bench/real.sh -->'
+KEEP=$(mktemp)
+if [ -f bench/RESULTS.md ] && grep -qF "$MARK" bench/RESULTS.md; then
+  awk -v m="$MARK" '$0 == m {on = 1} on' bench/RESULTS.md > "$KEEP"
+fi
 {
   echo "# Benchmark results"
   echo
@@ -33,4 +40,6 @@ for FILES in "${SIZES[@]}"; do
   echo >> bench/RESULTS.md
   python3 bench/compare.py target/release/invlint "$WORK" --runs "$RUNS" --out bench/RESULTS.md
 done
+cat "$KEEP" >> bench/RESULTS.md
+rm -f "$KEEP"
 cat bench/RESULTS.md

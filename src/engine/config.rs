@@ -1055,11 +1055,17 @@ impl Validator {
                 }
             }
         }
+        let texts: Vec<String> = items.iter().map(|p| p.regex.text.clone()).collect();
+        let prefilter = crate::rules::util::Prefilter::new(texts.clone());
         let set = LazySet {
-            texts: items.iter().map(|p| p.regex.text.clone()).collect(),
+            texts,
             cell: std::sync::OnceLock::new(),
         };
-        PatternList { items, set }
+        PatternList {
+            items,
+            set,
+            prefilter,
+        }
     }
 
     /// Reports each compiled pattern of `list` without a `name` capture group, which the check
@@ -1354,6 +1360,8 @@ pub struct PatternList {
     pub items: Vec<Pattern>,
     /// All regexes at once, to reject a line in one pass.
     pub set: LazySet,
+    /// Their context-free superset: one DFA pass over a file picks the lines to match (#19).
+    pub prefilter: crate::rules::util::Prefilter,
 }
 
 impl PatternList {

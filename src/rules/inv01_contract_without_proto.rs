@@ -774,7 +774,7 @@ struct ClientDecl {
 
 fn client_decls(text: &str, patterns: &PatternList) -> Vec<ClientDecl> {
     let mut out: Vec<ClientDecl> = Vec::new();
-    if !patterns.set.is_match(text) {
+    if !patterns.prefilter.may_match(text) || !patterns.set.is_match(text) {
         return out;
     }
     for (pi, p) in patterns.items.iter().enumerate() {

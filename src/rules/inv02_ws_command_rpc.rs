@@ -78,6 +78,8 @@ pub struct Settings {
     paths: GlobList,
     exclude: GlobList,
     ws_context: Option<(crate::engine::config::LazyRegex, Range<usize>)>,
+    /// `ws-context` without look-arounds: which files can match it, in one DFA pass (#19).
+    ws_prefilter: util::Prefilter,
     inbound_types: Option<crate::engine::config::LazyRegex>,
     /// Regex over a scrutinee: group `field` names the field, group `call` marks a method call.
     dispatch_re: Option<crate::engine::config::LazyRegex>,
@@ -113,6 +115,12 @@ impl RawSettings {
             .ws_context
             .as_ref()
             .and_then(|r| v.regex(r).map(|re| (re, r.span())));
+        let ws_prefilter = util::Prefilter::new(
+            self.ws_context
+                .iter()
+                .map(|r| r.get_ref().clone())
+                .collect(),
+        );
         let inbound_types = self.inbound_types.as_ref().and_then(|r| v.regex(r));
         let dispatch_re = if self.dispatch_fields.is_empty() {
             None
@@ -132,6 +140,7 @@ impl RawSettings {
             paths: v.glob_list(&self.paths),
             exclude: v.glob_list(&self.exclude),
             ws_context,
+            ws_prefilter,
             inbound_types,
             dispatch_re,
             dispatch_fields: self
@@ -293,7 +302,7 @@ fn check_rust(
     let Some((ws_re, _)) = &cfg.ws_context else {
         return;
     };
-    if !ws_re.is_match(src.text()) {
+    if !cfg.ws_prefilter.is_match(src.text(), ws_re) {
         return;
     }
     let Some(head) = rust_candidates(src, cfg) else {

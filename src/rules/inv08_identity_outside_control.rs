@@ -79,6 +79,8 @@ pub struct Settings {
     authority: PatternList,
     verify: PatternList,
     fallbacks: PatternList,
+    /// All four lists at once: a file it rejects holds no hit of any of them (#19).
+    any: util::Prefilter,
     guards: Vec<crate::engine::config::LazyRegex>,
     guard_window: usize,
 }
@@ -115,6 +117,17 @@ impl RawSettings {
             authority: v.patterns(&self.authority),
             verify: v.patterns(&self.verify),
             fallbacks: v.patterns(&self.fallbacks),
+            any: util::Prefilter::new(
+                [
+                    &self.providers,
+                    &self.authority,
+                    &self.verify,
+                    &self.fallbacks,
+                ]
+                .iter()
+                .flat_map(|list| list.iter().map(|p| p.regex.get_ref().clone()))
+                .collect(),
+            ),
             guards: self.guards.iter().filter_map(|g| v.regex(g)).collect(),
             guard_window: self
                 .guard_window
@@ -142,6 +155,9 @@ impl Rule for IdentityOutsideControl {
             let Some(src) = file.head.source() else {
                 return;
             };
+            if !cfg.any.may_match(src.text()) {
+                return;
+            }
             let is_control = cfg.control_paths.is_match(&file.path);
             let may_verify = is_control || cfg.verify_paths.is_match(&file.path);
             let cite = |f: Finding, p: &crate::engine::config::Pattern| {
