@@ -389,6 +389,7 @@ pub fn run(
             pr: None,
             threads: opts.threads,
             gate: opts.gate,
+            coverage: false,
             today: None,
         };
         let (repo, root) = crate::engine::diff::open(&root)?;

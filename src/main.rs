@@ -424,6 +424,7 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
                     GateArg::Merge => Gate::Merge,
                     GateArg::Release => Gate::Release,
                 },
+                coverage: true,
                 today: None,
             };
             let started = std::time::Instant::now();
