@@ -169,6 +169,7 @@ pub fn run(threads: usize) -> Result<Report, Error> {
         pr: Some(crate::engine::pr::from_text(PR)),
         threads,
         gate: Gate::Merge,
+        coverage: true,
         today: None,
     };
     let report = crate::check(&opts);

@@ -34,6 +34,9 @@ pub struct DryRunOptions {
     pub threads: usize,
     /// The gate.
     pub gate: Gate,
+    /// Run the PR-description checks on each commit's message (`--no-pr-checks` turns them off,
+    /// for histories whose commit messages carry no checklist).
+    pub pr_checks: bool,
 }
 
 /// The result column.
@@ -176,7 +179,7 @@ impl Row {
         };
         let full = id.to_string();
         Row {
-            short: full[..7].to_string(),
+            short: full[..9].to_string(),
             commit: full,
             subject,
             compared: report.description.clone(),
@@ -246,9 +249,31 @@ fn shorten(message: &str, path: Option<&str>) -> String {
         s = without_asides(&s);
     }
     if s.chars().count() > MAX_SUMMARY {
-        s = s.chars().take(MAX_SUMMARY - 1).collect::<String>() + "…";
+        s = cut_at_word(&s, MAX_SUMMARY - 1) + "…";
     }
     s
+}
+
+/// The first `max` characters of `s`, ending at a word boundary: an ID (`INV-04`), a path or a
+/// backticked name is never cut in two ("INV-0…").
+fn cut_at_word(s: &str, max: usize) -> String {
+    let end = s.char_indices().nth(max).map_or(s.len(), |(i, _)| i);
+    if end == s.len() {
+        return s.to_string();
+    }
+    let is_break = |c: char| c.is_whitespace() || ",;".contains(c);
+    let head = &s[..end];
+    let next_is_break = s[end..].chars().next().is_none_or(is_break);
+    let cut = if next_is_break {
+        head
+    } else {
+        match head.rfind(is_break) {
+            Some(i) if i > 0 => &head[..i],
+            _ => head,
+        }
+    };
+    cut.trim_end_matches(|c: char| is_break(c) || c == '(')
+        .to_string()
 }
 
 /// `s` without ` (...)` groups outside backticks.
@@ -389,10 +414,20 @@ pub fn run(
             pr: None,
             threads: opts.threads,
             gate: opts.gate,
+            coverage: false,
             today: None,
         };
         let (repo, root) = crate::engine::diff::open(&root)?;
-        let report = crate::check_with_config(&check, repo, root, Arc::clone(&config))?;
+        let mut report = crate::check_with_config(&check, repo, root, Arc::clone(&config))?;
+        if !opts.pr_checks {
+            // The checks that read the description (PR-01..PR-06) run after all others.
+            report.findings.retain(|f| {
+                config
+                    .invariant(&f.code)
+                    .and_then(|i| crate::rules::find(&i.check))
+                    .is_none_or(|r| !r.is_post())
+            });
+        }
         rows.push(Row::of(id, subject, &report));
         progress(n + 1, ids.len(), &rows[n]);
     }
@@ -410,19 +445,35 @@ fn cell(s: &str) -> String {
         .replace(['\n', '\r'], " ")
 }
 
-/// The spec's dry-run table, in Markdown.
+/// The spec's dry-run table, in Markdown, in the spec's form: `` `93e9f5d7f` (`OA-RUST-001`) ``
+/// when the subject names a tracker ID, else `` `93e9f5d7f` (subject) ``.
 pub fn render_markdown(run: &DryRun) -> String {
     let mut out = String::from("| Change | Result | Notes |\n| --- | --- | --- |\n");
     for r in &run.rows {
+        let label = match tracker_id(&r.subject) {
+            Some(id) => format!("`{id}`"),
+            None => cell(&r.subject),
+        };
         out.push_str(&format!(
-            "| `{}` {} | {} | {} |\n",
+            "| `{}` ({}) | {} | {} |\n",
             r.short,
-            cell(&r.subject),
+            label,
             r.result.as_str(),
             cell(&r.notes())
         ));
     }
     out
+}
+
+/// A tracker ID in a commit subject (`OA-RUST-001`, `ABC-12`), not an invariant or PR-check ID.
+fn tracker_id(subject: &str) -> Option<&str> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r"\b[A-Z][A-Z0-9]*(?:-[A-Z][A-Z0-9]*)*-\d+\b").expect("static regex")
+    });
+    re.find_iter(subject)
+        .map(|m| m.as_str())
+        .find(|id| !id.starts_with("INV-") && !id.starts_with("PR-") && !id.starts_with("SUP-"))
 }
 
 #[derive(Serialize)]
@@ -516,6 +567,25 @@ mod tests {
         let s = shorten(&"word ".repeat(40), None);
         assert_eq!(s.chars().count(), MAX_SUMMARY);
         assert!(s.ends_with('…'));
+    }
+
+    #[test]
+    fn notes_are_never_cut_inside_an_id() {
+        // See #17: "INV-0…".
+        let m = "this docs-only change does not mark INV-01, INV-02, INV-03, INV-04, INV-05, INV-06, INV-07, INV-08 as N/A";
+        let s = shorten(m, None);
+        assert!(s.ends_with("INV-06…") || s.ends_with("INV-07…"), "{s}");
+        assert!(s.chars().count() <= MAX_SUMMARY);
+    }
+
+    #[test]
+    fn rows_name_the_tracker_id_as_the_spec_does() {
+        assert_eq!(
+            tracker_id("docs: workflow update (OA-RUST-001)"),
+            Some("OA-RUST-001")
+        );
+        assert_eq!(tracker_id("fix INV-03 lane; PR-02 text"), None);
+        assert_eq!(tracker_id("architecture guardrails update"), None);
     }
 
     #[test]

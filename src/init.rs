@@ -44,6 +44,10 @@ pub struct Found {
     pub proto_generators: Vec<String>,
     /// Legacy inventory documents (`docs/**/*legacy*inventory*.md`).
     pub inventories: Vec<String>,
+    /// Services: directories with a manifest that runs something (a Cargo package with a
+    /// binary, a package.json with a `start` script, mix.exs, composer.json), with the package
+    /// name when the manifest gives one. Matched by name to the policy's planes and services.
+    pub services: Vec<(String, Option<String>)>,
 }
 
 /// The starter policy and what went into it.
@@ -59,7 +63,38 @@ pub struct Starter {
     pub todo: Vec<String>,
 }
 
-const MANIFESTS: [&str; 3] = ["Cargo.toml", "package.json", "composer.json"];
+const MANIFESTS: [&str; 4] = ["Cargo.toml", "package.json", "composer.json", "mix.exs"];
+
+/// Whether the manifest at `path` (with `text`) makes its directory a service, and its name.
+fn service_manifest(path: &str, text: &str, files: &[String]) -> Option<Option<String>> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let dir = parent(path);
+    let quoted = |key: &str| {
+        text.lines().find_map(|l| {
+            let l = l.trim();
+            let rest = l.strip_prefix(key)?.trim_start().strip_prefix('=')?;
+            Some(rest.trim().trim_matches('"').to_string())
+        })
+    };
+    match name {
+        "Cargo.toml" => {
+            let has_bin = text.contains("[[bin]]")
+                || files.binary_search(&format!("{dir}/src/main.rs")).is_ok();
+            (text.contains("[package]") && has_bin).then(|| quoted("name"))
+        }
+        "package.json" => {
+            let json: serde_json::Value = serde_json::from_str(text).ok()?;
+            json.pointer("/scripts/start")?;
+            Some(
+                json.get("name")
+                    .and_then(|n| n.as_str())
+                    .map(str::to_string),
+            )
+        }
+        "mix.exs" | "composer.json" => Some(None),
+        _ => None,
+    }
+}
 
 /// Path segments that are never where an app, proto tree or deploy script lives.
 fn is_noise(path: &str) -> bool {
@@ -152,6 +187,11 @@ pub fn discover(index: &RepoIndex, read: &dyn Fn(&str) -> Option<String>) -> Fou
                 found.root_manifests.push(path.clone());
             } else {
                 apps.insert(dir.to_string());
+                if let Some(package) =
+                    read(path).and_then(|text| service_manifest(path, &text, &index.files))
+                {
+                    found.services.push((dir.to_string(), package));
+                }
             }
         }
         if let Some(dir) = up_to_segment(path, &["migrations"]) {
@@ -524,7 +564,24 @@ fn rewrite_key(tree: &Tree, found: &Found, table: &mut Table, key: &str, guess: 
             }
             if states.contains(&Some(true)) {
                 prune(a, &states);
-                return Outcome::Pruned;
+                // Dropping dead entries must not narrow the setting to what happened to match
+                // (`["Cargo.toml"]` for a `services/*` tree, #17): add what was found.
+                let have: Vec<String> = a
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect();
+                let extra: Vec<String> = guess
+                    .values(found)
+                    .into_iter()
+                    .filter(|g| !have.contains(g))
+                    .collect();
+                if extra.is_empty() {
+                    return Outcome::Pruned;
+                }
+                for g in extra {
+                    a.push(g);
+                }
+                return Outcome::Guessed;
             }
             let guessed = guess.values(found);
             if guessed.is_empty() && states.contains(&None) {
@@ -556,8 +613,38 @@ fn rewrite_key(tree: &Tree, found: &Found, table: &mut Table, key: &str, guess: 
     }
 }
 
-fn rewrite_table_array(tree: &Tree, array: &mut ArrayOfTables, key: &str, name: &str) -> bool {
+/// The service directory a plane or service entry named `name` most likely is: a service whose
+/// directory name or package name is `name`, or contains it (`runtime-service`).
+fn service_named<'a>(found: &'a Found, name: &str) -> Option<&'a (String, Option<String>)> {
+    let name = name.to_ascii_lowercase();
+    let base = |d: &str| d.rsplit('/').next().unwrap_or(d).to_ascii_lowercase();
+    let exact = found.services.iter().find(|(d, p)| {
+        base(d) == name || p.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(&name))
+    });
+    exact.or_else(|| {
+        let mut hits = found
+            .services
+            .iter()
+            .filter(|(d, _)| base(d).contains(&name));
+        match (hits.next(), hits.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
+    })
+}
+
+fn rewrite_table_array(
+    tree: &Tree,
+    found: &Found,
+    array: &mut ArrayOfTables,
+    key: &str,
+    name: &str,
+    crates: &mut Vec<String>,
+) -> bool {
     let mut todo = false;
+    // Entries of the same name share a guess: the first dead one takes the service, later
+    // dead ones (the runtime's migrations, Khala's files) are left with a TODO.
+    let mut used: BTreeSet<String> = BTreeSet::new();
     for t in array.iter_mut() {
         let values: Vec<String> = match t.get(key) {
             Some(Item::Value(Value::String(s))) => vec![s.value().clone()],
@@ -575,6 +662,38 @@ fn rewrite_table_array(tree: &Tree, array: &mut ArrayOfTables, key: &str, name: 
             if let Some(Item::Value(Value::Array(a))) = t.get_mut(key) {
                 prune(a, &states);
             }
+        } else if let Some((dir, package)) = t
+            .get("name")
+            .and_then(Item::as_str)
+            .filter(|n| !used.contains(*n))
+            .and_then(|n| service_named(found, n))
+            .filter(|_| matches!(name, "planes" | "services"))
+        {
+            let entry = t
+                .get("name")
+                .and_then(Item::as_str)
+                .unwrap_or("")
+                .to_string();
+            used.insert(entry.clone());
+            let value = if name == "planes" {
+                format!("{dir}/**")
+            } else {
+                dir.clone()
+            };
+            t.insert(key, Item::Value(Value::Array(string_array(&[value]))));
+            if name == "services" {
+                if let Some(p) = package {
+                    crates.push(p.clone());
+                    t.insert(
+                        "crates",
+                        Item::Value(Value::Array(string_array(std::slice::from_ref(p)))),
+                    );
+                }
+            }
+            append_prefix(
+                t.decor_mut(),
+                &format!("# invlint init: `{entry}` is the service in `{dir}` (matched by name); check it.\n"),
+            );
         } else {
             todo = true;
             append_prefix(
@@ -619,15 +738,20 @@ pub fn starter(index: &RepoIndex, read: &dyn Fn(&str) -> Option<String>) -> Star
                 let outcome = rewrite_key(&tree, &found, settings, key, *guess);
                 note(outcome, format!("{id}.{check}.{key}"));
             }
+            let mut crates: Vec<String> = Vec::new();
             for (_, array, key) in TABLE_ARRAYS.iter().filter(|(c, ..)| *c == check) {
                 if let Some(a) = settings
                     .get_mut(array)
                     .and_then(Item::as_array_of_tables_mut)
                 {
-                    if rewrite_table_array(&tree, a, key, array) {
+                    if rewrite_table_array(&tree, &found, a, key, array, &mut crates) {
                         note(Outcome::Todo, format!("{id}.{check}.{array}"));
                     }
                 }
+            }
+            // A crate now named as a service is no longer "not a service".
+            if let Some(Item::Value(Value::Array(a))) = settings.get_mut("not-services") {
+                a.retain(|v| v.as_str().is_none_or(|n| !crates.iter().any(|c| c == n)));
             }
         }
     }
@@ -646,9 +770,10 @@ pub fn starter(index: &RepoIndex, read: &dyn Fn(&str) -> Option<String>) -> Star
         }
     };
     header.push_str(&format!(
-        "#\n# Found: proto trees: {}; apps/services: {}; migrations: {}; deploy: {}{}; inventory: {}.\n#\n",
+        "#\n# Found: proto trees: {}; apps/services: {}; services with a manifest: {}; migrations: {}; deploy: {}{}; inventory: {}.\n#\n",
         list(&found.proto_trees),
         list(&found.apps),
+        list(&found.services.iter().map(|(d, _)| d.clone()).collect::<Vec<_>>()),
         list(&found.migrations),
         list(&found.deploy),
         if found.workflows { " + .github/workflows" } else { "" },

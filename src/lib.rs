@@ -77,6 +77,21 @@ pub struct CheckOptions {
     /// The date inline suppressions' `until` is compared with; `None`: `INVLINT_TODAY`
     /// (YYYY-MM-DD) when set, else the system clock.
     pub today: Option<engine::suppress::Date>,
+    /// Count, for each invariant, the files of the tree its check reads, and say when one sees
+    /// none (fail closed: a note at merge, blocking at release). Off for `--staged` whatever
+    /// this says (pre-commit does not walk the tree).
+    pub coverage: bool,
+}
+
+/// How many files of the tree each invariant's check reads.
+#[derive(Debug, Clone, Default)]
+pub struct Coverage {
+    /// Invariants whose check has a path scope.
+    pub measured: usize,
+    /// Those that see no file and are not marked not applicable.
+    pub blind: Vec<String>,
+    /// Those that see no file and are marked `not-applicable`.
+    pub not_applicable: Vec<String>,
 }
 
 /// A skipped or partially read input.
@@ -111,6 +126,8 @@ pub struct Report {
     pub pr: Option<PrStatus>,
     /// Work counters, for `check --stats`.
     pub stats: Stats,
+    /// What the invariants see of the tree (`None` when not measured: `--staged`, or off).
+    pub coverage: Option<Coverage>,
 }
 
 /// What a run did, for `check --stats` and the benchmark's notes.
@@ -256,7 +273,8 @@ pub fn check_with_config(
         .filter(|i| i.status.is_active())
         .filter_map(|i| rules::find(&i.check).map(|r| (i, r)))
         .collect();
-    let needs_tree = active.iter().any(|(_, r)| r.meta().needs_tree);
+    let measure_coverage = opts.coverage && opts.mode != DiffMode::Staged;
+    let needs_tree = measure_coverage || active.iter().any(|(_, r)| r.meta().needs_tree);
 
     let (changes, tree) = if opts.mode == DiffMode::All {
         // `--all` audits what git tracks: ignore files never hide a tracked file.
@@ -298,7 +316,8 @@ pub fn check_with_config(
         })
     });
     let ids: Vec<String> = config.invariants.iter().map(|i| i.id.clone()).collect();
-    let pr = pr_source.map(|s| engine::pr::PrDescription::parse(s, &ids));
+    let grammar = rules::pr_checklist::grammar(&config);
+    let pr = pr_source.map(|s| engine::pr::PrDescription::parse_with(s, &ids, &grammar));
 
     let parses_before = rules::util::SYN_PARSES.load(std::sync::atomic::Ordering::Relaxed);
     let mut cx = rules::Context::new(&changes, &tree, pr.as_ref(), &config, &root);
@@ -376,6 +395,10 @@ pub fn check_with_config(
     notes.sort();
     notes.dedup();
 
+    let coverage =
+        measure_coverage.then(|| coverage(&config, &tree, opts.gate, &mut findings, &mut notes));
+    findings.sort_by_cached_key(|f| f.sort_key());
+
     let planned = config
         .invariants
         .iter()
@@ -391,6 +414,7 @@ pub fn check_with_config(
         gate: opts.gate,
         planned,
         pr: pr.as_ref().map(PrStatus::of),
+        coverage,
         stats: Stats {
             files: changes.files.len(),
             rust_files: changes
@@ -404,6 +428,80 @@ pub fn check_with_config(
             rule_ms,
         },
     })
+}
+
+/// Fail closed on coverage (STYLE.md §0): an invariant whose check reads no file of the tree
+/// checks nothing, whatever the change. Each such invariant is a note naming it and the path
+/// lists that match nothing; at the release gate it is a blocking finding instead, unless the
+/// policy marks it `not-applicable = "<reason>"`.
+fn coverage(
+    config: &Config,
+    tree: &engine::walk::RepoIndex,
+    gate: Gate,
+    findings: &mut Vec<Finding>,
+    notes: &mut Vec<RunNote>,
+) -> Coverage {
+    let mut out = Coverage::default();
+    for inv in config.invariants.iter().filter(|i| i.status.is_active()) {
+        let Some(scope) = inv.settings.scope(config) else {
+            continue;
+        };
+        out.measured += 1;
+        if tree.files.iter().any(|f| scope.is_match(f)) {
+            continue;
+        }
+        if inv.not_applicable.is_some() {
+            out.not_applicable.push(inv.id.clone());
+            continue;
+        }
+        out.blind.push(inv.id.clone());
+        let entries: Vec<&engine::config::GlobEntry> =
+            scope.include.iter().flat_map(|g| g.entries()).collect();
+        let mut globs: Vec<String> = entries.iter().map(|e| format!("`{}`", e.text)).collect();
+        if globs.len() > 6 {
+            let more = globs.len() - 5;
+            globs.truncate(5);
+            globs.push(format!("+{more} more"));
+        }
+        let globs = if globs.is_empty() {
+            "(none set)".to_string()
+        } else {
+            globs.join(", ")
+        };
+        let message = format!(
+            "{} sees no file: its paths {globs} match no tracked file, so `{}` checks nothing here",
+            inv.id, inv.check
+        );
+        let hint = format!(
+            "run `invlint init` to fit the policy to this layout, or set `{}` under [invariant.{}.{}]; if {} does not apply to this repository, set `not-applicable = \"<reason>\"` under [invariant.{}]",
+            scope.key, inv.id, inv.check, inv.id, inv.id
+        );
+        if gate == Gate::Release {
+            let span = entries
+                .first()
+                .map(|e| e.span.clone())
+                .unwrap_or_else(|| inv.header_span.clone());
+            let mut f = Finding::new(inv, "coverage", message)
+                .at(
+                    &config.source,
+                    span,
+                    format!("{} reads these paths", inv.id),
+                )
+                .help(hint);
+            f.is_blocking = true;
+            f.level = Severity::Error;
+            f.severity = Severity::Error;
+            findings.push(f);
+        } else {
+            notes.push(RunNote {
+                path: config.display_path.clone(),
+                message: format!("{message}; {hint}"),
+                is_incomplete: false,
+            });
+        }
+    }
+    notes.sort();
+    out
 }
 
 /// The mitigation recorded for `f`'s invariant, if it is complete: approved by an owner the

@@ -165,6 +165,11 @@ struct DryRunArgs {
     /// Worker threads per commit (0: one per core). Output is identical at any count.
     #[arg(short = 'j', long, default_value_t = 0)]
     threads: usize,
+
+    /// Skip the PR-description checks (PR-01..PR-06): for histories whose commit messages carry
+    /// no checklist.
+    #[arg(long)]
+    no_pr_checks: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -378,6 +383,7 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
                 revs: args.revs,
                 config: cli.config.clone(),
                 threads: args.threads,
+                pr_checks: !args.no_pr_checks,
                 gate: match args.gate {
                     GateArg::Merge => Gate::Merge,
                     GateArg::Release => Gate::Release,
@@ -440,6 +446,7 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
                     GateArg::Merge => Gate::Merge,
                     GateArg::Release => Gate::Release,
                 },
+                coverage: true,
                 today: None,
             };
             let started = std::time::Instant::now();

@@ -667,3 +667,83 @@ fn staged_follows_git_index_file() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("GIT_INDEX_FILE"), "{}", stderr(&o));
 }
+
+/// See #17: fail closed on coverage. An invariant whose paths match no file of the tree is a
+/// note at the merge gate (every format), blocks at the release gate, and does neither when the
+/// policy marks it not applicable with a reason.
+#[test]
+fn blind_invariants_are_said_out_loud_and_block_the_release_gate() {
+    let (tmp, work) = repo(&clean(), HeadAs::Commit);
+    let o = invlint(&work, &["check", "--base", "main", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let blind = doc["summary"]["coverage"]["blind"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(blind.iter().any(|b| b == "INV-09"), "{doc}");
+    assert!(
+        doc["notes"].as_array().unwrap().iter().any(|n| n["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("INV-09 sees no file")),
+        "{doc}"
+    );
+    let o = invlint(&work, &["check", "--base", "main", "--format", "sarif"]);
+    assert!(stdout(&o).contains("toolExecutionNotifications"));
+    let o = invlint(&work, &["check", "--base", "main"]);
+    assert!(stdout(&o).contains("coverage: "), "{}", stdout(&o));
+
+    // At release, with a complete description (so only coverage can block).
+    let body = tmp.path().join("pr.md");
+    std::fs::write(
+        &body,
+        "Sync: name the topics\n\n1. Invariant impact:\n   - INV-02, INV-03: affected (sync client, still WS only); INV-01, INV-04..INV-10: N/A - a constant only\n2. Contract impact:\n   - no contract change (`INV-01`).\n3. Transport impact:\n   - confirmed: no WS command RPC and no SSE/poll lane additions.\n4. Authority boundaries:\n   - confirmed: no cross-plane SQL.\n5. Service boundaries:\n   - confirmed: no implicit in-memory coupling.\n6. Operations:\n   - no runtime deploy or migration.\n7. Deletion/parity:\n   - nothing deleted.\n",
+    )
+    .unwrap();
+    let body = body.to_str().unwrap();
+    let o = invlint(
+        &work,
+        &[
+            "check",
+            "--base",
+            "main",
+            "--gate",
+            "release",
+            "--pr-body",
+            body,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("INV-09 sees no file"), "{}", stdout(&o));
+
+    // Every blind invariant marked not applicable: the release gate passes.
+    let mut policy = invlint::engine::config::DEFAULT_POLICY.to_string();
+    for id in blind {
+        let id = id.as_str().unwrap();
+        let header = format!("[invariant.{id}]\n");
+        policy = policy.replacen(
+            &header,
+            &format!("{header}not-applicable = \"this test tree has none\"\n"),
+            1,
+        );
+    }
+    let path = tmp.path().join("policy.toml");
+    std::fs::write(&path, policy).unwrap();
+    let o = invlint(
+        &work,
+        &[
+            "--config",
+            path.to_str().unwrap(),
+            "check",
+            "--base",
+            "main",
+            "--gate",
+            "release",
+            "--pr-body",
+            body,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("not applicable: "), "{}", stdout(&o));
+}

@@ -123,6 +123,7 @@ fn dry_run(work: &Path, revs: &[&str], gate: Gate) -> dryrun::DryRun {
         config: None,
         threads: 2,
         gate,
+        pr_checks: true,
     };
     dryrun::run(&opts, &mut |_, _, _| {}).unwrap()
 }
@@ -220,6 +221,21 @@ fn binary_prints_the_table_and_exits_1_when_something_is_blocked() {
     assert_eq!(o.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&o.stdout).contains("| Pass |"));
 
+    // The spec's row form: `<sha9>` (<subject or tracker ID>).
+    let o = invlint(&work, &["dry-run", "main~3"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.lines()
+            .nth(2)
+            .is_some_and(|l| l.starts_with("| `") && l.contains("` (")),
+        "{out}"
+    );
+
+    // --no-pr-checks: commit messages without a checklist are not judged as descriptions.
+    let o = invlint(&work, &["dry-run", "--no-pr-checks", "main~4..main~2"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!out.contains("PR-0"), "{out}");
+
     // A bad revision is invlint's error, not a finding.
     let o = invlint(&work, &["dry-run", "no-such-branch"]);
     assert_eq!(o.status.code(), Some(2));
@@ -260,7 +276,7 @@ fn json_shape() {
     assert_eq!(commits.len(), 4);
     for (c, id) in commits.iter().zip(&ids[1..]) {
         assert_eq!(c["commit"], id.as_str());
-        assert_eq!(c["short"], &id[..7]);
+        assert_eq!(c["short"], &id[..9]);
         for key in [
             "subject",
             "compared",

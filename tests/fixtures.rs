@@ -43,6 +43,10 @@ struct Case {
     /// the release gate that has no description to give (else VER-01 would block it).
     #[serde(default)]
     pr_checks: Option<bool>,
+    /// Measure coverage (an invariant that sees no file is a note, blocking at release). Off
+    /// by default: most cases are trees of a few files made for one invariant.
+    #[serde(default)]
+    coverage: bool,
 }
 
 fn run_case(dir: &Path, threads: usize) -> (String, String) {
@@ -108,6 +112,7 @@ fn check_case(dir: &Path, threads: usize, gate: Option<Gate>) -> invlint::Report
             "release" => Gate::Release,
             other => panic!("unknown gate {other}"),
         }),
+        coverage: case.coverage,
         today: Some(
             invlint::engine::suppress::Date::parse(case.today.as_deref().unwrap_or("2026-06-01"))
                 .unwrap_or_else(|| panic!("{}: today is not YYYY-MM-DD", dir.display())),

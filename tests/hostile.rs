@@ -270,7 +270,7 @@ fn policy_edits_do_not_judge_the_change() {
         (
             "paths narrowed",
             policy_with(
-                "paths = [\"apps/**\", \"crates/**\", \"proto/**\", \"docs/sync/**\", \"apps/*/docs/**\"]",
+                "paths = [\"**/*.{rs,ts,tsx,js,jsx,mjs,cjs,vue,svelte,html,php,ex,exs,heex,swift,kt,java,go,py,rb,cs,dart,proto,sh,yaml,yml,json,md,mdx}\"]",
                 "paths = [\"crates/**\"]",
             ),
             "removes from INV-03 `sse-poll-lane.paths`",

@@ -315,3 +315,92 @@ fn completions_name_the_binary_and_its_subcommands() {
     );
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// See #17: `invlint init` on a tree laid out as `services/*`, `web/`, `db/migrations` gives a
+/// policy under which the three violations the default policy finds under `apps/` are found
+/// there too: an EventSource lane in the web client (INV-03), a cross-plane SQL JOIN in the
+/// runtime service (INV-04), and a service-to-service dependency (INV-05).
+#[test]
+fn init_policy_finds_violations_in_a_services_layout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let repo = git2::Repository::init(root).unwrap();
+    let write = |path: &str, text: &str| {
+        let p = root.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    let commit = |message: &str| {
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::new("t", "t@example.com", &git2::Time::new(1, 0)).unwrap();
+        let parents: Vec<git2::Commit> = repo
+            .head()
+            .ok()
+            .and_then(|h| h.peel_to_commit().ok())
+            .into_iter()
+            .collect();
+        let parents: Vec<&git2::Commit> = parents.iter().collect();
+        repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+            .unwrap();
+    };
+    write("Cargo.toml", "[workspace]\nmembers = [\"services/*\"]\n");
+    for s in ["control", "runtime", "khala"] {
+        write(
+            &format!("services/{s}/Cargo.toml"),
+            &format!("[package]\nname = \"{s}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"),
+        );
+        write(&format!("services/{s}/src/main.rs"), "fn main() {}\n");
+    }
+    write(
+        "web/package.json",
+        "{ \"name\": \"web\", \"scripts\": { \"start\": \"vite\" } }\n",
+    );
+    write(
+        "web/src/sync.ts",
+        "export function connect(topic: string) {\n  return new WebSocket(`/khala/ws?topic=${topic}`);\n}\n",
+    );
+    write(
+        "db/migrations/0001_init.sql",
+        "CREATE TABLE control.users (id bigint primary key);\nCREATE TABLE runtime.runs (id bigint primary key, user_id bigint);\n",
+    );
+    let o = invlint(root, &["init"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    commit("base");
+    repo.branch(
+        "main",
+        &repo.head().unwrap().peel_to_commit().unwrap(),
+        true,
+    )
+    .unwrap();
+
+    write(
+        "web/src/sync.ts",
+        "export function connect(topic: string) {\n  return new WebSocket(`/khala/ws?topic=${topic}`);\n}\n\nexport function fallback(topic: string) {\n  return new EventSource(`/khala/topics/${topic}/stream`);\n}\n",
+    );
+    write(
+        "services/runtime/src/report.rs",
+        "pub const REPORT: &str = \"SELECT u.email, r.id FROM control.users u JOIN runtime.runs r ON r.user_id = u.id\";\n",
+    );
+    write(
+        "services/runtime/Cargo.toml",
+        "[package]\nname = \"runtime\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ncontrol = { path = \"../control\" }\n",
+    );
+    commit("the change");
+    let o = invlint(root, &["check", "--base", "main", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let ids: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    for id in ["INV-03", "INV-04", "INV-05"] {
+        assert!(ids.contains(&id), "{id} not found: {}", stdout(&o));
+    }
+}

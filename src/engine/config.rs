@@ -139,6 +139,8 @@ struct RawInvariant {
     related: Vec<Spanned<String>>,
     #[serde(default)]
     suppressible: Option<Spanned<bool>>,
+    #[serde(default, rename = "not-applicable")]
+    not_applicable: Option<Spanned<String>>,
     #[serde(rename = "contract-without-proto")]
     contract_without_proto: Option<Spanned<rules::inv01_contract_without_proto::RawSettings>>,
     #[serde(rename = "ws-command-rpc")]
@@ -294,6 +296,9 @@ pub struct Invariant {
     /// The check's own `paths` setting, when it has one (what the check reads): with `surfaces`
     /// and `related`, what VER-01 counts as "under the invariant's paths".
     pub scope: GlobList,
+    /// Why the invariant does not apply to this repository (`not-applicable = "..."`): a check
+    /// that sees no file is then not a coverage gap.
+    pub not_applicable: Option<String>,
     /// The check's compiled settings.
     pub settings: Settings,
 }
@@ -335,6 +340,37 @@ pub enum Settings {
     PrChecklist(rules::pr_checklist::Settings),
     /// `bad-suppression`: inline suppressions (applied by the engine).
     BadSuppression(crate::engine::suppress::Settings),
+}
+
+impl Settings {
+    /// The files the check reads, for coverage; `None` for checks that read the PR description
+    /// or apply suppressions. `config` resolves checks that borrow another invariant's paths
+    /// (INV-06 reads INV-04's planes).
+    pub fn scope<'a>(&'a self, config: &'a Config) -> Option<rules::Scope<'a>> {
+        match self {
+            Settings::ContractWithoutProto(s) => Some(s.scope()),
+            Settings::WsCommandRpc(s) => Some(s.scope()),
+            Settings::SsePollLane(s) => Some(s.scope()),
+            Settings::UnorderedApply(s) => Some(s.scope()),
+            Settings::InMemoryCoupling(s) => Some(s.scope()),
+            Settings::IdentityOutsideControl(s) => Some(s.scope()),
+            Settings::DeployWithoutMigrate(s) => Some(s.scope()),
+            Settings::LegacyDeletedWithoutParity(s) => Some(s.scope()),
+            Settings::CrossPlaneSql(s) => Some(s.scope()),
+            Settings::KhalaAuthorityWrite(s) => {
+                config
+                    .invariant(s.planes_from())
+                    .and_then(|i| match &i.settings {
+                        Settings::CrossPlaneSql(p) => Some(p.scope()),
+                        _ => None,
+                    })
+            }
+            Settings::AddedPattern(s) => Some(s.scope()),
+            Settings::ForbiddenPath(s) => Some(s.scope()),
+            Settings::CoChange(s) => Some(s.scope()),
+            Settings::None | Settings::PrChecklist(_) | Settings::BadSuppression(_) => None,
+        }
+    }
 }
 
 impl Config {
@@ -684,6 +720,11 @@ impl Config {
                     );
                     v.glob_list(&entries)
                 },
+                not_applicable: inv
+                    .not_applicable
+                    .as_ref()
+                    .map(|s| s.get_ref().trim().to_string())
+                    .filter(|s| !s.is_empty()),
                 settings,
             });
         }

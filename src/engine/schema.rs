@@ -163,13 +163,22 @@ const ITEM: &[Key] = &[
     req(
         "keywords",
         Ty::Strings,
-        "Case-insensitive words that identify the item in a task line.",
+        "Case-insensitive words that identify the item in a list item, heading or table row.",
+    ),
+    opt(
+        "template",
+        Ty::Str,
+        "The template's text of the item (after its title): an item still reading so is not addressed.",
     ),
 ];
 
 const EVIDENCE: &[Key] = &[
     req("invariant", Ty::Str, "The invariant it applies to."),
-    req("regex", Ty::Regex, "What must appear in the description."),
+    req(
+        "regex",
+        Ty::Regex,
+        "What must appear in the description, as a positive statement; a group named `owner` must hold one of the invariant's owners.",
+    ),
     req("what", Ty::Str, "What it is, for the message."),
 ];
 
@@ -194,6 +203,11 @@ const PR_CHECKLIST: &[Key] = &[
         "evidence",
         Ty::Tables(EVIDENCE),
         "Evidence required at the release gate (PR-06).",
+    ),
+    opt(
+        "negations",
+        Ty::Regexes,
+        "Regexes that negate a clause: evidence or an approval in such a clause does not count.",
     ),
 ];
 
@@ -497,6 +511,13 @@ pub fn schema() -> Value {
             "type": "boolean",
             "default": false,
             "description": "Whether an inline `invlint: allow(<ID>)` with reason, issue and owner may suppress its findings."
+        }),
+    );
+    invariant_props.insert(
+        "not-applicable".into(),
+        json!({
+            "type": "string",
+            "description": "Why this invariant does not apply to this repository: its check may then see no file without blocking the release gate (coverage)."
         }),
     );
     for (check, keys) in CHECKS {

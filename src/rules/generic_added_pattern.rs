@@ -53,6 +53,17 @@ pub struct Settings {
     include_comments: bool,
 }
 
+impl Settings {
+    /// The files this check reads, for coverage.
+    pub fn scope(&self) -> Scope<'_> {
+        Scope {
+            key: "paths",
+            include: vec![&self.paths],
+            exclude: vec![&self.exclude],
+        }
+    }
+}
+
 impl RawSettings {
     /// Validates and compiles.
     pub fn compile(&self, v: &mut Validator) -> Settings {

@@ -46,6 +46,17 @@ pub struct Settings {
     help: Option<String>,
 }
 
+impl Settings {
+    /// The files this check reads, for coverage.
+    pub fn scope(&self) -> Scope<'_> {
+        Scope {
+            key: "when",
+            include: vec![&self.when],
+            exclude: vec![],
+        }
+    }
+}
+
 impl RawSettings {
     /// Validates and compiles.
     pub fn compile(&self, v: &mut Validator) -> Settings {

@@ -48,6 +48,17 @@ pub struct Settings {
     include_modified: bool,
 }
 
+impl Settings {
+    /// The files this check reads, for coverage.
+    pub fn scope(&self) -> Scope<'_> {
+        Scope {
+            key: "paths",
+            include: vec![&self.paths],
+            exclude: vec![&self.exclude],
+        }
+    }
+}
+
 impl RawSettings {
     /// Validates and compiles.
     pub fn compile(&self, v: &mut Validator) -> Settings {

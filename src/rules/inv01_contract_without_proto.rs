@@ -113,6 +113,17 @@ pub struct Settings {
     generated: Vec<Generated>,
 }
 
+impl Settings {
+    /// The files this check reads, for coverage.
+    pub fn scope(&self) -> Scope<'_> {
+        Scope {
+            key: "proto-paths`, `rust-paths` or `client-paths",
+            include: vec![&self.proto_paths, &self.rust_paths, &self.client_paths],
+            exclude: vec![&self.exclude],
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Generated {
     sources: GlobList,

@@ -94,6 +94,17 @@ pub struct Settings {
     allowed: BTreeSet<String>,
 }
 
+impl Settings {
+    /// The files this check reads, for coverage.
+    pub fn scope(&self) -> Scope<'_> {
+        Scope {
+            key: "paths",
+            include: vec![&self.paths],
+            exclude: vec![&self.exclude],
+        }
+    }
+}
+
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
     pub fn compile(&self, v: &mut Validator) -> Settings {

@@ -69,6 +69,17 @@ pub struct Settings {
     allow: Vec<Allow>,
 }
 
+impl Settings {
+    /// The files this check reads, for coverage.
+    pub fn scope(&self) -> Scope<'_> {
+        Scope {
+            key: "paths",
+            include: vec![&self.paths],
+            exclude: vec![&self.exclude],
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Allow {
     path: GlobList,

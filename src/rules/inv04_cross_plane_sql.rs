@@ -55,6 +55,17 @@ pub struct Settings {
     pub extractor: Extractor,
 }
 
+impl Settings {
+    /// The files this check reads, for coverage.
+    pub fn scope(&self) -> Scope<'_> {
+        Scope {
+            key: "planes",
+            include: self.map.planes.iter().map(|p| &p.paths).collect(),
+            exclude: vec![&self.exempt],
+        }
+    }
+}
+
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
     pub fn compile(&self, v: &mut Validator) -> Settings {

@@ -115,6 +115,17 @@ pub struct Settings {
     symbol_level: Severity,
 }
 
+impl Settings {
+    /// The files this check reads, for coverage.
+    pub fn scope(&self) -> Scope<'_> {
+        Scope {
+            key: "paths",
+            include: vec![&self.paths],
+            exclude: vec![&self.exclude],
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Unit {
     name: String,

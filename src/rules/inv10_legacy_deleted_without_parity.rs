@@ -87,6 +87,7 @@ pub struct Settings {
     inventory: Option<(String, Range<usize>)>,
     surface_column: crate::engine::config::LazyRegex,
     gates_column: crate::engine::config::LazyRegex,
+    gates_column_span: Range<usize>,
     status_column: crate::engine::config::LazyRegex,
     done_status: crate::engine::config::LazyRegex,
     done_span: Range<usize>,
@@ -97,6 +98,17 @@ pub struct Settings {
     backup_surfaces: GlobList,
     backup_evidence: Option<(crate::engine::config::LazyRegex, Range<usize>)>,
     surfaces: Vec<ConfigSurface>,
+}
+
+impl Settings {
+    /// The files this check reads, for coverage.
+    pub fn scope(&self) -> Scope<'_> {
+        Scope {
+            key: "legacy",
+            include: vec![&self.legacy],
+            exclude: vec![&self.exclude],
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -122,6 +134,11 @@ fn regex_or(
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
     pub fn compile(&self, v: &mut Validator) -> Settings {
+        let gates_column = regex_or(
+            v,
+            &self.gates_column,
+            r"(?i)gate|block|depend|item|replacement",
+        );
         if self.legacy.is_empty() {
             v.require_non_empty(0..0, "no legacy deletion", "legacy");
         }
@@ -184,8 +201,9 @@ impl RawSettings {
                 .filter(|i| !i.get_ref().trim().is_empty())
                 .map(|i| (i.get_ref().clone(), i.span())),
             surface_column: regex_or(v, &self.surface_column, r"(?i)legacy|surface|root|path").0,
-            gates_column: regex_or(v, &self.gates_column, r"(?i)gate|blocking|depend|item").0,
-            status_column: regex_or(v, &self.status_column, r"(?i)status|state").0,
+            gates_column: gates_column.0,
+            gates_column_span: gates_column.1,
+            status_column: regex_or(v, &self.status_column, r"(?i)status|state|disposition").0,
             done_status,
             done_span,
             gate_ids,
@@ -304,6 +322,8 @@ struct Row {
     status: Option<String>,
     /// Span of the row line.
     span: Range<usize>,
+    /// Header of the column the gates were read from (none found: `None`).
+    gates_column: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -313,21 +333,6 @@ struct Inventory {
     header: Option<Range<usize>>,
     /// Per-gate status from tables that list gates without surfaces.
     gate_status: BTreeMap<u32, (String, Range<usize>)>,
-}
-
-fn cells(line: &str) -> Vec<&str> {
-    let t = line.trim();
-    let t = t.strip_prefix('|').unwrap_or(t);
-    let t = t.strip_suffix('|').unwrap_or(t);
-    t.split('|').map(str::trim).collect()
-}
-
-fn is_separator(line: &str) -> bool {
-    let cs = cells(line);
-    !cs.is_empty()
-        && cs
-            .iter()
-            .all(|c| !c.is_empty() && c.chars().all(|ch| matches!(ch, '-' | ':' | ' ')))
 }
 
 /// Paths in a surface cell: backticked tokens, else words containing `/`.
@@ -375,36 +380,97 @@ fn surface_globs(paths: &[String]) -> GlobSet {
     b.build().unwrap_or_else(|_| GlobSet::empty())
 }
 
+/// One markdown table: header cells and body rows, each cell as its source text (escaped pipes
+/// unescaped) with the row's span.
+struct Table {
+    header: Vec<String>,
+    header_span: Range<usize>,
+    rows: Vec<(Vec<String>, Range<usize>)>,
+}
+
+/// The tables of `text`, read with a CommonMark parser (GitHub tables: escaped pipes, inline
+/// code, alignment rows), so a table inside a code block or a quote is not an inventory.
+fn tables(text: &str) -> Vec<Table> {
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+    let mut out: Vec<Table> = Vec::new();
+    let mut in_head = false;
+    let mut row: Option<(Vec<String>, Range<usize>)> = None;
+    let mut depth_hidden = 0usize;
+    for (event, range) in Parser::new_ext(text, Options::ENABLE_TABLES).into_offset_iter() {
+        match event {
+            Event::Start(Tag::BlockQuote(_)) => depth_hidden += 1,
+            Event::End(TagEnd::BlockQuote(_)) => depth_hidden = depth_hidden.saturating_sub(1),
+            _ if depth_hidden > 0 => {}
+            Event::Start(Tag::Table(_)) => out.push(Table {
+                header: Vec::new(),
+                header_span: range.start..range.start,
+                rows: Vec::new(),
+            }),
+            Event::Start(Tag::TableHead) => {
+                in_head = true;
+                row = Some((Vec::new(), range));
+            }
+            Event::Start(Tag::TableRow) => row = Some((Vec::new(), range)),
+            Event::Start(Tag::TableCell) => {
+                if let Some((cells, _)) = row.as_mut() {
+                    let raw = text.get(range).unwrap_or("");
+                    cells.push(raw.trim().trim_matches('|').trim().replace("\\|", "|"));
+                }
+            }
+            Event::End(TagEnd::TableHead) | Event::End(TagEnd::TableRow) => {
+                if let (Some((cells, span)), Some(t)) = (row.take(), out.last_mut()) {
+                    let span = span.start
+                        ..text[span.start..span.end.min(text.len())].trim_end().len() + span.start;
+                    if in_head {
+                        t.header = cells;
+                        t.header_span = span;
+                    } else {
+                        t.rows.push((cells, span));
+                    }
+                }
+                in_head = false;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 fn parse_inventory(src: &Source, cfg: &Settings) -> Inventory {
     let mut inv = Inventory::default();
-    let n = src.line_count();
-    let mut l = 1;
-    while l <= n {
-        let line = src.line(l).unwrap_or("");
-        let next = src.line(l + 1).unwrap_or("");
-        if !(line.trim_start().starts_with('|') && is_separator(next)) {
-            l += 1;
-            continue;
-        }
-        let header_span = src.line_range(l).unwrap_or(0..0);
-        let header = cells(line);
+    for table in tables(src.text()) {
+        let header = &table.header;
         let surface_col = header.iter().position(|h| cfg.surface_column.is_match(h));
-        let gates_col = header
+        // The gates column: by header words, else by content (the column whose cells hold the
+        // most gate IDs), so "Primary blockers" or an unnamed column still counts.
+        let by_header = header
             .iter()
             .enumerate()
             .position(|(i, h)| Some(i) != surface_col && cfg.gates_column.is_match(h));
+        let by_content = || {
+            (0..header.len())
+                .filter(|&i| Some(i) != surface_col)
+                .map(|i| {
+                    let n = table
+                        .rows
+                        .iter()
+                        .filter(|(cs, _)| {
+                            cs.get(i)
+                                .is_some_and(|c| !cfg.gate_ids.parse(c, true).is_empty())
+                        })
+                        .count();
+                    (n, i)
+                })
+                .filter(|(n, _)| *n > 0)
+                .max_by_key(|(n, i)| (*n, std::cmp::Reverse(*i)))
+                .map(|(_, i)| i)
+        };
+        let gates_col = by_header.or_else(by_content);
         let status_col = header.iter().enumerate().position(|(i, h)| {
             Some(i) != surface_col && Some(i) != gates_col && cfg.status_column.is_match(h)
         });
-        l += 2;
-        while l <= n {
-            let row_line = src.line(l).unwrap_or("");
-            if !row_line.trim_start().starts_with('|') {
-                break;
-            }
-            let span = src.line_range(l).unwrap_or(0..0);
-            let cs = cells(row_line);
-            let cell = |c: Option<usize>| c.and_then(|i| cs.get(i).copied());
+        for (cs, span) in &table.rows {
+            let cell = |c: Option<usize>| c.and_then(|i| cs.get(i).map(String::as_str));
             let surfaces = cell(surface_col).map(surface_paths).unwrap_or_default();
             let gates = cell(gates_col)
                 .map(|g| cfg.gate_ids.parse(g, false))
@@ -413,20 +479,20 @@ fn parse_inventory(src: &Source, cfg: &Settings) -> Inventory {
                 .map(|s| s.trim_matches('`').trim().to_string())
                 .filter(|s| !s.is_empty());
             if !surfaces.is_empty() {
-                inv.header.get_or_insert_with(|| header_span.clone());
+                inv.header.get_or_insert_with(|| table.header_span.clone());
                 inv.rows.push(Row {
                     globs: surface_globs(&surfaces),
                     surfaces,
                     gates,
                     status,
-                    span,
+                    span: span.clone(),
+                    gates_column: gates_col.and_then(|i| header.get(i).cloned()),
                 });
             } else if let Some(status) = status {
                 for g in gates {
                     inv.gate_status.insert(g, (status.clone(), span.clone()));
                 }
             }
-            l += 1;
         }
     }
     inv
@@ -481,15 +547,13 @@ impl Rule for LegacyDeletedWithoutParity {
         // Group by surface.
         let mut groups: BTreeMap<String, (Vec<&Deleted>, Mapping)> = BTreeMap::new();
         for d in &deleted {
-            let (key, mapping) = match &inventory {
-                Some(table) => match table
-                    .rows
-                    .iter()
-                    .position(|r| r.globs.is_match(d.base_path))
-                {
-                    Some(i) => (format!("row:{i:05}"), Mapping::Row(i)),
-                    None => unlisted(cfg, d.base_path),
-                },
+            // The inventory and the policy's surface map together: a row first (its gates are
+            // joined with the policy's for the same path below), else the policy's entry.
+            let row = inventory
+                .as_ref()
+                .and_then(|t| t.rows.iter().position(|r| r.globs.is_match(d.base_path)));
+            let (key, mapping) = match row {
+                Some(i) => (format!("row:{i:05}"), Mapping::Row(i)),
                 None => match cfg.surfaces.iter().find(|s| s.root.is_match(d.base_path)) {
                     Some(s) => (format!("cfg:{}", s.name), Mapping::Config(s)),
                     None => unlisted(cfg, d.base_path),
@@ -505,7 +569,8 @@ impl Rule for LegacyDeletedWithoutParity {
         // The description: PR text, or the commit messages without one.
         let pr = cx.pr_description();
         let commits = cx.changes().commit_messages.join("\n");
-        let said: &str = pr.map(|p| p.source.text()).unwrap_or(&commits);
+        // What the description states: code, comments, quotes and template text say nothing.
+        let said: &str = pr.map(|p| p.statement_text()).unwrap_or(&commits);
         let referenced: BTreeSet<u32> = cfg.gate_ids.parse(said, true).into_iter().collect();
         let inv_name = cfg
             .inventory
@@ -554,7 +619,40 @@ impl Rule for LegacyDeletedWithoutParity {
                     let Some(row) = inventory.as_ref().and_then(|t| t.rows.get(*i)) else {
                         continue;
                     };
-                    (row.surfaces.join("`, `"), row.gates.clone(), Some(row))
+                    let mut gates = row.gates.clone();
+                    if let Some(s) = cfg
+                        .surfaces
+                        .iter()
+                        .find(|s| s.root.is_match(first.base_path))
+                    {
+                        for g in &s.gates {
+                            if !gates.contains(g) {
+                                gates.push(*g);
+                            }
+                        }
+                    }
+                    if gates.is_empty() {
+                        // Fail closed: a row whose gates cannot be read is not "no gates".
+                        let why = match &row.gates_column {
+                            Some(h) => format!("its inventory row has no {}nnn ID in column `{h}`", cfg.gate_ids.prefix),
+                            None => "the inventory table has no column of parity gates (no header like gate, blocker, depend, item or replacement, and no cell holding a gate ID)".to_string(),
+                        };
+                        let surface = row.surfaces.join("`, `");
+                        let mut f = Finding::new(
+                            inv,
+                            META.name,
+                            format!("cannot verify the parity gates of `{surface}`: {why}"),
+                        )
+                        .at(at, at_span.clone(), label.clone())
+                        .help(format!("list the surface's {}nnn parity gates in its row of `{inv_name}` (or in a `[[surface]]` entry of the policy), then reference them in the description", cfg.gate_ids.prefix))
+                        .cite(cx.policy(), cfg.gates_column_span.clone(), "how the gates column is found");
+                        if let Some(src) = &inv_src {
+                            f = f.related(src, row.span.clone(), "this row names no parity gate");
+                        }
+                        out.push(f);
+                        continue;
+                    }
+                    (row.surfaces.join("`, `"), gates, Some(row))
                 }
                 Mapping::Config(s) => (s.name.clone(), s.gates.clone(), None),
             };
@@ -647,7 +745,18 @@ impl Rule for LegacyDeletedWithoutParity {
                 .iter()
                 .filter(|d| cfg.backup_surfaces.is_match(d.base_path))
                 .find(|d| d.file.base.source().is_some());
-            if let (Some(d), false) = (hit, re.is_match(said)) {
+            // Evidence is a positive statement: "No Laravel DB backup was taken" is not.
+            let stated = match pr {
+                Some(p) => p.states(re).is_some(),
+                None => re.find_iter(said).any(|m| {
+                    !crate::engine::pr::is_negated(
+                        said,
+                        m.range(),
+                        &crate::engine::pr::default_negations(),
+                    )
+                }),
+            };
+            if let (Some(d), false) = (hit, stated) {
                 if let Some(at) = d.file.base.source() {
                     let mut f = Finding::new(
                         inv,

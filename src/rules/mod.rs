@@ -357,16 +357,36 @@ impl<'a> Context<'a> {
     }
 }
 
+/// The files a check reads, for coverage (`lib::coverage`): a file counts when it matches an
+/// `include` list and no `exclude` list.
+#[derive(Debug)]
+pub struct Scope<'a> {
+    /// The settings key that sets `include`, for hints.
+    pub key: &'static str,
+    /// Path lists the check reads.
+    pub include: Vec<&'a crate::engine::config::GlobList>,
+    /// Path lists it skips.
+    pub exclude: Vec<&'a crate::engine::config::GlobList>,
+}
+
+impl Scope<'_> {
+    /// True when the check reads `path`.
+    pub fn is_match(&self, path: &str) -> bool {
+        self.include.iter().any(|g| g.is_match(path))
+            && !self.exclude.iter().any(|g| g.is_match(path))
+    }
+}
+
 /// What a rule file imports.
 pub mod prelude {
     pub use super::util;
-    pub use super::{Context, Findings, Meta, Rule};
+    pub use super::{Context, Findings, Meta, Rule, Scope};
     pub use crate::engine::config::{
         Escalation, GlobList, Invariant, PatternList, RawPattern, Status, Validator,
     };
     pub use crate::engine::diff::{ChangeKind, FileChange};
     pub use crate::engine::finding::{Finding, Severity};
-    pub use crate::engine::pr::{Claim, PrDescription};
+    pub use crate::engine::pr::{Claim, Grammar, ItemSpec, ItemState, PrDescription};
     pub use crate::engine::source::Source;
     pub use serde::Deserialize;
     pub use std::sync::Arc;

@@ -106,6 +106,9 @@ pub struct RawSettings {
     /// Evidence required at the release gate (PR-06).
     #[serde(default)]
     pub evidence: Vec<RawEvidence>,
+    /// Regexes that negate a clause (PR-06): evidence or an approval in a clause matching one
+    /// is not a positive statement. Default: `engine::pr::DEFAULT_NEGATIONS`.
+    pub negations: Option<Vec<Spanned<String>>>,
 }
 
 /// One checklist item.
@@ -114,8 +117,11 @@ pub struct RawSettings {
 pub struct RawItem {
     /// Short title ("transport impact").
     pub title: Spanned<String>,
-    /// Case-insensitive words that identify the item in a task line.
+    /// Case-insensitive words that identify the item in a list item, heading or table row.
     pub keywords: Vec<Spanned<String>>,
+    /// The template's text of the item (after its title): an item still reading so is not
+    /// addressed.
+    pub template: Option<Spanned<String>>,
 }
 
 /// One release-evidence requirement.
@@ -124,7 +130,8 @@ pub struct RawItem {
 pub struct RawEvidence {
     /// The invariant it applies to (when the change touches its surfaces or has its findings).
     pub invariant: Spanned<String>,
-    /// What must appear in the description.
+    /// What must appear in the description, as a positive statement. A capture group named
+    /// `owner` must hold one of the invariant's `owners`.
     pub regex: Spanned<String>,
     /// What it is, for the message.
     pub what: Spanned<String>,
@@ -136,8 +143,10 @@ pub struct Settings {
     surfaces: GlobList,
     docs: GlobList,
     items: Vec<(String, Vec<String>, std::ops::Range<usize>)>,
+    templates: Vec<Option<String>>,
     min_reason: usize,
     evidence: Vec<Evidence>,
+    negations: Option<Vec<regex::Regex>>,
 }
 
 #[derive(Debug)]
@@ -146,6 +155,7 @@ struct Evidence {
     regex: crate::engine::config::LazyRegex,
     what: String,
     span: std::ops::Range<usize>,
+    needs_owner: bool,
 }
 
 impl RawSettings {
@@ -156,13 +166,25 @@ impl RawSettings {
             if let Some(regex) = v.regex(&e.regex) {
                 evidence.push(Evidence {
                     invariant: e.invariant.get_ref().clone(),
+                    needs_owner: regex.has_capture("owner"),
                     regex,
                     what: e.what.get_ref().clone(),
                     span: e.regex.span(),
                 });
             }
         }
+        let negations = self.negations.as_ref().map(|list| {
+            list.iter()
+                .filter_map(|n| v.regex(n).map(|r| (*r).clone()))
+                .collect()
+        });
         Settings {
+            templates: self
+                .items
+                .iter()
+                .map(|i| i.template.as_ref().map(|t| t.get_ref().clone()))
+                .collect(),
+            negations,
             surfaces: v.glob_list(&self.surfaces),
             docs: v.glob_list(&self.docs),
             items: self
@@ -183,6 +205,36 @@ impl RawSettings {
             evidence,
         }
     }
+}
+
+/// The grammar descriptions are read with under `config`: the checklist items of its
+/// `checklist-item-missing` invariant (else the spec's) and the negations of its
+/// `release-evidence-missing` invariant (else the defaults).
+pub fn grammar(config: &crate::engine::config::Config) -> Grammar {
+    let mut g = Grammar::spec();
+    let of = |check: &str| {
+        config
+            .invariants
+            .iter()
+            .filter(|i| i.status.is_active() && i.check == check)
+            .find_map(settings)
+    };
+    if let Some(s) = of(META_CHECKLIST.name) {
+        g.items = s
+            .items
+            .iter()
+            .zip(&s.templates)
+            .map(|((title, keywords, _), template)| ItemSpec {
+                title: title.clone(),
+                keywords: keywords.clone(),
+                template: template.clone(),
+            })
+            .collect();
+    }
+    if let Some(n) = of(META_RELEASE.name).and_then(|s| s.negations.clone()) {
+        g.negations = n;
+    }
+    g
 }
 
 fn settings(inv: &Invariant) -> Option<&Settings> {
@@ -317,24 +369,76 @@ impl Rule for ChecklistItemMissing {
         let src = &pr.source;
         let mut missing = Vec::new();
         let mut first_missing_span = None;
-        for (n, (title, keywords, span)) in cfg.items.iter().enumerate() {
-            let task = pr.tasks.iter().find(|t| {
-                let lower = t.text.to_lowercase();
-                keywords.iter().any(|k| lower.contains(k.as_str()))
-            });
-            match task {
-                None => {
-                    missing.push(format!("{} ({title})", n + 1));
-                    first_missing_span.get_or_insert(span.clone());
-                }
-                Some(t) if !t.is_checked => out.push(
-                    Finding::new(inv, META_CHECKLIST.name, format!("checklist item {} ({title}) is not confirmed", n + 1))
-                        .at(src, t.span.clone(), "unchecked")
-                        .help("check the box once the item is addressed, or write why it does not apply on the same line")
-                        .cite(cx.policy(), span.clone(), "checklist item"),
-                ),
-                Some(_) => {}
+        let mut template: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+        for (n, (title, _, span)) in cfg.items.iter().enumerate() {
+            let Some(item) = pr.item(n) else {
+                missing.push(format!("{} ({title})", n + 1));
+                first_missing_span.get_or_insert(span.clone());
+                continue;
+            };
+            if item.state == ItemState::Template {
+                template.push((n + 1, item.span.clone()));
+                continue;
             }
+            let problem = match (item.checked, item.state) {
+                (Some(false), _) => Some((
+                    "is not confirmed",
+                    "unchecked",
+                    "check the box once the item is addressed, or write why it does not apply on the same line",
+                )),
+                (_, ItemState::Empty) => Some((
+                    "is not addressed",
+                    "nothing under this item",
+                    "write what this change does for the item (or why it does not apply) under it",
+                )),
+                _ => None,
+            };
+            if let Some((what, label, help)) = problem {
+                out.push(
+                    Finding::new(
+                        inv,
+                        META_CHECKLIST.name,
+                        format!("checklist item {} ({title}) {what}", n + 1),
+                    )
+                    .at(src, item.span.clone(), label)
+                    .help(help)
+                    .cite(cx.policy(), span.clone(), "checklist item"),
+                );
+            }
+        }
+        // Unedited template items: one finding, each item labelled.
+        if let Some(((first, first_span), rest)) = template.split_first() {
+            let numbers: Vec<String> = template.iter().map(|(n, _)| n.to_string()).collect();
+            let (noun, verb) = if template.len() == 1 {
+                ("item", "holds")
+            } else {
+                ("items", "hold")
+            };
+            let mut f = Finding::new(
+                inv,
+                META_CHECKLIST.name,
+                format!(
+                    "checklist {noun} {} still {verb} the template's text",
+                    numbers.join(", ")
+                ),
+            )
+            .at(
+                src,
+                first_span.clone(),
+                format!("item {first}: the template's text, unedited"),
+            );
+            for (n, span) in rest {
+                f = f.also(span.clone(), format!("item {n}: unedited"));
+            }
+            let cite = cfg
+                .items
+                .get(first - 1)
+                .map(|i| i.2.clone())
+                .unwrap_or(0..0);
+            out.push(
+                f.help("replace each item's template text with what this change does for it, or why it does not apply (a ticked template is not an answer)")
+                    .cite(cx.policy(), cite, "checklist item (its `template` is the text left unedited)"),
+            );
         }
         if !missing.is_empty() {
             out.push(
@@ -344,7 +448,7 @@ impl Rule for ChecklistItemMissing {
                     format!("the PR checklist lacks item{} {}", if missing.len() == 1 { "" } else { "s" }, missing.join(", ")),
                 )
                 .at(src, end_span(src), "the checklist should be in this description")
-                .help("copy the Mandatory PR Checklist (OA-RUST-003) into the description as `- [x] <item>` lines and address each")
+                .help("copy the Mandatory PR Checklist (OA-RUST-003) into the description, as `1. Invariant impact:` .. `7. Deletion/parity:` items or `- [x] <item>` lines, and address each")
                 .cite(cx.policy(), first_missing_span.unwrap_or(0..0), "first missing item"),
             );
         }
@@ -543,16 +647,56 @@ impl Rule for ReleaseEvidenceMissing {
             let Some(other) = cx.config().invariant(&e.invariant) else {
                 continue;
             };
-            let relevant =
-                prior.iter().any(|f| f.code == other.id) || touches(cx, &other.surfaces).is_some();
-            if !relevant || e.regex.is_match(src.text()) {
+            // Relevant: a finding, a touched surface, or a deleted file under `related` (a
+            // legacy deletion needs its evidence whether or not INV-10 found a problem).
+            let deletes_related = cx.changes().files.iter().any(|f| {
+                matches!(f.kind, ChangeKind::Deleted | ChangeKind::Renamed)
+                    && other
+                        .related
+                        .is_match(f.old_path.as_deref().unwrap_or(&f.path))
+            });
+            let relevant = prior.iter().any(|f| f.code == other.id)
+                || touches(cx, &other.surfaces).is_some()
+                || deletes_related;
+            if !relevant {
                 continue;
             }
+            let stated = if e.needs_owner {
+                pr.states_captures(&e.regex).iter().any(|c| {
+                    c.name("owner").is_some_and(|o| {
+                        let o = o.as_str().trim_start_matches('@');
+                        other
+                            .owners
+                            .iter()
+                            .any(|w| w.trim_start_matches('@').eq_ignore_ascii_case(o))
+                    })
+                })
+            } else {
+                pr.states(&e.regex).is_some()
+            };
+            if stated {
+                continue;
+            }
+            let help = if e.needs_owner && other.owners.is_empty() {
+                format!("the policy lists no owners for {}: add `owners = [\"@name\"]` to [invariant.{}], then record their {} (OA-RUST-003, Release Gate Checklist)", other.id, other.id, e.what)
+            } else if e.needs_owner {
+                format!("add {} by one of {} to the description before promotion, as a positive statement outside comments and code (OA-RUST-003, Release Gate Checklist)", e.what, other.owners.join(", "))
+            } else {
+                format!("add {} to the description before promotion, as a positive statement outside comments and code (OA-RUST-003, Release Gate Checklist)", e.what)
+            };
             out.push(
-                Finding::new(inv, META_RELEASE.name, format!("release needs {} for {}", e.what, other.id))
-                    .at(src, end_span(src), format!("no {} in this description", e.what))
-                    .help(format!("add {} to the description before promotion (OA-RUST-003, Release Gate Checklist)", e.what))
-                    .cite(cx.policy(), e.span.clone(), "required evidence"),
+                Finding::new(
+                    inv,
+                    META_RELEASE.name,
+                    format!("release needs {} for {}", e.what, other.id),
+                )
+                .at(
+                    src,
+                    end_span(src),
+                    format!("no {} in this description", e.what),
+                )
+                .help(help)
+                .cite(cx.policy(), e.span.clone(), "required evidence"),
             );
         }
     }

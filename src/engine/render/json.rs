@@ -25,6 +25,16 @@ struct Summary {
     non_blocking: usize,
     files_changed: usize,
     planned: Vec<String>,
+    /// What the invariants see of the tree; absent when not measured (`--staged`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    coverage: Option<JsonCoverage>,
+}
+
+#[derive(Serialize)]
+struct JsonCoverage {
+    measured: usize,
+    blind: Vec<String>,
+    not_applicable: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -130,6 +140,11 @@ pub fn render(report: &Report) -> String {
             non_blocking: report.findings.len() - blocking,
             files_changed: report.files_changed,
             planned: report.planned.clone(),
+            coverage: report.coverage.as_ref().map(|c| JsonCoverage {
+                measured: c.measured,
+                blind: c.blind.clone(),
+                not_applicable: c.not_applicable.clone(),
+            }),
         },
         findings,
         notes: report

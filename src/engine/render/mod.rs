@@ -126,6 +126,22 @@ pub fn summary_line(report: &Report) -> String {
         sanitize::line(&report.description),
         sanitize::line(&report.config.display_path)
     ));
+    if let Some(c) = &report.coverage {
+        let seeing = c.measured - c.blind.len() - c.not_applicable.len();
+        s.push_str(&format!(
+            "\n         coverage: {seeing} of {} invariants see files in this tree",
+            c.measured
+        ));
+        if !c.blind.is_empty() {
+            s.push_str(&format!("; blind: {}", c.blind.join(", ")));
+        }
+        if !c.not_applicable.is_empty() {
+            s.push_str(&format!(
+                "; not applicable: {}",
+                c.not_applicable.join(", ")
+            ));
+        }
+    }
     if !report.planned.is_empty() {
         s.push_str(&format!(
             "\n         not checked yet (status = \"planned\"): {}",

@@ -149,7 +149,19 @@ pub fn render(report: &Report) -> String {
         })
         .collect();
 
-    let doc = json!({
+    // Run notes (skipped files, invariants that see no file) as tool execution notifications,
+    // so SARIF consumers see them too.
+    let notifications: Vec<Value> = report
+        .notes
+        .iter()
+        .map(|n| {
+            json!({
+                "level": if n.is_incomplete { "error" } else { "note" },
+                "message": { "text": format!("{}: {}", n.path, n.message) },
+            })
+        })
+        .collect();
+    let mut doc = json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [{
@@ -186,6 +198,10 @@ pub fn render(report: &Report) -> String {
             "results": results,
         }],
     });
+    if !notifications.is_empty() {
+        doc["runs"][0]["invocations"][0]["toolExecutionNotifications"] =
+            Value::Array(notifications);
+    }
     let mut s =
         serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     s.push('\n');
