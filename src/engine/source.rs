@@ -144,12 +144,10 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+/// Newline offsets, found with SIMD (`memchr`): indexing every file's lines was a tenth of a
+/// full scan of a real tree when done byte by byte.
 fn memchr_iter(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    bytes
-        .iter()
-        .enumerate()
-        .filter(|(_, &b)| b == b'\n')
-        .map(|(i, _)| i)
+    memchr::memchr_iter(b'\n', bytes)
 }
 
 impl SourceCode for Source {
