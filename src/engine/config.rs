@@ -293,9 +293,6 @@ pub struct Invariant {
     pub related: GlobList,
     /// Whether an inline `invlint: allow(<ID>)` may suppress its findings.
     pub is_suppressible: bool,
-    /// The check's own `paths` setting, when it has one (what the check reads): with `surfaces`
-    /// and `related`, what VER-01 counts as "under the invariant's paths".
-    pub scope: GlobList,
     /// Why the invariant does not apply to this repository (`not-applicable = "..."`): a check
     /// that sees no file is then not a coverage gap.
     pub not_applicable: Option<String>,
@@ -473,8 +470,6 @@ impl Config {
             .map(|s| *s.get_ref())
             .unwrap_or(8 * 1024 * 1024);
 
-        let doc: std::cell::OnceCell<Option<toml_edit::ImDocument<String>>> =
-            std::cell::OnceCell::new();
         let mut invariants = Vec::new();
         let mut seen_upper: BTreeMap<String, String> = BTreeMap::new();
         for (id, inv) in &raw.invariant {
@@ -711,15 +706,6 @@ impl Config {
                 surfaces: v.glob_list(&inv.surfaces),
                 related: v.glob_list(&inv.related),
                 is_suppressible: inv.suppressible.as_ref().is_some_and(|s| *s.get_ref()),
-                scope: {
-                    let entries = check_paths(
-                        doc.get_or_init(|| toml_edit::ImDocument::parse(text.to_string()).ok())
-                            .as_ref(),
-                        id,
-                        check,
-                    );
-                    v.glob_list(&entries)
-                },
                 not_applicable: inv
                     .not_applicable
                     .as_ref()
@@ -813,29 +799,6 @@ fn did_you_mean<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> 
     closest(wanted, candidates)
         .map(|c| format!("; did you mean `{c}`?"))
         .unwrap_or_default()
-}
-
-/// The string entries of `[invariant.<id>.<check>] paths`, with their spans.
-fn check_paths(
-    doc: Option<&toml_edit::ImDocument<String>>,
-    id: &str,
-    check: &str,
-) -> Vec<Spanned<String>> {
-    let Some(arr) = doc
-        .and_then(|d| d.get("invariant"))
-        .and_then(|i| i.get(id))
-        .and_then(|i| i.get(check))
-        .and_then(|c| c.get("paths"))
-        .and_then(|p| p.as_array())
-    else {
-        return Vec::new();
-    };
-    arr.iter()
-        .filter_map(|v| {
-            let s = v.as_str()?;
-            Some(Spanned::new(v.span().unwrap_or(0..0), s.to_string()))
-        })
-        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -95,23 +95,8 @@ impl Finding {
     /// A new error-level finding for `inv`.
     pub fn new(inv: &Invariant, check: &'static str, message: impl Into<String>) -> Self {
         Finding {
-            code: inv.id.clone(),
-            check,
-            escalation: inv.escalation,
             status: inv.status,
-            level: Severity::Error,
-            severity: Severity::Error,
-            is_blocking: false,
-            message: message.into(),
-            path: None,
-            primary: None,
-            secondary: Vec::new(),
-            elsewhere: Vec::new(),
-            help: None,
-            policy: None,
-            mitigation: None,
-            suppression: None,
-            policy_subject: None,
+            ..Finding::built_in(&inv.id, check, inv.escalation, message)
         }
     }
 

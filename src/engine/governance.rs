@@ -81,6 +81,16 @@ pub struct PolicyDelta {
     pub stronger: Vec<PolicyChange>,
 }
 
+impl PolicyDelta {
+    fn add(&mut self, weaker: bool, change: PolicyChange) {
+        if weaker {
+            self.weaker.push(change);
+        } else {
+            self.stronger.push(change);
+        }
+    }
+}
+
 fn status_rank(s: Status) -> u8 {
     match s {
         Status::Stable => 3,
@@ -139,17 +149,15 @@ pub fn compare(base: &Config, head: &Config) -> PolicyDelta {
             continue;
         };
         let mut push = |weaker: bool, what: String, hs: Option<Range<usize>>, bs| {
-            let c = PolicyChange {
-                invariant: Some(id.into()),
-                what,
-                head_span: hs.or_else(|| Some(h.header_span.clone())),
-                base_span: bs,
-            };
-            if weaker {
-                delta.weaker.push(c);
-            } else {
-                delta.stronger.push(c);
-            }
+            delta.add(
+                weaker,
+                PolicyChange {
+                    invariant: Some(id.into()),
+                    what,
+                    head_span: hs.or_else(|| Some(h.header_span.clone())),
+                    base_span: bs,
+                },
+            );
         };
         if h.status != b.status {
             let weaker = status_rank(h.status) < status_rank(b.status);
@@ -286,22 +294,20 @@ pub fn compare(base: &Config, head: &Config) -> PolicyDelta {
     if head.max_file_size != base.max_file_size {
         let weaker = head.max_file_size < base.max_file_size;
         let path = ["limits", "max-file-size"];
-        let c = PolicyChange {
-            invariant: None,
-            what: format!(
-                "{} [limits] max-file-size from {} to {} bytes",
-                if weaker { "lowers" } else { "raises" },
-                base.max_file_size,
-                head.max_file_size
-            ),
-            head_span: head_doc.span(&path),
-            base_span: base_doc.span(&path),
-        };
-        if weaker {
-            delta.weaker.push(c);
-        } else {
-            delta.stronger.push(c);
-        }
+        delta.add(
+            weaker,
+            PolicyChange {
+                invariant: None,
+                what: format!(
+                    "{} [limits] max-file-size from {} to {} bytes",
+                    if weaker { "lowers" } else { "raises" },
+                    base.max_file_size,
+                    head.max_file_size
+                ),
+                head_span: head_doc.span(&path),
+                base_span: base_doc.span(&path),
+            },
+        );
     }
     delta
 }
@@ -324,17 +330,15 @@ fn diff_item(
     let where_ = path[2..].join(".");
     let owner = id.map(|s| format!("{s} ")).unwrap_or_default();
     let record = |delta: &mut PolicyDelta, weaker: bool, what: String| {
-        let c = PolicyChange {
-            invariant: id.map(str::to_string),
-            what,
-            head_span: head_doc.span(path),
-            base_span: base_doc.span(path),
-        };
-        if weaker {
-            delta.weaker.push(c);
-        } else {
-            delta.stronger.push(c);
-        }
+        delta.add(
+            weaker,
+            PolicyChange {
+                invariant: id.map(str::to_string),
+                what,
+                head_span: head_doc.span(path),
+                base_span: base_doc.span(path),
+            },
+        );
     };
     use toml::Value;
     match (base, head) {

@@ -92,7 +92,11 @@ fn covering<'c>(config: &'c Config, path: &str) -> Vec<&'c Invariant> {
         .invariants
         .iter()
         .filter(|i| i.status.is_active())
-        .filter(|i| i.surfaces.is_match(path) || i.related.is_match(path) || i.scope.is_match(path))
+        .filter(|i| {
+            i.surfaces.is_match(path)
+                || i.related.is_match(path)
+                || i.settings.scope(config).is_some_and(|s| s.is_match(path))
+        })
         .collect()
 }
 
@@ -147,7 +151,13 @@ pub fn files(changes: &ChangeSet, config: &Config, gate: Gate) -> (Vec<RunNote>,
                     .surfaces
                     .matching_entry(&file.path)
                     .or_else(|| first.related.matching_entry(&file.path))
-                    .or_else(|| first.scope.matching_entry(&file.path));
+                    .or_else(|| {
+                        first.settings.scope(config).and_then(|s| {
+                            s.include
+                                .into_iter()
+                                .find_map(|g| g.matching_entry(&file.path))
+                        })
+                    });
                 if let Some(e) = entry {
                     f = f.cite(
                         &config.source,
