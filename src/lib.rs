@@ -301,7 +301,13 @@ pub fn check_with_config(
                 .invariants
                 .iter()
                 .filter(|i| i.status.is_active())
-                .any(|i| differs(&i.surfaces) || differs(&i.related))
+                .any(|i| {
+                    differs(&i.surfaces)
+                        || differs(&i.related)
+                        || i.settings
+                            .scope(&config)
+                            .is_some_and(|s| s.is_match(old) != s.is_match(new))
+                })
     });
 
     // The description: given, or (for --range and dry runs) the commit messages compared.

@@ -448,17 +448,24 @@ fn renames_into_a_checked_path_count_as_added() {
     let tool =
         "export function lane(u: string) {\n  return new EventSource(u);\n}\n// a helper script\n"
             .to_string();
-    for edit in ["", "// moved\n"] {
+    // From an unchecked path into the sync client (pure and edited), and from a path INV-03
+    // excludes (`crates/pylon/**`) into one it checks.
+    for (from, to, edit) in [
+        ("tools/sse.ts", format!("{SYNC_DIR}/sse.ts"), ""),
+        ("tools/sse.ts", format!("{SYNC_DIR}/sse.ts"), "// moved\n"),
+        (
+            "crates/pylon/web/lane.ts",
+            "crates/khala/web/lane.ts".to_string(),
+            "",
+        ),
+    ] {
         let tmp = tempfile::tempdir().unwrap();
         let work = tmp.path().join("work");
         std::fs::create_dir(&work).unwrap();
         let mut b = base();
-        b.push(("tools/sse.ts".into(), tool.clone().into_bytes()));
+        b.push((from.into(), tool.clone().into_bytes()));
         let mut h = base();
-        h.push((
-            format!("{SYNC_DIR}/sse.ts"),
-            format!("{tool}{edit}").into_bytes(),
-        ));
+        h.push((to.clone(), format!("{tool}{edit}").into_bytes()));
         scratch::build(&work, &b, &h, HeadAs::Commit, "pr: move").unwrap();
         let out = Command::new(env!("CARGO_BIN_EXE_invlint"))
             .current_dir(&work)
@@ -467,7 +474,7 @@ fn renames_into_a_checked_path_count_as_added() {
             .stdin(Stdio::null())
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(1), "edit {edit:?}");
+        assert_eq!(out.status.code(), Some(1), "{from} -> {to} {edit:?}");
         let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert!(doc["findings"]
             .as_array()

@@ -223,8 +223,8 @@ impl ChangeSet {
 
     /// Content moved into a path that the policy classifies differently from where it came from
     /// counts as added there, whatever the similarity: a rename from an unchecked path
-    /// (`tools/sse.ts`), a test directory or docs into a checked one must not carry code past the
-    /// checks that read added lines. `crosses(old, new)` says whether two paths fall under
+    /// (`tools/sse.ts`), a test directory, docs or a check's `exclude` into a checked one must not
+    /// carry code past the checks that read added lines. `crosses(old, new)` says whether two paths fall under
     /// different policy entries; a move within the same entries keeps its real hunks (moving
     /// an existing file inside `apps/` adds nothing).
     pub fn mark_moves(&mut self, crosses: impl Fn(&str, &str) -> bool) {
