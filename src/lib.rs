@@ -302,11 +302,16 @@ pub fn check_with_config(
                 .iter()
                 .filter(|i| i.status.is_active())
                 .any(|i| {
+                    // A check's own excludes (tests, vendored code, `crates/pylon/**`): moving
+                    // out of one is moving into the check. Its include lists are not compared:
+                    // they differ between sibling directories of one app for reasons that have
+                    // nothing to do with this check (INV-10's legacy roots, a plane map).
                     differs(&i.surfaces)
                         || differs(&i.related)
-                        || i.settings
-                            .scope(&config)
-                            .is_some_and(|s| s.is_match(old) != s.is_match(new))
+                        || i.settings.scope(&config).is_some_and(|s| {
+                            let excluded = |p: &str| s.exclude.iter().any(|g| g.is_match(p));
+                            excluded(old) != excluded(new)
+                        })
                 })
     });
 
