@@ -92,8 +92,13 @@ enum Command {
         #[arg(long)]
         stdout: bool,
     },
-    /// Print the JSON Schema of the policy file (for Taplo / Even Better TOML).
-    Schema,
+    /// Print the JSON Schema of the policy file (for Taplo / Even Better TOML), or with
+    /// `--output` the JSON Schema of `check --format json`'s output.
+    Schema {
+        /// Print the schema of the JSON output (invlint-output.schema.json) instead.
+        #[arg(long)]
+        output: bool,
+    },
     /// Print a shell completion script to stdout.
     Completions {
         /// The shell.
@@ -330,7 +335,11 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
             Ok(0)
         }
         Command::Init { stdout } => init(&dir, stdout),
-        Command::Schema => {
+        Command::Schema { output: true } => {
+            print(invlint::engine::render::json::SCHEMA)?;
+            Ok(0)
+        }
+        Command::Schema { output: false } => {
             print(&invlint::engine::schema::render())?;
             Ok(0)
         }
