@@ -92,8 +92,13 @@ enum Command {
         #[arg(long)]
         stdout: bool,
     },
-    /// Print the JSON Schema of the policy file (for Taplo / Even Better TOML).
-    Schema,
+    /// Print the JSON Schema of the policy file (for Taplo / Even Better TOML), or with
+    /// `--output` the JSON Schema of `check --format json`'s output.
+    Schema {
+        /// Print the schema of the JSON output (invlint-output.schema.json) instead.
+        #[arg(long)]
+        output: bool,
+    },
     /// Print a shell completion script to stdout.
     Completions {
         /// The shell.
@@ -108,7 +113,10 @@ struct CheckArgs {
     #[arg(long, value_name = "REV", group = "mode")]
     base: Option<String>,
 
-    /// Check the staged changes (index against HEAD), for pre-commit hooks.
+    /// Check the staged changes (index against HEAD), for pre-commit hooks. When the
+    /// pre-commit framework sets both PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF
+    /// (`pre-commit run --from-ref X --to-ref Y`, and the pre-push stage), checks the range
+    /// FROM...TO instead.
     #[arg(long, group = "mode")]
     staged: bool,
 
@@ -271,6 +279,18 @@ fn repo_root(dir: &std::path::Path) -> Option<PathBuf> {
         .and_then(|r| r.workdir().map(|p| p.to_path_buf()))
 }
 
+/// `FROM...TO` when the pre-commit framework names a range to check: it sets both
+/// `PRE_COMMIT_FROM_REF` and `PRE_COMMIT_TO_REF` for `pre-commit run --from-ref/--to-ref` and at
+/// the pre-push stage, where the staged changes are not what is being checked.
+fn pre_commit_range() -> Option<String> {
+    let var = |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    Some(format!(
+        "{}...{}",
+        var("PRE_COMMIT_FROM_REF")?,
+        var("PRE_COMMIT_TO_REF")?
+    ))
+}
+
 fn print(s: &str) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
@@ -330,7 +350,11 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
             Ok(0)
         }
         Command::Init { stdout } => init(&dir, stdout),
-        Command::Schema => {
+        Command::Schema { output: true } => {
+            print(invlint::engine::render::json::SCHEMA)?;
+            Ok(0)
+        }
+        Command::Schema { output: false } => {
             print(&invlint::engine::schema::render())?;
             Ok(0)
         }
@@ -421,7 +445,7 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
                 _ => None,
             };
             let mode = if args.staged {
-                DiffMode::Staged
+                pre_commit_range().map_or(DiffMode::Staged, DiffMode::Range)
             } else if args.all {
                 DiffMode::All
             } else if let Some(r) = args.range {

@@ -747,3 +747,91 @@ fn blind_invariants_are_said_out_loud_and_block_the_release_gate() {
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("not applicable: "), "{}", stdout(&o));
 }
+
+/// GitHub code scanning (issue 20): columns in UTF-16 code units on a line with non-ASCII text
+/// before the span, and findings on the PR description anchored to the policy entry that
+/// requires them, with their description span kept in a property.
+#[test]
+fn sarif_columns_are_utf16_and_description_findings_have_a_file_location() {
+    // `é` is one UTF-16 unit (two bytes), `🦀` two units (four bytes, one char).
+    let head = format!(
+        "{CLIENT_BASE}export const fallback = (u: string) => /* é🦀 */ new EventSource(u);\n"
+    );
+    for (with_policy, anchor, uri) in [
+        (
+            true,
+            &["policy entry", "invariant declaration"][..],
+            "inv-rules.toml",
+        ),
+        (false, &["built-in policy"][..], "inv-rules.toml"),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let policy = invlint::engine::config::DEFAULT_POLICY;
+        let mut base = vec![(CLIENT, CLIENT_BASE), ("README.md", "# demo\n")];
+        let mut next = vec![(CLIENT, head.as_str()), ("README.md", "# demo\n")];
+        if with_policy {
+            base.push(("inv-rules.toml", policy));
+            next.push(("inv-rules.toml", policy));
+        }
+        let work = scratch::build(
+            tmp.path(),
+            &files(&base),
+            &files(&next),
+            HeadAs::Commit,
+            "pr: x",
+        )
+        .unwrap();
+        let body = tmp.path().join("pr.md");
+        std::fs::write(&body, "## Summary\n\nA fallback.\n").unwrap();
+        let out = invlint(
+            &work,
+            &[
+                "check",
+                "--base",
+                "main",
+                "--pr-body",
+                body.to_str().unwrap(),
+                "--format",
+                "sarif",
+            ],
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+        let run = &doc["runs"][0];
+        assert_eq!(run["columnKind"], "utf16CodeUnits");
+        let results = run["results"].as_array().unwrap();
+        let inv03 = results.iter().find(|r| r["ruleId"] == "INV-03").unwrap();
+        let region = &inv03["locations"][0]["physicalLocation"]["region"];
+        // "export const fallback = (u: string) => /* é🦀 */ new " is 52 chars but 53 UTF-16
+        // units: EventSource starts at UTF-16 column 54 (character column 53).
+        assert_eq!(region["startLine"], 4, "{inv03}");
+        assert_eq!(region["startColumn"], 54, "{inv03}");
+        assert_eq!(region["endColumn"], 65, "{inv03}");
+        let on_description: Vec<&serde_json::Value> = results
+            .iter()
+            .filter(|r| r["ruleId"].as_str().unwrap().starts_with("PR-"))
+            .collect();
+        assert!(!on_description.is_empty(), "{}", stdout(&out));
+        for r in on_description {
+            let phys = &r["locations"][0]["physicalLocation"];
+            assert_eq!(phys["artifactLocation"]["uri"], uri, "{r}");
+            assert!(phys["region"]["startLine"].as_u64().unwrap() >= 1, "{r}");
+            let got = r["properties"]["anchor"].as_str().unwrap();
+            assert!(anchor.contains(&got), "{got} not in {anchor:?}: {r}");
+            if with_policy {
+                // The cited entry of the policy, not its first line.
+                assert!(phys["region"]["startLine"].as_u64().unwrap() > 1, "{r}");
+            }
+            if r["message"]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("PR description, line")
+            {
+                assert_eq!(
+                    r["properties"]["descriptionRegion"]["source"], "PR description",
+                    "{r}"
+                );
+            }
+        }
+    }
+}

@@ -168,10 +168,27 @@ fn judge_case(dir: &Path, report: invlint::Report) -> (String, String) {
         },
     );
     let json = render::json::render(&report);
+    let errors: Vec<String> = output_validator()
+        .iter_errors(&serde_json::from_str(&json).unwrap())
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{}: --format json does not validate against invlint-output.schema.json:\n{}",
+        dir.display(),
+        errors.join("\n")
+    );
     let exit = report.exit_code();
     // Every other format, for the determinism comparison and the SARIF schema check.
     let sarif = render::sarif::render(&report);
     validate_sarif(dir, &sarif);
+    let problems = github_ingestion_problems(&serde_json::from_str(&sarif).unwrap());
+    assert!(
+        problems.is_empty(),
+        "{}: GitHub code scanning would reject this SARIF:\n{}",
+        dir.display(),
+        problems.join("\n")
+    );
     let others = format!(
         "{sarif}\n{}\n{}",
         render::github::render(&report),
@@ -196,6 +213,49 @@ fn sarif_validator() -> &'static jsonschema::Validator {
     })
 }
 
+/// invlint-output.schema.json, the published schema of `--format json`.
+fn output_validator() -> &'static jsonschema::Validator {
+    static V: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    V.get_or_init(|| {
+        let schema: serde_json::Value = serde_json::from_str(render::json::SCHEMA).unwrap();
+        jsonschema::validator_for(&schema).expect("invlint-output.schema.json compiles")
+    })
+}
+
+#[test]
+fn the_output_schema_check_can_fail() {
+    let finding = |on: &str, print: Option<&str>| {
+        let mut f = serde_json::json!({
+            "id": "INV-03", "check": "sse-poll-lane", "severity": "error",
+            "escalation": "block-merge", "blocking": true, "on": on,
+            "path": "a.ts", "line": 1, "column": 1, "end_line": 1, "end_column": 2,
+            "message": "m", "label": null, "help": null, "policy": null, "related": [],
+            "mitigation": null
+        });
+        if let Some(p) = print {
+            f["fingerprint"] = serde_json::json!(p);
+        }
+        f
+    };
+    let doc = |f: serde_json::Value| {
+        serde_json::json!({
+            "version": 1, "tool": "invlint", "tool_version": "0.1.0", "gate": "merge",
+            "compared": "x", "policy": "inv-rules.toml",
+            "summary": { "exit_code": 1, "blocking": 1, "non_blocking": 0,
+                         "files_changed": 1, "planned": [] },
+            "findings": [f], "notes": []
+        })
+    };
+    let v = output_validator();
+    assert!(v.is_valid(&doc(finding("file", Some("0123456789abcdef")))));
+    // No fingerprint, an unknown `on`, an undeclared field: each is caught.
+    assert!(!v.is_valid(&doc(finding("file", None))));
+    assert!(!v.is_valid(&doc(finding("elsewhere", Some("0123456789abcdef")))));
+    let mut extra = finding("file", Some("0123456789abcdef"));
+    extra["undocumented"] = serde_json::json!(1);
+    assert!(!v.is_valid(&doc(extra)));
+}
+
 fn validate_sarif(dir: &Path, sarif: &str) {
     let doc: serde_json::Value = serde_json::from_str(sarif)
         .unwrap_or_else(|e| panic!("{}: SARIF is not JSON: {e}", dir.display()));
@@ -209,6 +269,113 @@ fn validate_sarif(dir: &Path, sarif: &str) {
         dir.display(),
         errors.join("\n")
     );
+}
+
+/// What GitHub code scanning enforces on upload beyond the 2.1.0 schema (it rejects the whole
+/// file on any of these): every result has a location with a file URI and a 1-based start line
+/// ("expected at least one location"), its `ruleId` is a rule of the driver, fingerprints are
+/// present and distinct, columns are declared UTF-16, every rule has a help URI, precision and
+/// problem severity, and the documented limits hold (25,000 results and rules per run, 1,000
+/// locations and related locations per result, 20 tags per rule).
+fn github_ingestion_problems(doc: &serde_json::Value) -> Vec<String> {
+    let mut p = Vec::new();
+    let runs = doc["runs"].as_array().cloned().unwrap_or_default();
+    if runs.is_empty() || runs.len() > 20 {
+        p.push(format!("{} runs", runs.len()));
+    }
+    for run in &runs {
+        if run["columnKind"] != "utf16CodeUnits" {
+            p.push(format!("columnKind is {}", run["columnKind"]));
+        }
+        let rules = run["tool"]["driver"]["rules"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if rules.len() > 25_000 {
+            p.push(format!("{} rules", rules.len()));
+        }
+        let ids: Vec<&str> = rules.iter().filter_map(|r| r["id"].as_str()).collect();
+        for r in &rules {
+            let id = r["id"].as_str().unwrap_or("?");
+            if !r["helpUri"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("https://"))
+            {
+                p.push(format!("rule {id}: no helpUri"));
+            }
+            if !["very-high", "high", "medium", "low"]
+                .contains(&r["properties"]["precision"].as_str().unwrap_or(""))
+            {
+                p.push(format!(
+                    "rule {id}: precision {}",
+                    r["properties"]["precision"]
+                ));
+            }
+            if !["error", "warning", "recommendation"]
+                .contains(&r["properties"]["problem.severity"].as_str().unwrap_or(""))
+            {
+                p.push(format!(
+                    "rule {id}: problem.severity {}",
+                    r["properties"]["problem.severity"]
+                ));
+            }
+            if r["properties"]["tags"]
+                .as_array()
+                .is_some_and(|t| t.len() > 20)
+            {
+                p.push(format!("rule {id}: more than 20 tags"));
+            }
+        }
+        let results = run["results"].as_array().cloned().unwrap_or_default();
+        if results.len() > 25_000 {
+            p.push(format!("{} results", results.len()));
+        }
+        let mut prints = std::collections::BTreeSet::new();
+        for (i, r) in results.iter().enumerate() {
+            let rule = r["ruleId"].as_str().unwrap_or("");
+            if !ids.contains(&rule) {
+                p.push(format!("result {i}: ruleId {rule:?} is not a driver rule"));
+            }
+            if let Some(k) = r["ruleIndex"].as_u64() {
+                if ids.get(k as usize) != Some(&rule) {
+                    p.push(format!("result {i}: ruleIndex {k} is not {rule}"));
+                }
+            }
+            let locs = r["locations"].as_array().cloned().unwrap_or_default();
+            if locs.is_empty() || locs.len() > 1000 {
+                p.push(format!("result {i} ({rule}): {} locations", locs.len()));
+            }
+            for l in &locs {
+                let phys = &l["physicalLocation"];
+                if phys["artifactLocation"]["uri"]
+                    .as_str()
+                    .is_none_or(str::is_empty)
+                {
+                    p.push(format!("result {i} ({rule}): a location without a uri"));
+                }
+                if phys["region"]["startLine"].as_u64().is_none_or(|n| n < 1) {
+                    p.push(format!(
+                        "result {i} ({rule}): a location without startLine >= 1"
+                    ));
+                }
+            }
+            if r["relatedLocations"]
+                .as_array()
+                .is_some_and(|a| a.len() > 1000)
+            {
+                p.push(format!("result {i}: more than 1,000 related locations"));
+            }
+            match r["partialFingerprints"]["invlintFinding/v1"].as_str() {
+                Some(fp) if !fp.is_empty() => {
+                    if !prints.insert(fp.to_string()) {
+                        p.push(format!("result {i}: fingerprint {fp} repeats"));
+                    }
+                }
+                _ => p.push(format!("result {i}: no fingerprint")),
+            }
+        }
+    }
+    p
 }
 
 fn fixture_dirs() -> Vec<PathBuf> {
@@ -271,6 +438,33 @@ fn the_sarif_check_can_fail() {
                                  "locations": [{ "physicalLocation": { "region": { "startLine": 0 } } }] }] }]
     });
     assert!(sarif_validator().iter_errors(&bad).count() >= 2);
+}
+
+#[test]
+fn the_github_ingestion_check_can_fail() {
+    // Schema-valid, and what invlint produced before issue 20: a result on the PR description
+    // without a location, a rule without helpUri, no columnKind.
+    let bad = serde_json::json!({
+        "version": "2.1.0",
+        "runs": [{ "tool": { "driver": { "name": "invlint", "rules": [{ "id": "PR-01" }] } },
+                   "results": [{ "ruleId": "PR-01", "message": { "text": "x" },
+                                 "partialFingerprints": { "invlintFinding/v1": "ab" } },
+                               { "ruleId": "INV-09", "message": { "text": "y" } }] }]
+    });
+    assert!(sarif_validator().iter_errors(&bad).next().is_none());
+    let problems = github_ingestion_problems(&bad);
+    for want in [
+        "columnKind",
+        "no helpUri",
+        "0 locations",
+        "not a driver rule",
+        "no fingerprint",
+    ] {
+        assert!(
+            problems.iter().any(|p| p.contains(want)),
+            "{want} not caught: {problems:?}"
+        );
+    }
 }
 
 /// OA-RUST-003's escalation rules, on every finding of every fail-* case at both gates:

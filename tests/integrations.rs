@@ -91,7 +91,17 @@ fn text(o: &Output) -> String {
 fn local_hook_config() -> String {
     let hooks = std::fs::read_to_string(root().join(".pre-commit-hooks.yaml")).unwrap();
     let mut out = String::from("repos:\n  - repo: local\n    hooks:\n");
-    for line in hooks.lines() {
+    // The first hook (`invlint`) only; `invlint-system` is tested from the manifest itself.
+    let first: Vec<&str> = hooks
+        .lines()
+        .scan(0, |ids, l| {
+            *ids += usize::from(l.starts_with("- id:"));
+            Some((*ids, l))
+        })
+        .take_while(|(ids, _)| *ids <= 1)
+        .map(|(_, l)| l)
+        .collect();
+    for line in first {
         let line = line.trim_end();
         if line.trim_start().starts_with('#') || line.is_empty() {
             continue;
@@ -167,6 +177,102 @@ fn pre_commit_framework_runs_the_hook_on_staged_changes() {
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(0), "{shown}");
     assert!(shown.contains("Passed"), "{shown}");
+}
+
+/// `pre-commit run --from-ref FROM --to-ref HEAD` with `args` more (e.g. `--hook-stage`).
+fn pre_commit_range(pc: &Path, work: &Path, home: &Path, from: &str, args: &[&str]) -> Output {
+    let mut cmd = Command::new(pc);
+    cmd.current_dir(work)
+        .args(["run", "--from-ref", from, "--to-ref", "HEAD"])
+        .args(args)
+        .env("PRE_COMMIT_HOME", home.join("pre-commit-cache"));
+    hermetic(&mut cmd, home);
+    cmd.output().expect("pre-commit runs")
+}
+
+#[test]
+fn pre_commit_from_ref_to_ref_checks_the_range() {
+    let Some(pc) = tool("venv/bin/pre-commit") else {
+        return;
+    };
+    let config = local_hook_config();
+    assert!(
+        config.contains("stages: [pre-commit, pre-push, manual]"),
+        "{config}"
+    );
+    // The violation is committed on the branch, nothing is staged: only the range shows it.
+    let (tmp, work) = repo(&violating(), HeadAs::Commit);
+    std::fs::write(work.join(".pre-commit-config.yaml"), &config).unwrap();
+    let out = pre_commit_range(&pc, &work, tmp.path(), "main", &[]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("Failed"), "{shown}");
+    assert!(shown.contains("INV-03(sse-poll-lane)"), "{shown}");
+    // The same range at the pre-push and manual stages.
+    for stage in ["pre-push", "manual"] {
+        let out = pre_commit_range(&pc, &work, tmp.path(), "main", &["--hook-stage", stage]);
+        assert!(text(&out).contains("Failed"), "{stage}: {}", text(&out));
+        assert!(text(&out).contains("INV-03"), "{stage}: {}", text(&out));
+    }
+    // The range replaces the index: an empty range passes though the index holds a violation.
+    let (tmp, work) = repo(&violating(), HeadAs::Stage);
+    std::fs::write(work.join(".pre-commit-config.yaml"), &config).unwrap();
+    let out = pre_commit_range(&pc, &work, tmp.path(), "HEAD", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("Passed"), "{}", text(&out));
+}
+
+/// The published manifest's `invlint-system` hook, installed by the framework from a hooks
+/// repository (a local clone holding `.pre-commit-hooks.yaml`), runs the invlint on PATH.
+#[test]
+fn pre_commit_system_hook_from_the_manifest() {
+    let Some(pc) = tool("venv/bin/pre-commit") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let hooks_repo = tmp.path().join("hooks");
+    std::fs::create_dir_all(&hooks_repo).unwrap();
+    std::fs::copy(
+        root().join(".pre-commit-hooks.yaml"),
+        hooks_repo.join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    let git = |args: &[&str]| {
+        let mut cmd = Command::new("git");
+        cmd.current_dir(&hooks_repo).args(args);
+        hermetic(&mut cmd, tmp.path());
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "git {args:?}: {}", text(&o));
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "hooks"]);
+    let rev = git(&["rev-parse", "HEAD"]);
+    let config = format!(
+        "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: invlint-system\n",
+        hooks_repo.display()
+    );
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_invlint")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for (head, code, word) in [(violating(), 1, "Failed"), (clean(), 0, "Passed")] {
+        let (work_tmp, work) = repo(&head, HeadAs::Stage);
+        std::fs::write(work.join(".pre-commit-config.yaml"), &config).unwrap();
+        let mut cmd = Command::new(&pc);
+        cmd.current_dir(&work)
+            .args(["run", "--hook-stage", "pre-commit"])
+            .env("PRE_COMMIT_HOME", tmp.path().join("pre-commit-cache"));
+        hermetic(&mut cmd, work_tmp.path());
+        cmd.env("PATH", &path);
+        let out = cmd.output().unwrap();
+        let shown = text(&out);
+        assert_eq!(out.status.code(), Some(code), "{config}\n{shown}");
+        assert!(shown.contains(word), "{shown}");
+    }
 }
 
 /// The README's example workflow, extracted from the block after `<!-- example-workflow -->`.

@@ -167,6 +167,18 @@ fn schema_output_is_the_committed_file() {
     );
 }
 
+#[test]
+fn output_schema_is_printed_and_committed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = invlint(root, &["schema", "--output"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let committed = std::fs::read_to_string(root.join("invlint-output.schema.json")).unwrap();
+    assert_eq!(stdout(&o), committed);
+    let schema: serde_json::Value = serde_json::from_str(&committed).unwrap();
+    assert_eq!(schema["properties"]["version"]["const"], 1);
+    jsonschema::validator_for(&schema).expect("the output schema compiles");
+}
+
 fn schema_validator() -> jsonschema::Validator {
     let schema: serde_json::Value =
         serde_json::from_str(&invlint::engine::schema::render()).unwrap();

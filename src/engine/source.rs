@@ -99,6 +99,21 @@ impl Source {
         (line, col)
     }
 
+    /// 1-based (line, column) of byte `offset` with the column in UTF-16 code units, as SARIF's
+    /// default `columnKind: utf16CodeUnits` (and GitHub code scanning) count them: a character
+    /// outside the Basic Multilingual Plane (an emoji) is two units, `é` is one.
+    pub fn line_col_utf16(&self, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let line = self.line_of(offset);
+        let start = self.line_starts[line - 1];
+        let col = self.text[start..offset]
+            .chars()
+            .map(char::len_utf16)
+            .sum::<usize>()
+            + 1;
+        (line, col)
+    }
+
     /// Byte offset of 1-based `line` and 0-based character `column` (proc-macro2's convention),
     /// clamped to the line's end.
     pub fn offset(&self, line: usize, column: usize) -> usize {
@@ -320,6 +335,16 @@ impl SourceCode for Excerpt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf16_columns_count_surrogate_pairs_as_two() {
+        // `é` is 2 bytes, 1 char, 1 UTF-16 unit; `🦀` is 4 bytes, 1 char, 2 UTF-16 units.
+        let s = Source::new("a.rs", "x\n é🦀 y\n");
+        let y = s.text().find('y').unwrap();
+        assert_eq!(s.line_col(y), (2, 5));
+        assert_eq!(s.line_col_utf16(y), (2, 6));
+        assert_eq!(s.line_col_utf16(0), (1, 1));
+    }
 
     #[test]
     fn long_cited_lines_are_cut_to_a_window_around_the_span() {

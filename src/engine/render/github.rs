@@ -1,11 +1,13 @@
 //! `--format github`: GitHub Actions workflow commands (`::error file=..,line=..::message`), so
 //! findings appear as annotations on the pull request's diff.
 //!
-//! GitHub shows at most 10 error and 10 warning annotations per step and 50 per job. Findings
-//! are ranked (blocking first, then by invariant and path) and emitted within those caps; every
-//! finding is also printed as a plain log line, and the step summary (when
-//! `GITHUB_STEP_SUMMARY` is set, written by the binary) lists them all, so the overflow line can
-//! say where the rest are.
+//! GitHub shows at most 10 error and 10 warning annotations per step and 50 per job. The slots
+//! of each level go round-robin across invariants, most severe first ([`annotated`]): the
+//! invariant of the most severe finding (blocking first, then by ID) gets the first slot, the
+//! next invariant the second, and so on, then a second round; so 50 INV-01 findings cannot
+//! crowd out the 3 of INV-08. Every finding is also printed as a plain log line, and the step
+//! summary (when `GITHUB_STEP_SUMMARY` is set, written by the binary) lists them all, so the
+//! overflow line can say where the rest are.
 
 use std::fmt::Write;
 
@@ -20,19 +22,14 @@ pub const PER_STEP_CAP: usize = 10;
 /// Renders workflow commands, then the plain log, then the verdict.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    let (mut errors, mut warnings, mut notices) = (0usize, 0usize, 0usize);
-    let mut hidden = 0usize;
-    for f in ranked(report) {
-        let (cmd, count) = match f.severity {
-            Severity::Error => ("error", &mut errors),
-            Severity::Warning => ("warning", &mut warnings),
-            Severity::Note => ("notice", &mut notices),
+    let shown = annotated(report, PER_STEP_CAP);
+    let hidden = report.findings.len() - shown.len();
+    for f in shown {
+        let cmd = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "notice",
         };
-        if *count >= PER_STEP_CAP {
-            hidden += 1;
-            continue;
-        }
-        *count += 1;
         let _ = writeln!(
             out,
             "::{cmd} {}::{}",
@@ -78,6 +75,38 @@ pub fn render(report: &Report) -> String {
     out.push_str("::endgroup::\n");
     for l in super::summary_line(report).lines() {
         let _ = writeln!(out, "{}", log_line(l));
+    }
+    out
+}
+
+/// The findings that get an annotation, in the order they are emitted: for each level (errors,
+/// warnings, notices), at most `cap`, dealt round-robin across invariants. Invariants take
+/// turns in the order of their most severe finding (the [`ranked`] order), and each invariant
+/// gives its findings in ranked order.
+pub fn annotated(report: &Report, cap: usize) -> Vec<&Finding> {
+    let ranked = ranked(report);
+    let mut out = Vec::new();
+    for level in [Severity::Error, Severity::Warning, Severity::Note] {
+        // (code, its findings of this level in ranked order), by first appearance.
+        let mut queues: Vec<(&str, std::collections::VecDeque<&Finding>)> = Vec::new();
+        for f in ranked.iter().copied().filter(|f| f.severity == level) {
+            match queues.iter_mut().find(|(c, _)| *c == f.code) {
+                Some((_, q)) => q.push_back(f),
+                None => queues.push((&f.code, std::collections::VecDeque::from([f]))),
+            }
+        }
+        let mut taken = 0;
+        while taken < cap && queues.iter().any(|(_, q)| !q.is_empty()) {
+            for (_, q) in &mut queues {
+                if taken == cap {
+                    break;
+                }
+                if let Some(f) = q.pop_front() {
+                    out.push(f);
+                    taken += 1;
+                }
+            }
+        }
     }
     out
 }
@@ -144,8 +173,92 @@ pub fn escape_property(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    use std::sync::Arc;
+
+    use crate::engine::config::{Config, DEFAULT_POLICY};
+    use crate::engine::source::Source;
+
+    /// A report with `n01` blocking INV-01 findings, `n08` blocking INV-08 findings and one
+    /// non-blocking INV-03 warning, each on its own line of one file.
+    pub(crate) fn report(n01: usize, n08: usize) -> Report {
+        let config = Arc::new(Config::parse("inv-rules.toml", DEFAULT_POLICY).unwrap());
+        let inv = |id: &str| config.invariants.iter().find(|i| i.id == id).unwrap();
+        let text: String = (0..n01 + n08 + 1).map(|i| format!("line {i}\n")).collect();
+        let src = Arc::new(Source::new("apps/a.rs", text));
+        let mut findings = Vec::new();
+        for i in 0..n01 + n08 + 1 {
+            let (id, sev) = if i < n01 {
+                ("INV-01", Severity::Error)
+            } else if i < n01 + n08 {
+                ("INV-08", Severity::Error)
+            } else {
+                ("INV-03", Severity::Warning)
+            };
+            let line = src.line_range(i + 1).unwrap();
+            let mut f =
+                Finding::new(inv(id), "check", format!("finding {i}")).at(&src, line, "here");
+            f.severity = sev;
+            f.is_blocking = sev == Severity::Error;
+            findings.push(f);
+        }
+        Report {
+            findings,
+            notes: Vec::new(),
+            config,
+            description: "test".into(),
+            files_changed: 1,
+            gate: crate::Gate::Merge,
+            planned: Vec::new(),
+            pr: None,
+            stats: Default::default(),
+            coverage: None,
+        }
+    }
+
+    #[test]
+    fn annotation_slots_go_round_robin_across_invariants() {
+        let r = report(40, 3);
+        let out = render(&r);
+        let errors: Vec<&str> = out.lines().filter(|l| l.starts_with("::error ")).collect();
+        assert_eq!(errors.len(), PER_STEP_CAP, "{out}");
+        let n08 = errors.iter().filter(|l| l.contains("title=INV-08")).count();
+        let n01 = errors.iter().filter(|l| l.contains("title=INV-01")).count();
+        assert_eq!((n01, n08), (7, 3), "{out}");
+        // Alternating while both have findings, INV-01 (lower ID, same severity) first.
+        assert!(
+            errors[0].contains("INV-01") && errors[1].contains("INV-08"),
+            "{out}"
+        );
+        assert!(
+            errors[3].contains("INV-08") && errors[6].contains("INV-01"),
+            "{out}"
+        );
+        // The warning has its own slots; the overflow is counted; every finding is in the log.
+        assert_eq!(
+            out.lines().filter(|l| l.starts_with("::warning ")).count(),
+            1
+        );
+        assert!(out.contains("33 more finding(s) not annotated"), "{out}");
+        let group = &out[out.find("::group::").unwrap()..out.find("::endgroup::").unwrap()];
+        assert_eq!(group.lines().count() - 1, 44, "{group}");
+    }
+
+    #[test]
+    fn a_more_severe_invariant_takes_its_turn_first() {
+        let mut r = report(2, 2);
+        // Both are errors, but INV-01's do not block (mitigated): INV-08 takes the first turn.
+        for f in r.findings.iter_mut().filter(|f| f.code == "INV-01") {
+            f.is_blocking = false;
+        }
+        let shown: Vec<&str> = annotated(&r, PER_STEP_CAP)
+            .iter()
+            .map(|f| f.code.as_str())
+            .collect();
+        assert_eq!(shown, ["INV-08", "INV-01", "INV-08", "INV-01", "INV-03"]);
+    }
 
     #[test]
     fn escapes_like_the_actions_toolkit() {

@@ -1,9 +1,15 @@
 //! `--format json`: a versioned document (`"version": 1`) with every finding and a summary.
-//! Fields are only ever added within a version.
+//! Fields are only ever added within a version. Its JSON Schema is
+//! `invlint-output.schema.json` ([`SCHEMA`], printed by `invlint schema --output`); a test
+//! validates real output against it, and `additionalProperties: false` there makes a field
+//! added here without the schema fail that test.
 
 use serde::Serialize;
 
 use crate::Report;
+
+/// The JSON Schema of this output (draft 2020-12).
+pub const SCHEMA: &str = include_str!("../../../invlint-output.schema.json");
 
 #[derive(Serialize)]
 struct Doc<'a> {
@@ -44,6 +50,10 @@ struct JsonFinding<'a> {
     severity: &'a str,
     escalation: &'a str,
     blocking: bool,
+    /// `file`, `description` or `change`: see [`super::on`].
+    on: &'static str,
+    /// Stable across runs and line shifts; the same as SARIF's `partialFingerprints`.
+    fingerprint: String,
     path: Option<&'a str>,
     line: Option<usize>,
     column: Option<usize>,
@@ -84,10 +94,12 @@ struct JsonNote<'a> {
 
 /// Renders the report as pretty JSON with a trailing newline.
 pub fn render(report: &Report) -> String {
+    let prints = super::fingerprints(report);
     let findings = report
         .findings
         .iter()
-        .map(|f| {
+        .zip(prints)
+        .map(|(f, fingerprint)| {
             let region = f.region();
             JsonFinding {
                 id: &f.code,
@@ -95,6 +107,8 @@ pub fn render(report: &Report) -> String {
                 severity: f.severity.as_str(),
                 escalation: f.escalation.as_str(),
                 blocking: f.is_blocking,
+                on: super::on(f),
+                fingerprint,
                 path: f.path.as_deref(),
                 line: region.map(|r| r.0),
                 column: region.map(|r| r.1),

@@ -27,16 +27,34 @@ pub fn repo_path(f: &Finding) -> Option<&str> {
 /// Findings ranked for a reader with limited room: blocking first, then errors before warnings
 /// before notes, then by invariant ID, path and position. Deterministic.
 pub fn ranked(report: &Report) -> Vec<&Finding> {
-    let mut v: Vec<&Finding> = report.findings.iter().collect();
-    v.sort_by_cached_key(|f| {
-        let sev = match f.severity {
-            crate::engine::finding::Severity::Error => 0,
-            crate::engine::finding::Severity::Warning => 1,
-            crate::engine::finding::Severity::Note => 2,
-        };
-        (!f.is_blocking, sev, f.code.clone(), f.sort_key())
+    ranked_indices(report)
+        .into_iter()
+        .map(|i| &report.findings[i])
+        .collect()
+}
+
+/// [`ranked`], as indices into `report.findings`.
+pub fn ranked_indices(report: &Report) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..report.findings.len()).collect();
+    v.sort_by_cached_key(|&i| {
+        let f = &report.findings[i];
+        (
+            !f.is_blocking,
+            severity_rank(f),
+            f.code.clone(),
+            f.sort_key(),
+        )
     });
     v
+}
+
+/// 0 for errors, 1 for warnings, 2 for notes.
+pub fn severity_rank(f: &Finding) -> u8 {
+    match f.severity {
+        crate::engine::finding::Severity::Error => 0,
+        crate::engine::finding::Severity::Warning => 1,
+        crate::engine::finding::Severity::Note => 2,
+    }
 }
 
 /// A stable fingerprint of a finding that survives unrelated line shifts: FNV-1a over the code,
@@ -57,6 +75,37 @@ pub fn fingerprint(f: &Finding) -> String {
     }
     eat(&f.message);
     format!("{h:016x}")
+}
+
+/// [`fingerprint`] of every finding of the report, in report order, with identical findings
+/// (the same text added twice in a file) told apart by `:2`, `:3`... in order. The JSON and
+/// SARIF outputs share these.
+pub fn fingerprints(report: &Report) -> Vec<String> {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    report
+        .findings
+        .iter()
+        .map(|f| {
+            let print = fingerprint(f);
+            let n = seen.entry(print.clone()).or_default();
+            *n += 1;
+            if *n == 1 {
+                print
+            } else {
+                format!("{print}:{n}")
+            }
+        })
+        .collect()
+}
+
+/// Where a finding is: `"file"` (a file of the repository), `"description"` (the PR
+/// description, or the commit messages standing for it) or `"change"` (the change as a whole).
+pub fn on(f: &Finding) -> &'static str {
+    match (repo_path(f), &f.path) {
+        (Some(_), _) => "file",
+        (None, Some(_)) => "description",
+        (None, None) => "change",
+    }
 }
 
 /// `INV-03 ×2, INV-04` for a summary line.

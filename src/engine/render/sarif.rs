@@ -2,17 +2,45 @@
 //!
 //! One rule per configured invariant (ID, check name, descriptions and help from its explain
 //! page, the escalation class as a property); one result per finding with its region, related
-//! locations, and a `partialFingerprints` entry that survives unrelated line shifts. Findings on
-//! the PR description have no file location; their message says where they point.
+//! locations, and a `partialFingerprints` entry that survives unrelated line shifts.
+//!
+//! What GitHub code scanning enforces beyond the schema (it rejects the whole file otherwise):
+//!
+//! - **Every result has a physical location.** A finding on a file points at its span (line 1 for
+//!   a finding on a whole file). A finding with no file location (on the PR description, the
+//!   commit messages, or the change as a whole) is anchored to the policy that requires it, when
+//!   the policy is a file of the repository (the base commit's `inv-rules.toml`, with the base's
+//!   line numbers): the policy entry it cites, else the `[invariant.<ID>]` header, else line 1.
+//!   With the built-in policy or a `--config` outside the tree, it is line 1 of
+//!   `inv-rules.toml`, the file the built-in policy stands for (GitHub shows it without a
+//!   snippet when the file does not exist). `properties.anchor` says which anchor was used
+//!   (`finding`, `file`, `policy entry`, `invariant declaration`, `policy file`, `built-in
+//!   policy`); a finding on the description keeps its span there in
+//!   `properties.descriptionRegion`, and its message starts with "PR description, line N:".
+//! - **Columns are UTF-16 code units** (`columnKind: utf16CodeUnits` on the run), converted from
+//!   the byte offsets of the spans.
+//! - **At most [`MAX_RESULTS`] results per run**: past it, the most severe are kept and a
+//!   notification says how many were left out (the JSON output has them all).
+//! - Every rule has `helpUri` (its explain page), `properties.precision` and
+//!   `properties.problem.severity`.
 
 use serde_json::{json, Value};
 
-use super::{fingerprint, repo_path};
+use super::{fingerprints, repo_path};
 use crate::engine::finding::{Finding, Severity};
 use crate::Report;
 
 /// The schema URI written into `$schema`.
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// GitHub code scanning's limit on results per run (it rejects a run with more).
+pub const MAX_RESULTS: usize = 25_000;
+
+/// Where the explain pages are published; `helpUri` is `{HELP_BASE}/<CODE>.md`.
+pub const HELP_BASE: &str = "https://github.com/invlint/invlint/blob/main/rules";
+
+/// The policy file the built-in policy stands for, the anchor of last resort.
+const DEFAULT_POLICY_PATH: &str = "inv-rules.toml";
 
 /// Renders the report as pretty SARIF with a trailing newline.
 pub fn render(report: &Report) -> String {
@@ -25,7 +53,11 @@ pub fn render(report: &Report) -> String {
                 .unwrap_or("");
             let full = first_paragraph(page).unwrap_or_else(|| inv.title.clone());
             let fix = section(page, "How to fix").unwrap_or_default();
-            json!({
+            let default_level = match inv.escalation {
+                crate::engine::config::Escalation::BlockRelease => Severity::Warning,
+                _ => Severity::Error,
+            };
+            let mut rule = json!({
                 "id": inv.id,
                 "name": inv.check,
                 "shortDescription": { "text": inv.title },
@@ -34,16 +66,19 @@ pub fn render(report: &Report) -> String {
                     "text": format!("{}\n\nSee: invlint --explain {}", fix.trim(), inv.id),
                     "markdown": page,
                 },
-                "defaultConfiguration": { "level": level(match inv.escalation {
-                    crate::engine::config::Escalation::BlockRelease => Severity::Warning,
-                    _ => Severity::Error,
-                }) },
+                "defaultConfiguration": { "level": level(default_level) },
                 "properties": {
                     "escalation": inv.escalation.as_str(),
                     "status": inv.status.as_str(),
                     "tags": ["architecture", "invariant", inv.escalation.as_str()],
+                    "precision": precision(inv.status),
+                    "problem.severity": problem_severity(default_level),
                 },
-            })
+            });
+            if let Some(uri) = help_uri(&inv.check) {
+                rule["helpUri"] = json!(uri);
+            }
+            rule
         })
         .collect();
 
@@ -67,24 +102,28 @@ pub fn render(report: &Report) -> String {
                 "markdown": page,
             },
             "defaultConfiguration": { "level": "error" },
+            "helpUri": format!("{HELP_BASE}/{}.md", m.default_code),
             "properties": {
                 "escalation": m.escalation.as_str(),
                 "status": "stable",
                 "tags": ["gate-integrity", m.escalation.as_str()],
+                "precision": precision(crate::engine::config::Status::Stable),
+                "problem.severity": "error",
             },
         }));
     }
 
-    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    // Over GitHub's cap, keep the most severe (ranked) findings, still in report order.
+    let kept = kept_indices(report, MAX_RESULTS);
+    let left_out = report.findings.len() - kept.len();
+    let prints = fingerprints(report);
     let results: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| {
-            // Identical findings (the same text added twice in a file) get distinct prints.
-            let print = fingerprint(f);
-            let n = seen.entry(print.clone()).or_default();
-            *n += 1;
-            let print = if *n == 1 { print } else { format!("{print}:{n}") };
+        .enumerate()
+        .filter(|(i, _)| kept.contains(i))
+        .map(|(i, f)| {
+            let print = &prints[i];
             let rule_index = rule_ids.iter().position(|i| *i == f.code);
             let mut text = f.message.clone();
             if repo_path(f).is_none() {
@@ -115,8 +154,17 @@ pub fn render(report: &Report) -> String {
             if let Some(i) = rule_index {
                 r["ruleIndex"] = json!(i);
             }
-            if let Some(loc) = location(f) {
-                r["locations"] = json!([loc]);
+            let (loc, anchor) = location(f, report);
+            r["locations"] = json!([loc]);
+            r["properties"]["anchor"] = json!(anchor);
+            if repo_path(f).is_none() {
+                if let Some(p) = &f.primary {
+                    let (l, c) = p.source.line_col_utf16(p.span.start);
+                    let (el, ec) = p.source.line_col_utf16(p.span.end);
+                    let mut d = region(l, c, el, ec);
+                    d["source"] = json!(p.source.name());
+                    r["properties"]["descriptionRegion"] = d;
+                }
             }
             if let Some(m) = &f.suppression {
                 // SARIF's own way to say an in-source comment accepted this result.
@@ -128,14 +176,14 @@ pub fn render(report: &Report) -> String {
                 .iter()
                 .chain(f.policy.iter())
                 .enumerate()
-                .filter(|(_, s)| is_repo_file(s.source.name()))
-                .map(|(i, s)| {
-                    let (l, c) = s.source.line_col(s.span.start);
-                    let (el, ec) = s.source.line_col(s.span.end);
+                .filter_map(|(i, s)| Some((i, s, file_of(s.source.name())?)))
+                .map(|(i, s, path)| {
+                    let (l, c) = s.source.line_col_utf16(s.span.start);
+                    let (el, ec) = s.source.line_col_utf16(s.span.end);
                     json!({
                         "id": i,
                         "physicalLocation": {
-                            "artifactLocation": { "uri": uri(s.source.name()), "uriBaseId": "%SRCROOT%" },
+                            "artifactLocation": { "uri": uri(path), "uriBaseId": "%SRCROOT%" },
                             "region": region(l, c, el, ec),
                         },
                         "message": { "text": s.label },
@@ -151,7 +199,7 @@ pub fn render(report: &Report) -> String {
 
     // Run notes (skipped files, invariants that see no file) as tool execution notifications,
     // so SARIF consumers see them too.
-    let notifications: Vec<Value> = report
+    let mut notifications: Vec<Value> = report
         .notes
         .iter()
         .map(|n| {
@@ -161,6 +209,14 @@ pub fn render(report: &Report) -> String {
             })
         })
         .collect();
+    if left_out > 0 {
+        notifications.push(json!({
+            "level": "error",
+            "message": { "text": format!(
+                "{left_out} finding(s) left out: GitHub code scanning accepts at most {MAX_RESULTS} results per run; the least severe were dropped (--format json lists every finding)"
+            ) },
+        }));
+    }
     let mut doc = json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
@@ -172,6 +228,7 @@ pub fn render(report: &Report) -> String {
                 "informationUri": "https://github.com/invlint/invlint",
                 "rules": rules,
             }},
+            "columnKind": "utf16CodeUnits",
             "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "the repository root" } } },
             "invocations": [{
                 "executionSuccessful": report.notes.iter().all(|n| !n.is_incomplete),
@@ -218,15 +275,102 @@ fn is_repo_file(name: &str) -> bool {
         && !name.starts_with("..")
 }
 
-fn location(f: &Finding) -> Option<Value> {
-    let path = repo_path(f)?;
-    let mut phys = json!({
-        "artifactLocation": { "uri": uri(path), "uriBaseId": "%SRCROOT%" },
-    });
-    if let Some((l, c, el, ec)) = f.region() {
-        phys["region"] = region(l, c, el, ec);
+/// The repository file a source stands for: its own name for a file of the tree, and
+/// `inv-rules.toml` for the base commit's policy (named "inv-rules.toml (at base <sha>)"; its
+/// line numbers are the base's, which differ from the head's only when the change edits the
+/// policy). `None` for the PR description, the built-in policy and a policy outside the tree.
+fn file_of(name: &str) -> Option<&str> {
+    use crate::engine::governance::POLICY_PATH;
+    if name
+        .strip_prefix(POLICY_PATH)
+        .is_some_and(|rest| rest.starts_with(" (at base "))
+    {
+        return Some(POLICY_PATH);
     }
-    Some(json!({ "physicalLocation": phys }))
+    (is_repo_file(name) && !name.is_empty()).then_some(name)
+}
+
+/// The result's one location and what it is anchored to; see the module header.
+fn location(f: &Finding, report: &Report) -> (Value, &'static str) {
+    let at = |path: &str, region: Value| {
+        json!({ "physicalLocation": {
+            "artifactLocation": { "uri": uri(path), "uriBaseId": "%SRCROOT%" },
+            "region": region,
+        }})
+    };
+    if let Some(path) = repo_path(f) {
+        return match &f.primary {
+            Some(p) => {
+                let (l, c) = p.source.line_col_utf16(p.span.start);
+                let (el, ec) = p.source.line_col_utf16(p.span.end);
+                (at(path, region(l, c, el, ec)), "finding")
+            }
+            // A finding on a whole file (deleted, unparsable): its first line.
+            None => (at(path, json!({ "startLine": 1 })), "file"),
+        };
+    }
+    if let Some((p, path)) = f
+        .policy
+        .as_ref()
+        .and_then(|p| Some((p, file_of(p.source.name())?)))
+    {
+        let (l, c) = p.source.line_col_utf16(p.span.start);
+        let (el, ec) = p.source.line_col_utf16(p.span.end);
+        return (at(path, region(l, c, el, ec)), "policy entry");
+    }
+    let policy = &report.config.source;
+    if let Some(path) = file_of(policy.name()) {
+        // The `[invariant.<ID>]` header that declares the finding's invariant, else line 1.
+        if let Some(inv) = report.config.invariants.iter().find(|i| i.id == f.code) {
+            let (l, c) = policy.line_col_utf16(inv.header_span.start);
+            let (el, ec) = policy.line_col_utf16(inv.header_span.end);
+            return (at(path, region(l, c, el, ec)), "invariant declaration");
+        }
+        return (at(path, json!({ "startLine": 1 })), "policy file");
+    }
+    (
+        at(DEFAULT_POLICY_PATH, json!({ "startLine": 1 })),
+        "built-in policy",
+    )
+}
+
+/// Indices of the findings to emit: all of them up to `cap`, else the `cap` most severe.
+fn kept_indices(report: &Report, cap: usize) -> std::collections::BTreeSet<usize> {
+    if report.findings.len() <= cap {
+        return (0..report.findings.len()).collect();
+    }
+    super::ranked_indices(report)
+        .into_iter()
+        .take(cap)
+        .collect()
+}
+
+/// The published explain page of check `check`: `rules/<CODE>.md` for the spec's checks,
+/// `rules/generic/<check>.md` for the generic checks a policy binds to its own invariants.
+fn help_uri(check: &str) -> Option<String> {
+    if crate::rules::GENERIC.iter().any(|r| r.meta().name == check) {
+        return Some(format!("{HELP_BASE}/generic/{check}.md"));
+    }
+    crate::rules::code_of_check(check)
+        .filter(|c| crate::rules::page(c).is_some())
+        .map(|code| format!("{HELP_BASE}/{code}.md"))
+}
+
+/// SARIF `precision` of a rule: stable checks are `high`, preview checks `medium`.
+fn precision(status: crate::engine::config::Status) -> &'static str {
+    match status {
+        crate::engine::config::Status::Stable => "high",
+        _ => "medium",
+    }
+}
+
+/// GitHub's `problem.severity` for a rule's default level.
+fn problem_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "recommendation",
+    }
 }
 
 fn region(l: usize, c: usize, el: usize, ec: usize) -> Value {
@@ -295,6 +439,32 @@ fn section(page: &str, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_shipped_check_has_a_published_help_page() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let all = crate::rules::RULES
+            .iter()
+            .chain(crate::rules::PR_RULES)
+            .chain(crate::rules::GENERIC);
+        for r in all {
+            let name = r.meta().name;
+            let uri = help_uri(name).unwrap_or_else(|| panic!("{name}: no help page"));
+            let rel = uri.strip_prefix(HELP_BASE).unwrap();
+            assert!(root.join(format!("rules{rel}")).is_file(), "{uri}");
+        }
+    }
+
+    #[test]
+    fn over_the_cap_the_most_severe_results_are_kept() {
+        let mut r = crate::engine::render::github::tests::report(5, 0);
+        // The last INV-01 finding is a note: below the INV-03 warning, it is left out at 5.
+        r.findings[4].is_blocking = false;
+        r.findings[4].severity = Severity::Note;
+        let kept: Vec<usize> = kept_indices(&r, 5).into_iter().collect();
+        assert_eq!(kept, [0, 1, 2, 3, 5]);
+        assert_eq!(kept_indices(&r, 6).len(), 6);
+    }
 
     #[test]
     fn uris_are_percent_encoded() {
