@@ -159,33 +159,40 @@ pub fn compare(base: &Config, head: &Config) -> PolicyDelta {
                 },
             );
         };
-        if h.status != b.status {
-            let weaker = status_rank(h.status) < status_rank(b.status);
-            push(
-                weaker,
-                format!(
-                    "{} {id}'s status from `{}` to `{}`",
-                    if weaker { "lowers" } else { "raises" },
-                    b.status.as_str(),
-                    h.status.as_str()
-                ),
+        // Status and escalation are ranked: lower is weaker.
+        let ranked = [
+            (
+                "status",
+                status_rank(b.status),
+                status_rank(h.status),
+                b.status.as_str(),
+                h.status.as_str(),
                 head_doc.span(&["invariant", id, "status"]),
                 base_doc.span(&["invariant", id, "status"]),
-            );
-        }
-        if h.escalation != b.escalation {
-            let weaker = escalation_rank(h.escalation) < escalation_rank(b.escalation);
-            push(
-                weaker,
-                format!(
-                    "{} {id}'s escalation from `{}` to `{}`",
-                    if weaker { "lowers" } else { "raises" },
-                    b.escalation.as_str(),
-                    h.escalation.as_str()
-                ),
+            ),
+            (
+                "escalation",
+                escalation_rank(b.escalation),
+                escalation_rank(h.escalation),
+                b.escalation.as_str(),
+                h.escalation.as_str(),
                 Some(h.escalation_span.clone()),
                 Some(b.escalation_span.clone()),
-            );
+            ),
+        ];
+        for (key, base_rank, head_rank, from, to, hs, bs) in ranked {
+            if base_rank != head_rank {
+                let weaker = head_rank < base_rank;
+                push(
+                    weaker,
+                    format!(
+                        "{} {id}'s {key} from `{from}` to `{to}`",
+                        if weaker { "lowers" } else { "raises" }
+                    ),
+                    hs,
+                    bs,
+                );
+            }
         }
         if h.check != b.check {
             push(
