@@ -51,65 +51,42 @@ pub fn render(report: &Report) -> String {
             let page = crate::rules::code_of_check(&inv.check)
                 .and_then(crate::rules::page)
                 .unwrap_or("");
-            let full = first_paragraph(page).unwrap_or_else(|| inv.title.clone());
-            let fix = section(page, "How to fix").unwrap_or_default();
-            let default_level = match inv.escalation {
-                crate::engine::config::Escalation::BlockRelease => Severity::Warning,
-                _ => Severity::Error,
-            };
-            let mut rule = json!({
-                "id": inv.id,
-                "name": inv.check,
-                "shortDescription": { "text": inv.title },
-                "fullDescription": { "text": full },
-                "help": {
-                    "text": format!("{}\n\nSee: invlint --explain {}", fix.trim(), inv.id),
-                    "markdown": page,
+            rule(RuleDesc {
+                id: &inv.id,
+                name: &inv.check,
+                title: &inv.title,
+                page,
+                level: match inv.escalation {
+                    crate::engine::config::Escalation::BlockRelease => Severity::Warning,
+                    _ => Severity::Error,
                 },
-                "defaultConfiguration": { "level": level(default_level) },
-                "properties": {
-                    "escalation": inv.escalation.as_str(),
-                    "status": inv.status.as_str(),
-                    "tags": ["architecture", "invariant", inv.escalation.as_str()],
-                    "precision": precision(inv.status),
-                    "problem.severity": problem_severity(default_level),
-                },
-            });
-            if let Some(uri) = help_uri(&inv.check) {
-                rule["helpUri"] = json!(uri);
-            }
-            rule
+                escalation: inv.escalation,
+                status: inv.status,
+                tags: &["architecture", "invariant"],
+                help_uri: help_uri(&inv.check),
+            })
         })
         .collect();
 
-    // The built-in gate-integrity checks (POL-01, VER-01) that no policy declares.
+    // The built-in gate-integrity checks (POL-01, VER-01) that no policy declares. Their
+    // findings are made where they block, hence level `error`.
     let mut rule_ids: Vec<String> = invariants.iter().map(|i| i.id.clone()).collect();
     for r in crate::rules::GATE_RULES {
         let m = r.meta();
         if !report.findings.iter().any(|f| f.code == m.default_code) {
             continue;
         }
-        let page = m.explain;
-        let fix = section(page, "How to fix").unwrap_or_default();
         rule_ids.push(m.default_code.to_string());
-        rules.push(json!({
-            "id": m.default_code,
-            "name": m.name,
-            "shortDescription": { "text": m.summary },
-            "fullDescription": { "text": first_paragraph(page).unwrap_or_else(|| m.summary.to_string()) },
-            "help": {
-                "text": format!("{}\n\nSee: invlint --explain {}", fix.trim(), m.default_code),
-                "markdown": page,
-            },
-            "defaultConfiguration": { "level": "error" },
-            "helpUri": format!("{HELP_BASE}/{}.md", m.default_code),
-            "properties": {
-                "escalation": m.escalation.as_str(),
-                "status": "stable",
-                "tags": ["gate-integrity", m.escalation.as_str()],
-                "precision": precision(crate::engine::config::Status::Stable),
-                "problem.severity": "error",
-            },
+        rules.push(rule(RuleDesc {
+            id: m.default_code,
+            name: m.name,
+            title: m.summary,
+            page: m.explain,
+            level: Severity::Error,
+            escalation: m.escalation,
+            status: crate::engine::config::Status::Stable,
+            tags: &["gate-integrity"],
+            help_uri: Some(format!("{HELP_BASE}/{}.md", m.default_code)),
         }));
     }
 
@@ -354,6 +331,50 @@ fn help_uri(check: &str) -> Option<String> {
     crate::rules::code_of_check(check)
         .filter(|c| crate::rules::page(c).is_some())
         .map(|code| format!("{HELP_BASE}/{code}.md"))
+}
+
+/// What a SARIF rule entry is made of.
+struct RuleDesc<'a> {
+    id: &'a str,
+    name: &'a str,
+    title: &'a str,
+    page: &'a str,
+    level: Severity,
+    escalation: crate::engine::config::Escalation,
+    status: crate::engine::config::Status,
+    tags: &'a [&'a str],
+    help_uri: Option<String>,
+}
+
+/// One `tool.driver.rules` entry: descriptions and help from the explain page, the escalation
+/// class and status as properties.
+fn rule(d: RuleDesc<'_>) -> Value {
+    let full = first_paragraph(d.page).unwrap_or_else(|| d.title.to_string());
+    let fix = section(d.page, "How to fix").unwrap_or_default();
+    let mut tags: Vec<&str> = d.tags.to_vec();
+    tags.push(d.escalation.as_str());
+    let mut rule = json!({
+        "id": d.id,
+        "name": d.name,
+        "shortDescription": { "text": d.title },
+        "fullDescription": { "text": full },
+        "help": {
+            "text": format!("{}\n\nSee: invlint --explain {}", fix.trim(), d.id),
+            "markdown": d.page,
+        },
+        "defaultConfiguration": { "level": level(d.level) },
+        "properties": {
+            "escalation": d.escalation.as_str(),
+            "status": d.status.as_str(),
+            "tags": tags,
+            "precision": precision(d.status),
+            "problem.severity": problem_severity(d.level),
+        },
+    });
+    if let Some(uri) = d.help_uri {
+        rule["helpUri"] = json!(uri);
+    }
+    rule
 }
 
 /// SARIF `precision` of a rule: stable checks are `high`, preview checks `medium`.
