@@ -790,7 +790,6 @@ pub fn starter(index: &RepoIndex, read: &dyn Fn(&str) -> Option<String>) -> Star
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::config::Config;
 
     fn index(files: &[&str]) -> RepoIndex {
         let mut files: Vec<String> = files.iter().map(|s| s.to_string()).collect();
@@ -842,7 +841,8 @@ mod tests {
             "ops/deploy/billing.sh",
         ]);
         let s = starter(&idx, &no_read);
-        Config::parse("inv-rules.toml", &s.text).unwrap_or_else(|e| panic!("{e:?}\n{}", s.text));
+        crate::parse_policy("inv-rules.toml", &s.text)
+            .unwrap_or_else(|e| panic!("{e:?}\n{}", s.text));
         assert!(
             s.text.contains("proto-paths = [\"api/proto/**/*.proto\"]"),
             "{}",
@@ -869,7 +869,8 @@ mod tests {
     #[test]
     fn empty_tree_keeps_defaults_with_todos_and_parses() {
         let s = starter(&index(&[]), &no_read);
-        Config::parse("inv-rules.toml", &s.text).unwrap_or_else(|e| panic!("{e:?}\n{}", s.text));
+        crate::parse_policy("inv-rules.toml", &s.text)
+            .unwrap_or_else(|e| panic!("{e:?}\n{}", s.text));
         assert!(s.guessed.is_empty(), "{:?}", s.guessed);
         assert!(s.todo.len() > 10, "{:?}", s.todo);
     }
@@ -883,7 +884,8 @@ mod tests {
             "crates/openagents-proto/build.rs",
         ]);
         let s = starter(&idx, &no_read);
-        Config::parse("inv-rules.toml", &s.text).unwrap_or_else(|e| panic!("{e:?}\n{}", s.text));
+        crate::parse_policy("inv-rules.toml", &s.text)
+            .unwrap_or_else(|e| panic!("{e:?}\n{}", s.text));
         assert!(s.text.contains("proto-paths = [\"proto/**/*.proto\"]"));
         assert!(s
             .text

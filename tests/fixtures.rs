@@ -9,7 +9,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use invlint::engine::config::Config;
 use invlint::engine::diff::DiffMode;
 use invlint::engine::render;
 use invlint::engine::scratch::{self, HeadAs};
@@ -88,17 +87,17 @@ fn check_case(dir: &Path, threads: usize, gate: Option<Gate>) -> invlint::Report
     let config = match &case.config {
         Some(name) => {
             let text = std::fs::read_to_string(dir.join(name)).unwrap();
-            Config::parse("inv-rules.toml", &text)
+            invlint::parse_policy("inv-rules.toml", &text)
         }
-        None => Config::parse("inv-rules.toml", invlint::engine::config::DEFAULT_POLICY),
+        None => invlint::parse_policy("inv-rules.toml", invlint::engine::config::DEFAULT_POLICY),
     }
     .unwrap_or_else(|e| panic!("{}: policy: {e:?}", dir.display()));
     let mut config = config;
     if case.pr_checks == Some(false) {
         config.invariants.retain(|i| {
-            !invlint::rules::PR_RULES
-                .iter()
-                .any(|r| r.meta().name == i.check)
+            invlint::rules::REGISTRY
+                .find(&i.check)
+                .is_none_or(|c| c.meta().kind != invlint::engine::check::Kind::Pr)
         });
     }
     let opts = CheckOptions {

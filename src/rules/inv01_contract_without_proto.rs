@@ -33,16 +33,83 @@ use rayon::prelude::*;
 
 use crate::rules::prelude::*;
 
-/// Rule metadata.
+/// Check metadata.
 pub static META: Meta = Meta {
-    default_code: "INV-01",
-    name: "contract-without-proto",
-    summary: "change adds or breaks a cross-process contract outside proto-first governance",
-    escalation: Escalation::BlockMerge,
-    status: Status::Stable,
     explain: include_str!("../../rules/INV-01.md"),
     needs_tree: true,
+    keys: KEYS,
+    ..Meta::spec(
+        "INV-01",
+        "contract-without-proto",
+        "change adds or breaks a cross-process contract outside proto-first governance",
+        Escalation::BlockMerge,
+    )
 };
+
+/// The keys of `[invariant.<ID>.contract-without-proto]`, for the policy's schema and `invlint init`.
+const KEYS: &[Key] = &[
+    opt(
+        "proto-paths",
+        Ty::Globs,
+        "The proto sources (contract source of truth).",
+    ),
+    opt(
+        "rust-paths",
+        Ty::Globs,
+        "Rust API, handler and client modules whose serde types cross a process boundary.",
+    ),
+    opt(
+        "client-paths",
+        Ty::Globs,
+        "TypeScript and PHP client API paths.",
+    ),
+    opt(
+        "exclude",
+        Ty::Globs,
+        "Out of scope everywhere (tests, vendored code).",
+    ),
+    opt(
+        "serde-derives",
+        Ty::Strings,
+        "Derive names that make a Rust type a serde type.",
+    ),
+    opt(
+        "wire-type-names",
+        Ty::Patterns,
+        "A serde type in `rust-paths` is a wire type when its name matches one of these.",
+    ),
+    opt(
+        "client-type-patterns",
+        Ty::Patterns,
+        "Declarations of wire types in client files; capture group `name` is the type name.",
+    ),
+    opt(
+        "route-patterns",
+        Ty::Patterns,
+        "Added lines in `rust-paths` that add an HTTP contract route.",
+    ),
+    opt(
+        "generator",
+        Ty::Str,
+        "The build script or generator that compiles the proto tree (empty: not checked).",
+    ),
+    opt(
+        "package-root",
+        Ty::Str,
+        "Directory whose child directories are proto packages.",
+    ),
+    opt("proto-root", Ty::Str, "Proto include root."),
+    opt(
+        "breaking",
+        Ty::Bool,
+        "Check wire-breaking proto changes against the base (default true).",
+    ),
+    opt(
+        "generated",
+        Ty::Tables(schema::GENERATED),
+        "Committed generated outputs, each paired with the proto sources it is generated from.",
+    ),
+];
 
 /// `[invariant.<ID>.contract-without-proto]` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -115,7 +182,7 @@ pub struct Settings {
 
 impl Settings {
     /// The files this check reads, for coverage.
-    pub fn scope(&self) -> Scope<'_> {
+    fn scope(&self) -> Scope<'_> {
         Scope {
             key: "proto-paths`, `rust-paths` or `client-paths",
             include: vec![&self.proto_paths, &self.rust_paths, &self.client_paths],
@@ -136,7 +203,7 @@ struct Generated {
 
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
-    pub fn compile(&self, v: &mut Validator) -> Settings {
+    fn compile(&self, v: &mut Validator) -> Settings {
         if self.proto_paths.is_empty() {
             v.require_non_empty(0..0, "no proto file", "proto-paths");
         }
@@ -200,15 +267,23 @@ impl RawSettings {
 /// The check.
 pub struct ContractWithoutProto;
 
-impl Rule for ContractWithoutProto {
+impl Check for ContractWithoutProto {
+    type Raw = RawSettings;
+    type Settings = Settings;
+
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
-        let crate::engine::config::Settings::ContractWithoutProto(cfg) = &inv.settings else {
-            return;
-        };
+    fn compile(&self, raw: &RawSettings, v: &mut Validator) -> Settings {
+        raw.compile(v)
+    }
+
+    fn scope<'a>(&self, settings: &'a Settings, _: &'a Config) -> Option<Scope<'a>> {
+        Some(settings.scope())
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
         let is_proto = |p: &str| cfg.proto_paths.is_match(p) && !cfg.exclude.is_match(p);
         let changed_protos: Vec<&FileChange> = cx
             .changes()
@@ -463,7 +538,7 @@ fn wire_types(
         .par_iter()
         .filter_map(|f| {
             let src = f.head.source()?;
-            let types = rust_wire_types(f, src, cfg);
+            let types = rust_wire_types(cx, f, src, cfg);
             (!types.is_empty()).then(|| (*f, src.clone(), types))
         })
         .collect();
@@ -598,7 +673,12 @@ fn wire_types(
 }
 
 /// Serde types in a Rust file that the change adds or changes.
-fn rust_wire_types(file: &FileChange, src: &Source, cfg: &Settings) -> Vec<WireType> {
+fn rust_wire_types(
+    cx: &Context<'_>,
+    file: &FileChange,
+    src: &Source,
+    cfg: &Settings,
+) -> Vec<WireType> {
     // Cheap prefilter before syn.
     if !cfg
         .serde_derives
@@ -607,7 +687,7 @@ fn rust_wire_types(file: &FileChange, src: &Source, cfg: &Settings) -> Vec<WireT
     {
         return Vec::new();
     }
-    let head = rust_serde_items(src.text(), &cfg.serde_derives);
+    let head = rust_serde_items(cx, src.text(), &cfg.serde_derives);
     if head.is_empty() {
         return Vec::new();
     }
@@ -617,7 +697,7 @@ fn rust_wire_types(file: &FileChange, src: &Source, cfg: &Settings) -> Vec<WireT
         file.base
             .source()
             .map(|b| {
-                rust_serde_items(b.text(), &cfg.serde_derives)
+                rust_serde_items(cx, b.text(), &cfg.serde_derives)
                     .into_iter()
                     .map(|i| (i.name, i.tokens))
                     .collect()
@@ -658,8 +738,8 @@ struct SerdeItem {
     tokens: String,
 }
 
-fn rust_serde_items(text: &str, derives: &[String]) -> Vec<SerdeItem> {
-    let Ok(file) = crate::rules::util::parse_rust(text) else {
+fn rust_serde_items(cx: &Context<'_>, text: &str, derives: &[String]) -> Vec<SerdeItem> {
+    let Ok(file) = crate::rules::util::parse_rust(cx, text) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -1665,10 +1745,15 @@ mod tests { #[derive(Serialize)] struct FakeRequest; }
 #[derive(Debug)]
 struct Internal;
 "#;
-        let items = rust_serde_items(text, &["Serialize".into(), "Deserialize".into()]);
+        let serde_items = |text: &str, derives: &[String]| {
+            let mut out = Vec::new();
+            collect_items(&syn::parse_file(text).unwrap().items, derives, &mut out);
+            out
+        };
+        let items = serde_items(text, &["Serialize".into(), "Deserialize".into()]);
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].name, "RunRequestV1");
-        let other = rust_serde_items(
+        let other = serde_items(
             &text.replace("/// doc", "/// other doc"),
             &["Serialize".into()],
         );
