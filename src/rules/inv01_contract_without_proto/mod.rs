@@ -44,16 +44,83 @@ use breaking::*;
 use generated::*;
 use wire_types::*;
 
-/// Rule metadata.
+/// Check metadata.
 pub static META: Meta = Meta {
-    default_code: "INV-01",
-    name: "contract-without-proto",
-    summary: "change adds or breaks a cross-process contract outside proto-first governance",
-    escalation: Escalation::BlockMerge,
-    status: Status::Stable,
     explain: include_str!("../../../rules/INV-01.md"),
     needs_tree: true,
+    keys: KEYS,
+    ..Meta::spec(
+        "INV-01",
+        "contract-without-proto",
+        "change adds or breaks a cross-process contract outside proto-first governance",
+        Escalation::BlockMerge,
+    )
 };
+
+/// The keys of `[invariant.<ID>.contract-without-proto]`, for the policy's schema and `invlint init`.
+const KEYS: &[Key] = &[
+    opt(
+        "proto-paths",
+        Ty::Globs,
+        "The proto sources (contract source of truth).",
+    ),
+    opt(
+        "rust-paths",
+        Ty::Globs,
+        "Rust API, handler and client modules whose serde types cross a process boundary.",
+    ),
+    opt(
+        "client-paths",
+        Ty::Globs,
+        "TypeScript and PHP client API paths.",
+    ),
+    opt(
+        "exclude",
+        Ty::Globs,
+        "Out of scope everywhere (tests, vendored code).",
+    ),
+    opt(
+        "serde-derives",
+        Ty::Strings,
+        "Derive names that make a Rust type a serde type.",
+    ),
+    opt(
+        "wire-type-names",
+        Ty::Patterns,
+        "A serde type in `rust-paths` is a wire type when its name matches one of these.",
+    ),
+    opt(
+        "client-type-patterns",
+        Ty::Patterns,
+        "Declarations of wire types in client files; capture group `name` is the type name.",
+    ),
+    opt(
+        "route-patterns",
+        Ty::Patterns,
+        "Added lines in `rust-paths` that add an HTTP contract route.",
+    ),
+    opt(
+        "generator",
+        Ty::Str,
+        "The build script or generator that compiles the proto tree (empty: not checked).",
+    ),
+    opt(
+        "package-root",
+        Ty::Str,
+        "Directory whose child directories are proto packages.",
+    ),
+    opt("proto-root", Ty::Str, "Proto include root."),
+    opt(
+        "breaking",
+        Ty::Bool,
+        "Check wire-breaking proto changes against the base (default true).",
+    ),
+    opt(
+        "generated",
+        Ty::Tables(schema::GENERATED),
+        "Committed generated outputs, each paired with the proto sources it is generated from.",
+    ),
+];
 
 /// `[invariant.<ID>.contract-without-proto]` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -126,7 +193,7 @@ pub struct Settings {
 
 impl Settings {
     /// The files this check reads, for coverage.
-    pub fn scope(&self) -> Scope<'_> {
+    fn scope(&self) -> Scope<'_> {
         Scope {
             key: "proto-paths`, `rust-paths` or `client-paths",
             include: vec![&self.proto_paths, &self.rust_paths, &self.client_paths],
@@ -147,7 +214,7 @@ struct Generated {
 
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
-    pub fn compile(&self, v: &mut Validator) -> Settings {
+    fn compile(&self, v: &mut Validator) -> Settings {
         if self.proto_paths.is_empty() {
             v.require_non_empty(0..0, "no proto file", "proto-paths");
         }
@@ -211,15 +278,23 @@ impl RawSettings {
 /// The check.
 pub struct ContractWithoutProto;
 
-impl Rule for ContractWithoutProto {
+impl Check for ContractWithoutProto {
+    type Raw = RawSettings;
+    type Settings = Settings;
+
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
-        let crate::engine::config::Settings::ContractWithoutProto(cfg) = &inv.settings else {
-            return;
-        };
+    fn compile(&self, raw: &RawSettings, v: &mut Validator) -> Settings {
+        raw.compile(v)
+    }
+
+    fn scope<'a>(&self, settings: &'a Settings, _: &'a Config) -> Option<Scope<'a>> {
+        Some(settings.scope())
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
         let is_proto = |p: &str| cfg.proto_paths.is_match(p) && !cfg.exclude.is_match(p);
         let changed_protos: Vec<&FileChange> = cx
             .changes()

@@ -42,10 +42,15 @@ mod tests { #[derive(Serialize)] struct FakeRequest; }
 #[derive(Debug)]
 struct Internal;
 "#;
-    let items = rust_serde_items(text, &["Serialize".into(), "Deserialize".into()]);
+    let serde_items = |text: &str, derives: &[String]| {
+        let mut out = Vec::new();
+        collect_items(&syn::parse_file(text).unwrap().items, derives, &mut out);
+        out
+    };
+    let items = serde_items(text, &["Serialize".into(), "Deserialize".into()]);
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].name, "RunRequestV1");
-    let other = rust_serde_items(
+    let other = serde_items(
         &text.replace("/// doc", "/// other doc"),
         &["Serialize".into()],
     );

@@ -33,7 +33,7 @@ pub(crate) fn wire_types(
         .par_iter()
         .filter_map(|f| {
             let src = f.head.source()?;
-            let types = rust_wire_types(f, src, cfg);
+            let types = rust_wire_types(cx, f, src, cfg);
             (!types.is_empty()).then(|| (*f, src.clone(), types))
         })
         .collect();
@@ -168,7 +168,12 @@ pub(crate) fn wire_types(
 }
 
 /// Serde types in a Rust file that the change adds or changes.
-pub(crate) fn rust_wire_types(file: &FileChange, src: &Source, cfg: &Settings) -> Vec<WireType> {
+pub(crate) fn rust_wire_types(
+    cx: &Context<'_>,
+    file: &FileChange,
+    src: &Source,
+    cfg: &Settings,
+) -> Vec<WireType> {
     // Cheap prefilter before syn.
     if !cfg
         .serde_derives
@@ -177,7 +182,7 @@ pub(crate) fn rust_wire_types(file: &FileChange, src: &Source, cfg: &Settings) -
     {
         return Vec::new();
     }
-    let head = rust_serde_items(src.text(), &cfg.serde_derives);
+    let head = rust_serde_items(cx, src.text(), &cfg.serde_derives);
     if head.is_empty() {
         return Vec::new();
     }
@@ -187,7 +192,7 @@ pub(crate) fn rust_wire_types(file: &FileChange, src: &Source, cfg: &Settings) -
         file.base
             .source()
             .map(|b| {
-                rust_serde_items(b.text(), &cfg.serde_derives)
+                rust_serde_items(cx, b.text(), &cfg.serde_derives)
                     .into_iter()
                     .map(|i| (i.name, i.tokens))
                     .collect()
@@ -228,8 +233,8 @@ pub(crate) struct SerdeItem {
     pub(crate) tokens: String,
 }
 
-pub(crate) fn rust_serde_items(text: &str, derives: &[String]) -> Vec<SerdeItem> {
-    let Ok(file) = crate::rules::util::parse_rust(text) else {
+pub(crate) fn rust_serde_items(cx: &Context<'_>, text: &str, derives: &[String]) -> Vec<SerdeItem> {
+    let Ok(file) = crate::rules::util::parse_rust(cx, text) else {
         return Vec::new();
     };
     let mut out = Vec::new();

@@ -28,16 +28,75 @@ mod tests;
 use gates::*;
 use inventory::*;
 
-/// Rule metadata.
+/// Check metadata.
 pub static META: Meta = Meta {
-    default_code: "INV-10",
-    name: "legacy-deleted-without-parity",
-    summary: "legacy surface deleted without its mapped parity gates",
-    escalation: Escalation::BlockRelease,
-    status: Status::Stable,
     explain: include_str!("../../../rules/INV-10.md"),
-    needs_tree: false,
+    keys: KEYS,
+    ..Meta::spec(
+        "INV-10",
+        "legacy-deleted-without-parity",
+        "legacy surface deleted without its mapped parity gates",
+        Escalation::BlockRelease,
+    )
 };
+
+/// The keys of `[invariant.<ID>.legacy-deleted-without-parity]`, for the policy's schema and `invlint init`.
+const KEYS: &[Key] = &[
+    opt("legacy", Ty::Globs, "Legacy surfaces."),
+    opt("exclude", Ty::Globs, "Out of scope."),
+    opt(
+        "inventory",
+        Ty::Str,
+        "The inventory document (markdown tables); empty: use `surface` only.",
+    ),
+    opt(
+        "surface-column",
+        Ty::Regex,
+        "Header of the inventory column naming the surface.",
+    ),
+    opt(
+        "gates-column",
+        Ty::Regex,
+        "Header of the inventory column naming the gates.",
+    ),
+    opt(
+        "status-column",
+        Ty::Regex,
+        "Header of the inventory status column.",
+    ),
+    opt("done-status", Ty::Regex, "A status that counts as done."),
+    opt("gate-prefix", Ty::Str, "Gate ID prefix (`OA-RUST-`)."),
+    opt(
+        "min-deleted-files",
+        Ty::Int,
+        "Fewest files of one surface that make a deletion.",
+    ),
+    opt(
+        "gut-ratio",
+        Ty::Float,
+        "Share of a file's lines whose removal counts as deleting it.",
+    ),
+    opt(
+        "gut-min-lines",
+        Ty::Int,
+        "Files shorter than this are never \"gutted\".",
+    ),
+    opt(
+        "backup-surfaces",
+        Ty::Globs,
+        "Surfaces whose deletion needs database backup evidence.",
+    ),
+    opt(
+        "backup-evidence",
+        Ty::Regex,
+        "What counts as backup evidence in the description.",
+    ),
+    opt(
+        "surface",
+        Ty::Tables(schema::SURFACE),
+        "The surface → gate map used when the inventory is absent.",
+    ),
+];
 
 /// `[invariant.<ID>.legacy-deleted-without-parity]` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -110,7 +169,7 @@ pub struct Settings {
 
 impl Settings {
     /// The files this check reads, for coverage.
-    pub fn scope(&self) -> Scope<'_> {
+    fn scope(&self) -> Scope<'_> {
         Scope {
             key: "legacy",
             include: vec![&self.legacy],
@@ -141,7 +200,7 @@ fn regex_or(
 
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
-    pub fn compile(&self, v: &mut Validator) -> Settings {
+    fn compile(&self, v: &mut Validator) -> Settings {
         let gates_column = regex_or(
             v,
             &self.gates_column,
@@ -256,15 +315,23 @@ enum Mapping<'a> {
     Unlisted(String),
 }
 
-impl Rule for LegacyDeletedWithoutParity {
+impl Check for LegacyDeletedWithoutParity {
+    type Raw = RawSettings;
+    type Settings = Settings;
+
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
-        let crate::engine::config::Settings::LegacyDeletedWithoutParity(cfg) = &inv.settings else {
-            return;
-        };
+    fn compile(&self, raw: &RawSettings, v: &mut Validator) -> Settings {
+        raw.compile(v)
+    }
+
+    fn scope<'a>(&self, settings: &'a Settings, _: &'a Config) -> Option<Scope<'a>> {
+        Some(settings.scope())
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
         // The inventory: at head, or at base when this change deletes it.
         let inv_change = cfg
             .inventory
