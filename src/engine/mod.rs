@@ -8,6 +8,7 @@ pub mod depth;
 pub mod diff;
 pub mod error;
 pub mod finding;
+pub mod gate;
 pub mod governance;
 pub mod matchers;
 pub mod policy_entry;

@@ -310,7 +310,15 @@ impl Validator {
         }
     }
 
-    /// Reports an empty list that the check needs.
+    /// Reports `list` (the value of `key`) when it is empty: the check would then never see
+    /// `what` (a missing key has no span; the problem points at the invariant's header).
+    pub fn non_empty<T>(&mut self, list: &[T], what: &str, key: &str) {
+        if list.is_empty() {
+            self.require_non_empty(0..0, what, key);
+        }
+    }
+
+    /// Reports an empty list that the check needs, at `span`.
     pub fn require_non_empty(&mut self, span: Range<usize>, what: &str, key: &str) {
         self.problem(
             span,

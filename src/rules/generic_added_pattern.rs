@@ -83,12 +83,8 @@ impl Settings {
 impl RawSettings {
     /// Validates and compiles.
     fn compile(&self, v: &mut Validator) -> Settings {
-        if self.paths.is_empty() {
-            v.require_non_empty(0..0, "no file", "paths");
-        }
-        if self.patterns.is_empty() {
-            v.require_non_empty(0..0, "nothing", "patterns");
-        }
+        v.non_empty(&self.paths, "no file", "paths");
+        v.non_empty(&self.patterns, "nothing", "patterns");
         Settings {
             paths: v.glob_list(&self.paths),
             exclude: v.glob_list(&self.exclude),

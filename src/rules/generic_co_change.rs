@@ -78,12 +78,8 @@ impl Settings {
 impl RawSettings {
     /// Validates and compiles.
     fn compile(&self, v: &mut Validator) -> Settings {
-        if self.when.is_empty() {
-            v.require_non_empty(0..0, "no change", "when");
-        }
-        if self.require.is_empty() {
-            v.require_non_empty(0..0, "no companion", "require");
-        }
+        v.non_empty(&self.when, "no change", "when");
+        v.non_empty(&self.require, "no companion", "require");
         Settings {
             when: v.glob_list(&self.when),
             require: v.glob_list(&self.require),

@@ -81,9 +81,7 @@ impl Settings {
 impl RawSettings {
     /// Validates and compiles.
     fn compile(&self, v: &mut Validator) -> Settings {
-        if self.paths.is_empty() {
-            v.require_non_empty(0..0, "no path", "paths");
-        }
+        v.non_empty(&self.paths, "no path", "paths");
         Settings {
             paths: v.glob_list(&self.paths),
             exclude: v.glob_list(&self.exclude),

@@ -159,12 +159,8 @@ impl Settings {
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
     fn compile(&self, v: &mut Validator) -> Settings {
-        if self.paths.is_empty() {
-            v.require_non_empty(0..0, "no file", "paths");
-        }
-        if self.verbs.is_empty() {
-            v.require_non_empty(0..0, "no command", "verbs");
-        }
+        v.non_empty(&self.paths, "no file", "paths");
+        v.non_empty(&self.verbs, "no command", "verbs");
         let client_patterns = v.patterns(&self.client_patterns);
         v.require_name_capture(
             &self.client_patterns,

@@ -114,12 +114,8 @@ impl RawSettings {
     /// Validates and compiles; problems go to `v`.
     fn compile(&self, v: &mut Validator) -> Settings {
         let patterns = v.patterns(&self.patterns);
-        if self.paths.is_empty() {
-            v.require_non_empty(0..0, "no file", "paths");
-        }
-        if self.patterns.is_empty() {
-            v.require_non_empty(0..0, "no lane", "patterns");
-        }
+        v.non_empty(&self.paths, "no file", "paths");
+        v.non_empty(&self.patterns, "no lane", "patterns");
         let mut allow = Vec::new();
         for a in &self.allow {
             if a.reference.get_ref().trim().is_empty() {

@@ -86,9 +86,7 @@ impl Settings {
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
     fn compile(&self, v: &mut Validator) -> Settings {
-        if self.planes.is_empty() {
-            v.require_non_empty(0..0, "no plane", "planes");
-        }
+        v.non_empty(&self.planes, "no plane", "planes");
         Settings {
             exempt: v.glob_list(&self.exempt),
             map: PlaneMap::compile(&self.planes, v),

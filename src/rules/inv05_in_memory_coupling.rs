@@ -189,9 +189,7 @@ struct Symbol {
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
     fn compile(&self, v: &mut Validator) -> Settings {
-        if self.paths.is_empty() {
-            v.require_non_empty(0..0, "no file", "paths");
-        }
+        v.non_empty(&self.paths, "no file", "paths");
         if self.services.len() < 2 {
             v.problem(
                 0..0,
@@ -684,7 +682,7 @@ impl Settings {
                 continue;
             };
             let line = &text[range.clone()];
-            if is_comment(line, &["//", "/*", "*"]) {
+            if util::is_comment(line, &["//", "/*", "*"]) {
                 continue;
             }
             for (to, id, cite) in &idents {
@@ -742,7 +740,7 @@ impl Settings {
                 continue;
             };
             let line = &text[range.clone()];
-            if is_comment(line, markers) {
+            if util::is_comment(line, markers) {
                 continue;
             }
             for caps in re.captures_iter(line) {
@@ -834,7 +832,7 @@ impl Settings {
                     continue;
                 };
                 let line = &text[range.clone()];
-                if is_comment(line, markers) {
+                if util::is_comment(line, markers) {
                     continue;
                 }
                 let Some(m) = sym.regex.find(line) else {
@@ -1049,11 +1047,6 @@ fn resolve(dir: &str, rel: &str) -> Option<String> {
         }
     }
     Some(parts.join("/"))
-}
-
-fn is_comment(line: &str, markers: &[&str]) -> bool {
-    let t = line.trim_start();
-    markers.iter().any(|m| t.starts_with(m)) && !t.starts_with("#[") && !t.starts_with("#![")
 }
 
 /// Byte offset of `ident` used as a crate root in `line`: `use ident`, `extern crate ident`,

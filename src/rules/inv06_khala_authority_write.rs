@@ -107,9 +107,7 @@ impl RawSettings {
                 ),
             }
         }
-        if self.sync_metadata.is_empty() {
-            v.require_non_empty(0..0, "every Khala write", "sync-metadata");
-        }
+        v.non_empty(&self.sync_metadata, "every Khala write", "sync-metadata");
         let (planes_from, planes_from_span) = self
             .planes_from
             .as_ref()

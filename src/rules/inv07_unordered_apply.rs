@@ -149,12 +149,8 @@ impl Settings {
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
     fn compile(&self, v: &mut Validator) -> Settings {
-        if self.paths.is_empty() {
-            v.require_non_empty(0..0, "no apply path", "paths");
-        }
-        if self.guard_patterns.is_empty() {
-            v.require_non_empty(0..0, "no guard removal", "guard-patterns");
-        }
+        v.non_empty(&self.paths, "no apply path", "paths");
+        v.non_empty(&self.guard_patterns, "no guard removal", "guard-patterns");
         let function_decls = v.patterns(&self.function_decls);
         v.require_name_capture(
             &self.function_decls,

@@ -138,12 +138,8 @@ impl Settings {
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
     fn compile(&self, v: &mut Validator) -> Settings {
-        if self.paths.is_empty() {
-            v.require_non_empty(0..0, "no file", "paths");
-        }
-        if self.control_paths.is_empty() {
-            v.require_non_empty(0..0, "the control plane", "control-paths");
-        }
+        v.non_empty(&self.paths, "no file", "paths");
+        v.non_empty(&self.control_paths, "the control plane", "control-paths");
         if self.providers.is_empty()
             && self.authority.is_empty()
             && self.verify.is_empty()

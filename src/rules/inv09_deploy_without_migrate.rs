@@ -141,15 +141,9 @@ impl Settings {
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
     fn compile(&self, v: &mut Validator) -> Settings {
-        if self.paths.is_empty() {
-            v.require_non_empty(0..0, "no deploy surface", "paths");
-        }
-        if self.deploy.is_empty() {
-            v.require_non_empty(0..0, "no deploy command", "deploy");
-        }
-        if self.migrate.is_empty() {
-            v.require_non_empty(0..0, "no deploy", "migrate");
-        }
+        v.non_empty(&self.paths, "no deploy surface", "paths");
+        v.non_empty(&self.deploy, "no deploy command", "deploy");
+        v.non_empty(&self.migrate, "no deploy", "migrate");
         let mut image = Vec::new();
         for raw in &self.image {
             if let Some(re) = v.regex(raw) {

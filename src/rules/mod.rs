@@ -15,6 +15,7 @@
 use crate::engine::check::{DynCheck, Registry};
 
 pub mod generic_added_pattern;
+pub mod generic_append_only_edit;
 pub mod generic_co_change;
 pub mod generic_forbidden_path;
 pub mod inv01_contract_without_proto;
@@ -48,6 +49,7 @@ static CHECKS: &[&dyn DynCheck] = &[
     &generic_added_pattern::AddedPattern,
     &generic_co_change::CoChange,
     &generic_forbidden_path::ForbiddenPath,
+    &generic_append_only_edit::AppendOnlyEdit,
     &pr_checklist::MissingInvMapping,
     &pr_checklist::ChecklistItemMissing,
     &pr_checklist::NaWithoutReason,

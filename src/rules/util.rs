@@ -131,7 +131,9 @@ pub fn comment_markers(path: &str) -> &'static [&'static str] {
     }
 }
 
-fn is_comment(line: &str, markers: &[&str]) -> bool {
+/// True when `line` starts (after indentation) with one of the comment `markers`
+/// ([`comment_markers`]); Rust attributes (`#[..]`, `#![..]`) are not comments.
+pub fn is_comment(line: &str, markers: &[&str]) -> bool {
     let t = line.trim_start();
     // `#[attr]` and `#!` are Rust attributes / shebangs, not comments.
     markers.iter().any(|m| t.starts_with(m)) && !t.starts_with("#[") && !t.starts_with("#![")

@@ -215,9 +215,7 @@ struct Generated {
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
     fn compile(&self, v: &mut Validator) -> Settings {
-        if self.proto_paths.is_empty() {
-            v.require_non_empty(0..0, "no proto file", "proto-paths");
-        }
+        v.non_empty(&self.proto_paths, "no proto file", "proto-paths");
         let client_type_patterns = v.patterns(&self.client_type_patterns);
         let generated = self
             .generated

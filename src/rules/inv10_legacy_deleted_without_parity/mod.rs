@@ -206,9 +206,7 @@ impl RawSettings {
             &self.gates_column,
             r"(?i)gate|block|depend|item|replacement",
         );
-        if self.legacy.is_empty() {
-            v.require_non_empty(0..0, "no legacy deletion", "legacy");
-        }
+        v.non_empty(&self.legacy, "no legacy deletion", "legacy");
         let prefix = self
             .gate_prefix
             .as_ref()
