@@ -116,6 +116,8 @@ struct RawPolicy {
     limits: RawLimits,
     #[serde(default)]
     invariant: BTreeMap<String, RawInvariant>,
+    /// `invlint report`'s KPI thresholds (parsed and validated in `crate::report::policy`).
+    report: Option<crate::report::policy::RawReport>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -261,6 +263,8 @@ pub struct Config {
     pub max_file_size: u64,
     /// Every declared invariant, sorted by ID.
     pub invariants: Vec<Invariant>,
+    /// `[report]`: the KPI thresholds of `invlint report`.
+    pub report: crate::report::Thresholds,
 }
 
 /// One declared invariant.
@@ -723,6 +727,9 @@ impl Config {
             }
         }
 
+        v.fallback = 0..0;
+        let report = crate::report::policy::compile(raw.report.as_ref(), &mut v);
+
         if !v.problems.is_empty() {
             v.problems
                 .sort_by_key(|p| p.at.map(|s| s.offset()).unwrap_or(0));
@@ -737,6 +744,7 @@ impl Config {
             vocabulary,
             max_file_size,
             invariants,
+            report,
         })
     }
 
