@@ -21,6 +21,7 @@
 // size costs nothing measurable and boxing would only obscure the variants.
 #![allow(clippy::result_large_err)]
 
+pub mod analysis;
 pub mod demo;
 pub mod dryrun;
 pub mod engine;
