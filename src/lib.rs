@@ -27,6 +27,7 @@ pub mod dryrun;
 pub mod engine;
 pub mod explain;
 pub mod init;
+pub mod report;
 pub mod rules;
 
 use std::path::PathBuf;
