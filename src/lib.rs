@@ -21,11 +21,13 @@
 // size costs nothing measurable and boxing would only obscure the variants.
 #![allow(clippy::result_large_err)]
 
+pub mod analysis;
 pub mod demo;
 pub mod dryrun;
 pub mod engine;
 pub mod explain;
 pub mod init;
+pub mod report;
 pub mod rules;
 
 use std::path::PathBuf;

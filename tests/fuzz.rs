@@ -13,9 +13,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use invlint::analysis::sql::{split_path, Extractor};
 use invlint::engine::pr::{from_text, PrDescription};
 use invlint::engine::scratch::{self, HeadAs};
-use invlint::rules::sql_access::{split_path, Extractor};
 use invlint::rules::util::{parse_proto, parse_rust_bounded};
 use proptest::prelude::*;
 

@@ -123,6 +123,8 @@ struct RawPolicy {
     limits: RawLimits,
     #[serde(default)]
     invariant: BTreeMap<String, RawInvariant>,
+    /// `invlint report`'s KPI thresholds (parsed and validated in `crate::report::policy`).
+    report: Option<crate::report::policy::RawReport>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -232,6 +234,8 @@ pub struct Config {
     pub invariants: Vec<Invariant>,
     /// The built-in checks this policy was compiled against.
     pub registry: Registry,
+    /// `[report]`: the KPI thresholds of `invlint report`.
+    pub report: crate::report::Thresholds,
 }
 
 /// One declared invariant.
@@ -439,6 +443,9 @@ impl Config {
             }
         }
 
+        v.fallback = 0..0;
+        let report = crate::report::policy::compile(raw.report.as_ref(), &mut v);
+
         if !v.problems.is_empty() {
             v.problems
                 .sort_by_key(|p| p.at.map(|s| s.offset()).unwrap_or(0));
@@ -454,6 +461,7 @@ impl Config {
             max_file_size,
             invariants,
             registry,
+            report,
         })
     }
 

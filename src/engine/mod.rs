@@ -11,6 +11,7 @@ pub mod finding;
 pub mod gate;
 pub mod governance;
 pub mod matchers;
+pub mod policy_entry;
 pub mod pr;
 pub mod prefilter;
 pub mod render;

@@ -387,6 +387,7 @@ pub fn schema(registry: Registry) -> Value {
                     }
                 }
             },
+            "report": crate::report::policy::schema(),
             "invariant": {
                 "type": "object",
                 "description": "The invariants, by ID (PREFIX-NN, e.g. INV-03).",

@@ -47,68 +47,21 @@ pub static META: Meta = Meta {
 };
 
 /// The keys of `[invariant.<ID>.contract-without-proto]`, for the policy's schema and `invlint init`.
+#[rustfmt::skip]
 const KEYS: &[Key] = &[
-    opt(
-        "proto-paths",
-        Ty::Globs,
-        "The proto sources (contract source of truth).",
-    ),
-    opt(
-        "rust-paths",
-        Ty::Globs,
-        "Rust API, handler and client modules whose serde types cross a process boundary.",
-    ),
-    opt(
-        "client-paths",
-        Ty::Globs,
-        "TypeScript and PHP client API paths.",
-    ),
-    opt(
-        "exclude",
-        Ty::Globs,
-        "Out of scope everywhere (tests, vendored code).",
-    ),
-    opt(
-        "serde-derives",
-        Ty::Strings,
-        "Derive names that make a Rust type a serde type.",
-    ),
-    opt(
-        "wire-type-names",
-        Ty::Patterns,
-        "A serde type in `rust-paths` is a wire type when its name matches one of these.",
-    ),
-    opt(
-        "client-type-patterns",
-        Ty::Patterns,
-        "Declarations of wire types in client files; capture group `name` is the type name.",
-    ),
-    opt(
-        "route-patterns",
-        Ty::Patterns,
-        "Added lines in `rust-paths` that add an HTTP contract route.",
-    ),
-    opt(
-        "generator",
-        Ty::Str,
-        "The build script or generator that compiles the proto tree (empty: not checked).",
-    ),
-    opt(
-        "package-root",
-        Ty::Str,
-        "Directory whose child directories are proto packages.",
-    ),
+    opt("proto-paths", Ty::Globs, "The proto sources (contract source of truth)."),
+    opt("rust-paths", Ty::Globs, "Rust API, handler and client modules whose serde types cross a process boundary."),
+    opt("client-paths", Ty::Globs, "TypeScript and PHP client API paths."),
+    opt("exclude", Ty::Globs, "Out of scope everywhere (tests, vendored code)."),
+    opt("serde-derives", Ty::Strings, "Derive names that make a Rust type a serde type."),
+    opt("wire-type-names", Ty::Patterns, "A serde type in `rust-paths` is a wire type when its name matches one of these."),
+    opt("client-type-patterns", Ty::Patterns, "Declarations of wire types in client files; capture group `name` is the type name."),
+    opt("route-patterns", Ty::Patterns, "Added lines in `rust-paths` that add an HTTP contract route."),
+    opt("generator", Ty::Str, "The build script or generator that compiles the proto tree (empty: not checked)."),
+    opt("package-root", Ty::Str, "Directory whose child directories are proto packages."),
     opt("proto-root", Ty::Str, "Proto include root."),
-    opt(
-        "breaking",
-        Ty::Bool,
-        "Check wire-breaking proto changes against the base (default true).",
-    ),
-    opt(
-        "generated",
-        Ty::Tables(schema::GENERATED),
-        "Committed generated outputs, each paired with the proto sources it is generated from.",
-    ),
+    opt("breaking", Ty::Bool, "Check wire-breaking proto changes against the base (default true)."),
+    opt("generated", Ty::Tables(schema::GENERATED), "Committed generated outputs, each paired with the proto sources it is generated from."),
 ];
 
 /// `[invariant.<ID>.contract-without-proto]` as written.

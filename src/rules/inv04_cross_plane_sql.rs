@@ -3,7 +3,7 @@
 //! (OA-RUST-003).
 //!
 //! Looks at: every changed file under a plane's `paths` (SQL files, SQL literals passed to
-//! `sql-calls`, Laravel/knex/Ecto builders; see `sql_access`), at base and at head.
+//! `sql-calls`, Laravel/knex/Ecto builders; see `analysis::sql`), at base and at head.
 //! Flags: statements new at head (by plane, table, kind and joined tables, so a moved or
 //! reformatted query is not new) that write or change the schema of another plane's table, join
 //! tables of two planes, or read another plane's table.
@@ -12,8 +12,8 @@
 
 use std::fmt::Write;
 
+use crate::analysis::sql::{self, Extractor, Kind, PlaneMap, RawPlane, Resolved};
 use crate::rules::prelude::*;
-use crate::rules::sql_access::{self, Extractor, Kind, PlaneMap, RawPlane, Resolved};
 
 /// Check metadata.
 pub static META: Meta = Meta {
@@ -28,18 +28,11 @@ pub static META: Meta = Meta {
 };
 
 /// The keys of `[invariant.<ID>.cross-plane-sql]`, for the policy's schema and `invlint init`.
+#[rustfmt::skip]
 const KEYS: &[Key] = &[
     opt("exempt", Ty::Globs, "Paths never checked."),
-    opt(
-        "sql-calls",
-        Ty::Strings,
-        "Calls whose string arguments are SQL (`query`, `DB::select`, `sql`).",
-    ),
-    opt(
-        "builders",
-        Ty::Strings,
-        "knex-style builder functions called with a table name.",
-    ),
+    opt("sql-calls", Ty::Strings, "Calls whose string arguments are SQL (`query`, `DB::select`, `sql`)."),
+    opt("builders", Ty::Strings, "knex-style builder functions called with a table name."),
     opt("planes", Ty::Tables(schema::PLANE), "The plane map."),
 ];
 
@@ -90,7 +83,7 @@ impl RawSettings {
         Settings {
             exempt: v.glob_list(&self.exempt),
             map: PlaneMap::compile(&self.planes, v),
-            extractor: sql_access::compile_extractor(&self.sql_calls, &self.builders),
+            extractor: sql::compile_extractor(&self.sql_calls, &self.builders),
         }
     }
 }
@@ -115,12 +108,12 @@ impl Check for CrossPlaneSql {
     }
 
     fn prepare(&self, cx: &Context<'_>, cfg: &Settings) {
-        sql_access::prepare_scan(cx, &cfg.map, &cfg.extractor);
+        sql::prepare_scan(cx, &cfg.map, &cfg.extractor);
     }
 
     fn check(&self, cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
         let map = &cfg.map;
-        for fa in sql_access::new_accesses(cx, map, &cfg.extractor, &cfg.exempt) {
+        for fa in sql::new_accesses(cx, map, &cfg.extractor, &cfg.exempt) {
             for st in &fa.new {
                 let entry = &map.planes[st.entry];
                 let plane = entry.name.as_str();
@@ -141,7 +134,7 @@ impl Check for CrossPlaneSql {
                                 "{plane}-plane code {} `{}`, a table no plane claims{}",
                                 verb(u.kind),
                                 u.full,
-                                sql_access::fallback_note(st.parsed)
+                                sql::fallback_note(st.parsed)
                             ),
                         )
                         .level(Severity::Warning)
@@ -178,7 +171,7 @@ impl Check for CrossPlaneSql {
                     .iter()
                     .filter(|(u, p)| u.kind == Kind::Read && *p != plane)
                     .collect();
-                let note = sql_access::fallback_note(st.parsed);
+                let note = sql::fallback_note(st.parsed);
                 let (message, offending, help): (String, Vec<&(&Resolved, &str)>, String) =
                     if let Some((u, q)) = writes.first() {
                         (

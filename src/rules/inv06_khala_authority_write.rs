@@ -2,15 +2,15 @@
 //! write path; Khala writes only sync metadata (OA-RUST-003).
 //!
 //! Looks at: changed files that the plane map of `planes-from` (INV-04's `cross-plane-sql`)
-//! assigns to `khala-plane`: their SQL (see `sql_access`) and the lines the change adds.
+//! assigns to `khala-plane`: their SQL (see `analysis::sql`) and the lines the change adds.
 //! Flags: statements new at head that write or change the schema of a table outside
 //! `sync-metadata` (a runtime or control table, or an unlisted table of the sync store), and added
 //! lines matching an `authority-apis` pattern (the runtime's mutation API called from Khala).
 //! Ignores: reads (INV-04's concern), `exempt` paths, comment lines, files of other planes.
 
+use crate::analysis::sql::{self, Kind};
 use crate::rules::inv04_cross_plane_sql::Settings as PlaneSettings;
 use crate::rules::prelude::*;
-use crate::rules::sql_access::{self, Kind};
 
 use globset::{GlobBuilder, GlobMatcher};
 use std::ops::Range;
@@ -28,27 +28,12 @@ pub static META: Meta = Meta {
 };
 
 /// The keys of `[invariant.<ID>.khala-authority-write]`, for the policy's schema and `invlint init`.
+#[rustfmt::skip]
 const KEYS: &[Key] = &[
-    opt(
-        "planes-from",
-        Ty::Str,
-        "The invariant whose `cross-plane-sql` settings hold the plane map (default INV-04).",
-    ),
-    opt(
-        "khala-plane",
-        Ty::Str,
-        "The plane name of Khala code in that map (default khala).",
-    ),
-    opt(
-        "sync-metadata",
-        Ty::Strings,
-        "`schema.table` globs Khala may write.",
-    ),
-    opt(
-        "authority-apis",
-        Ty::Patterns,
-        "Calls into the authority's write API.",
-    ),
+    opt("planes-from", Ty::Str, "The invariant whose `cross-plane-sql` settings hold the plane map (default INV-04)."),
+    opt("khala-plane", Ty::Str, "The plane name of Khala code in that map (default khala)."),
+    opt("sync-metadata", Ty::Strings, "`schema.table` globs Khala may write."),
+    opt("authority-apis", Ty::Patterns, "Calls into the authority's write API."),
     opt("exempt", Ty::Globs, "Paths never checked."),
 ];
 
@@ -216,12 +201,12 @@ impl Check for KhalaAuthorityWrite {
             .unwrap_or(0..0);
 
         // Writes outside sync metadata.
-        for fa in sql_access::new_accesses(cx, map, &planes.extractor, &cfg.exempt) {
+        for fa in sql::new_accesses(cx, map, &planes.extractor, &cfg.exempt) {
             if !is_khala(&fa.file.path) {
                 continue;
             }
             for st in &fa.new {
-                let bad: Vec<&sql_access::Resolved> = st
+                let bad: Vec<&sql::Resolved> = st
                     .uses
                     .iter()
                     .filter(|u| u.kind.is_write())
@@ -250,7 +235,7 @@ impl Check for KhalaAuthorityWrite {
                             "writes"
                         },
                         first.full,
-                        sql_access::fallback_note(st.parsed)
+                        sql::fallback_note(st.parsed)
                     ),
                 )
                 .at(

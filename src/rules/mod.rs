@@ -29,7 +29,6 @@ pub mod inv08_identity_outside_control;
 pub mod inv09_deploy_without_migrate;
 pub mod inv10_legacy_deleted_without_parity;
 pub mod pr_checklist;
-pub mod sql_access;
 pub mod util;
 
 /// Every built-in check, in code order within each kind (`Meta::kind`): the spec's checks, the
