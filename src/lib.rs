@@ -216,7 +216,7 @@ pub fn check_with_config(
         })
     });
     let ids: Vec<String> = config.invariants.iter().map(|i| i.id.clone()).collect();
-    let grammar = rules::pr_checklist::grammar(&config);
+    let grammar = rules::pr::grammar(&config);
     let pr = pr_source.map(|s| engine::pr::PrDescription::parse_with(s, &ids, &grammar));
 
     let cx = engine::check::Context::new(&changes, &tree, pr.as_ref(), &config, &root);

@@ -28,7 +28,7 @@ pub mod inv07_unordered_apply;
 pub mod inv08_identity_outside_control;
 pub mod inv09_deploy_without_migrate;
 pub mod inv10_legacy_deleted_without_parity;
-pub mod pr_checklist;
+pub mod pr;
 pub mod util;
 
 /// Every built-in check, in code order within each kind (`Meta::kind`): the spec's checks, the
@@ -50,12 +50,12 @@ static CHECKS: &[&dyn DynCheck] = &[
     &generic_co_change::CoChange,
     &generic_forbidden_path::ForbiddenPath,
     &generic_append_only_edit::AppendOnlyEdit,
-    &pr_checklist::MissingInvMapping,
-    &pr_checklist::ChecklistItemMissing,
-    &pr_checklist::NaWithoutReason,
-    &pr_checklist::UnclaimedInvariant,
-    &pr_checklist::StaleClaim,
-    &pr_checklist::ReleaseEvidenceMissing,
+    &pr::MissingInvMapping,
+    &pr::ChecklistItemMissing,
+    &pr::NaWithoutReason,
+    &pr::UnclaimedInvariant,
+    &pr::StaleClaim,
+    &pr::ReleaseEvidenceMissing,
     &crate::engine::suppress::BadSuppression,
     &crate::engine::governance::PolicyWeakened,
     &crate::engine::verify::UnverifiedInput,
