@@ -72,10 +72,16 @@ pub struct CheckOptions {
 /// them a wide margin in debug builds too (the default 2 MiB overflowed at 700 nested parens).
 pub const WORKER_STACK: usize = 256 << 20;
 
-/// Parses and validates policy text against the built-in checks (`rules::REGISTRY`); `name`
-/// is how output refers to the file.
+/// The registry the pipeline runs with: the built-in checks (`rules::CHECKS`) and the top-level
+/// policy tables owned above the engine (`[report]`, `report::policy`). The engine imports
+/// neither `rules` nor `report`: it is handed this.
+pub static REGISTRY: engine::check::Registry =
+    engine::check::Registry::new(rules::CHECKS).with_tables(&[&report::policy::ReportTable]);
+
+/// Parses and validates policy text against [`REGISTRY`]; `name` is how output refers to the
+/// file.
 pub fn parse_policy(name: &str, text: &str) -> Result<Config, Error> {
-    Config::parse(rules::REGISTRY, name, text)
+    Config::parse(REGISTRY, name, text)
 }
 
 /// Loads the policy (`explicit`, else `inv-rules.toml` at `repo_root`, else the built-in
@@ -84,7 +90,7 @@ pub fn load_policy(
     explicit: Option<&std::path::Path>,
     repo_root: Option<&std::path::Path>,
 ) -> Result<Config, Error> {
-    Config::load(rules::REGISTRY, explicit, repo_root)
+    Config::load(REGISTRY, explicit, repo_root)
 }
 
 /// Runs a check: the whole pipeline, without rendering.

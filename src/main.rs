@@ -361,7 +361,7 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
             Ok(0)
         }
         Command::Schema { output: false } => {
-            print(&invlint::engine::schema::render(invlint::rules::REGISTRY))?;
+            print(&invlint::engine::schema::render(invlint::REGISTRY))?;
             Ok(0)
         }
         Command::Completions { shell } => {

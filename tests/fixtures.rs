@@ -147,7 +147,7 @@ fn prepare_with(dir: &Path, default: &str) -> Prepared {
         .unwrap_or_else(|e| panic!("{}: policy: {e:?}", dir.display()));
     if case.pr_checks == Some(false) {
         config.invariants.retain(|i| {
-            invlint::rules::REGISTRY
+            invlint::REGISTRY
                 .find(&i.check)
                 .is_none_or(|c| c.meta().kind != invlint::engine::check::Kind::Pr)
         });

@@ -181,7 +181,7 @@ fn output_schema_is_printed_and_committed() {
 
 fn schema_validator() -> jsonschema::Validator {
     let schema: serde_json::Value =
-        serde_json::from_str(&invlint::engine::schema::render(invlint::rules::REGISTRY)).unwrap();
+        serde_json::from_str(&invlint::engine::schema::render(invlint::REGISTRY)).unwrap();
     jsonschema::validator_for(&schema).expect("the schema compiles")
 }
 
@@ -241,7 +241,7 @@ fn schema_rejects_what_the_policy_parser_rejects() {
 fn sample(ty: invlint::engine::schema::Ty) -> String {
     use invlint::engine::schema::Ty;
     match ty {
-        Ty::Str => "\"x\"".into(),
+        Ty::Str | Ty::Path => "\"x\"".into(),
         Ty::Bool => "true".into(),
         Ty::Int => "1".into(),
         Ty::Float => "0.5".into(),
@@ -264,7 +264,7 @@ fn sample(ty: invlint::engine::schema::Ty) -> String {
 fn every_key_the_schema_describes_exists_in_the_policy_types() {
     use invlint::engine::error::Error;
     let v = schema_validator();
-    for (check, keys) in invlint::engine::schema::settings_tables(invlint::rules::REGISTRY) {
+    for (check, keys) in invlint::engine::schema::settings_tables(invlint::REGISTRY) {
         let mut text = format!(
             "version = 1\n[limits]\nmax-file-size = 10\n[vocabulary]\ntests = ['**/tests/**']\n\
              [invariant.X-01]\ntitle = 't'\ncheck = '{check}'\nescalation = 'block-merge'\n\
@@ -287,8 +287,8 @@ fn every_key_the_schema_describes_exists_in_the_policy_types() {
 
 #[test]
 fn check_names_match_the_settings_tables() {
-    let names = invlint::engine::schema::check_names(invlint::rules::REGISTRY);
-    for (check, _) in invlint::engine::schema::settings_tables(invlint::rules::REGISTRY) {
+    let names = invlint::engine::schema::check_names(invlint::REGISTRY);
+    for (check, _) in invlint::engine::schema::settings_tables(invlint::REGISTRY) {
         assert!(names.contains(&check), "{check} is not a registered check");
     }
 }

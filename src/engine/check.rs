@@ -3,7 +3,9 @@
 //! everything a check may read.
 //!
 //! The engine names no check. `src/rules/mod.rs` holds the one static list of checks
-//! (`rules::REGISTRY`); `lib.rs`, above both, passes it to [`crate::engine::config::Config::parse`],
+//! (`rules::CHECKS`); `lib.rs`, above both, makes the registry of it (`crate::REGISTRY`, with
+//! the policy tables owned above the engine, [`PolicyTable`]) and passes it to
+//! [`crate::engine::config::Config::parse`],
 //! and the compiled [`Config`] carries it to everything downstream (SARIF rule metadata, the
 //! PR checks' phase, the explain pages). A check owns its settings: `Check::Raw` is its
 //! `[invariant.<ID>.<check>]` table as written (serde, with `toml::Spanned` values), and
@@ -250,9 +252,26 @@ impl<C: Check> DynCheck for C {
     }
 }
 
+/// A top-level table of the policy that the engine does not interpret (`[report]`, owned by
+/// `invlint report`): registered next to the checks, and compiled the way a check compiles its
+/// settings table, so the engine names none of its keys and imports nothing of its owner.
+pub trait PolicyTable: Sync {
+    /// The table's name (`report`).
+    fn name(&self) -> &'static str;
+    /// Deserializes the table (`None`: absent) and validates it; problems go to `v`, with
+    /// their spans. Read back with [`Config::table`].
+    fn compile(
+        &self,
+        table: Option<toml_edit::Item>,
+        v: &mut Validator,
+    ) -> Result<Box<dyn Any + Send + Sync>, toml_edit::de::Error>;
+    /// The table's JSON schema (`invlint schema`).
+    fn schema(&self) -> serde_json::Value;
+}
+
 /// Deserializes `T` from a table of the parsed policy, keeping every span: a `[header]` table
 /// becomes the root of a document (its nested tables stay tables, spans included).
-fn deserialize_item<T: serde::de::DeserializeOwned>(
+pub fn deserialize_item<T: serde::de::DeserializeOwned>(
     item: toml_edit::Item,
 ) -> Result<T, toml_edit::de::Error> {
     use serde::de::IntoDeserializer;
@@ -271,22 +290,48 @@ fn deserialize_item<T: serde::de::DeserializeOwned>(
     }
 }
 
-/// The built-in checks, as `lib.rs` hands them to the engine: one static list, in code order.
+/// The built-in checks, as `lib.rs` hands them to the engine: one static list, in code order,
+/// and the top-level policy tables owned above the engine (`[report]`, [`PolicyTable`]).
 #[derive(Clone, Copy)]
-pub struct Registry(pub &'static [&'static dyn DynCheck]);
+pub struct Registry {
+    checks: &'static [&'static dyn DynCheck],
+    tables: &'static [&'static dyn PolicyTable],
+}
 
 impl fmt::Debug for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list()
-            .entries(self.0.iter().map(|c| c.meta().name))
+            .entries(self.checks.iter().map(|c| c.meta().name))
+            .entries(self.tables.iter().map(|t| format!("[{}]", t.name())))
             .finish()
     }
 }
 
 impl Registry {
+    /// The registry of these checks, with no policy table of its own.
+    pub const fn new(checks: &'static [&'static dyn DynCheck]) -> Registry {
+        Registry {
+            checks,
+            tables: &[],
+        }
+    }
+
+    /// The same checks, with these top-level policy tables.
+    pub const fn with_tables(self, tables: &'static [&'static dyn PolicyTable]) -> Registry {
+        Registry {
+            checks: self.checks,
+            tables,
+        }
+    }
+
     /// Every check, in registry order.
     pub fn all(self) -> impl Iterator<Item = &'static dyn DynCheck> {
-        self.0.iter().copied()
+        self.checks.iter().copied()
+    }
+
+    /// The top-level policy tables, in registry order.
+    pub fn tables(self) -> impl Iterator<Item = &'static dyn PolicyTable> {
+        self.tables.iter().copied()
     }
 
     /// The checks of one kind.

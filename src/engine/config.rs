@@ -13,6 +13,7 @@
 //! The engine names no check: the registry `lib.rs` passes in ([`Registry`]) says which check
 //! names exist, and each check deserializes and compiles its own table ([`DynCheck`]).
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use crate::engine::check::PolicyTable;
 use crate::engine::check::{Bound, DynCheck, Kind, Registry, Scope};
 use crate::engine::error::Error;
 use crate::engine::source::Source;
@@ -123,8 +125,6 @@ struct RawPolicy {
     limits: RawLimits,
     #[serde(default)]
     invariant: BTreeMap<String, RawInvariant>,
-    /// `invlint report`'s KPI thresholds (parsed and validated in `crate::report::policy`).
-    report: Option<crate::report::policy::RawReport>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -234,8 +234,8 @@ pub struct Config {
     pub invariants: Vec<Invariant>,
     /// The built-in checks this policy was compiled against.
     pub registry: Registry,
-    /// `[report]`: the KPI thresholds of `invlint report`.
-    pub report: crate::report::Thresholds,
+    /// The registry's top-level tables (`[report]`), each as its owner compiled it.
+    tables: BTreeMap<&'static str, Box<dyn Any + Send + Sync>>,
 }
 
 /// One declared invariant.
@@ -375,9 +375,18 @@ impl Config {
         };
         let doc = toml_edit::ImDocument::parse(text.to_string())
             .map_err(|e| parse_error(toml_edit::de::Error::from(e).into()))?;
-        let raw: RawPolicy =
+        // The registry's own tables (`[report]`) are compiled by their owners, below.
+        let own_table = |key: &str| registry.tables().any(|t| t.name() == key);
+        let raw: RawPolicy = if doc.as_table().iter().any(|(k, _)| own_table(k)) {
+            let mut root = doc.as_table().clone();
+            root.retain(|k, _| !own_table(k));
+            toml_edit::de::from_document(toml_edit::de::Deserializer::from(
+                toml_edit::DocumentMut::from(root),
+            ))
+        } else {
             toml_edit::de::from_document(toml_edit::de::Deserializer::from(doc.clone()))
-                .map_err(|e| parse_error(e.into()))?;
+        }
+        .map_err(|e| parse_error(e.into()))?;
         for inv in raw.invariant.values() {
             inv.check_table_names(registry).map_err(parse_error)?;
         }
@@ -444,7 +453,12 @@ impl Config {
         }
 
         v.fallback = 0..0;
-        let report = crate::report::policy::compile(raw.report.as_ref(), &mut v);
+        let mut tables = BTreeMap::new();
+        for t in registry.tables() {
+            let item = doc.as_table().get(t.name()).cloned();
+            let compiled = t.compile(item, &mut v).map_err(|e| parse_error(e.into()))?;
+            tables.insert(t.name(), compiled);
+        }
 
         if !v.problems.is_empty() {
             v.problems
@@ -461,8 +475,14 @@ impl Config {
             max_file_size,
             invariants,
             registry,
-            report,
+            tables,
         })
+    }
+
+    /// The top-level table `name` (`report`) as the registry's [`PolicyTable`] compiled it;
+    /// `None` when the registry has no such table or it compiled another type.
+    pub fn table<T: 'static>(&self, name: &str) -> Option<&T> {
+        self.tables.get(name).and_then(|t| t.downcast_ref::<T>())
     }
 
     /// The invariant with this ID (case-insensitive).

@@ -1,6 +1,7 @@
 //! What each path-valued setting of the policy can be guessed from in the tree.
 
 use super::*;
+use crate::engine::schema::{Key, Ty};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Guess {
@@ -110,65 +111,75 @@ impl Guess {
     }
 }
 
-/// Path-valued keys of each check's settings table, and what can stand in for them.
-pub(crate) const SETTINGS: &[(&str, &str, Guess)] = &[
+/// What can stand in for a path key whose default names nothing in the tree, by check and key.
+/// Which keys hold paths is not listed here: it is read from each check's `Meta::keys`
+/// ([`path_keys`]), so a new check needs no edit here; a path key not listed has
+/// `Guess::None` (dead entries are dropped, or the key gets a TODO).
+pub(crate) const GUESSES: &[(&str, &str, Guess)] = &[
     ("contract-without-proto", "proto-paths", Guess::ProtoFiles),
-    ("contract-without-proto", "rust-paths", Guess::None),
-    ("contract-without-proto", "client-paths", Guess::None),
-    ("contract-without-proto", "exclude", Guess::None),
     ("contract-without-proto", "generator", Guess::Generator),
     ("contract-without-proto", "package-root", Guess::PackageRoot),
     ("contract-without-proto", "proto-root", Guess::ProtoRoot),
     ("ws-command-rpc", "paths", Guess::Code),
-    ("ws-command-rpc", "exclude", Guess::None),
-    ("ws-command-rpc", "proto-paths", Guess::None),
     ("sse-poll-lane", "paths", Guess::Code),
-    ("sse-poll-lane", "exclude", Guess::None),
-    ("sse-poll-lane", "warn-paths", Guess::None),
-    ("cross-plane-sql", "exempt", Guess::None),
     ("in-memory-coupling", "paths", Guess::Apps),
-    ("in-memory-coupling", "exclude", Guess::None),
-    ("khala-authority-write", "exempt", Guess::None),
-    ("unordered-apply", "paths", Guess::None),
-    ("unordered-apply", "exclude", Guess::None),
-    ("unordered-apply", "ordering-paths", Guess::None),
-    ("unordered-apply", "ordering-tests", Guess::None),
     ("identity-outside-control", "paths", Guess::Apps),
-    ("identity-outside-control", "exclude", Guess::None),
-    ("identity-outside-control", "control-paths", Guess::None),
-    ("identity-outside-control", "verify-paths", Guess::None),
     ("deploy-without-migrate", "paths", Guess::Deploy),
-    ("deploy-without-migrate", "exclude", Guess::None),
-    ("deploy-without-migrate", "wrapper", Guess::None),
     ("deploy-without-migrate", "migrations", Guess::Migrations),
-    ("legacy-deleted-without-parity", "legacy", Guess::None),
-    ("legacy-deleted-without-parity", "exclude", Guess::None),
     (
         "legacy-deleted-without-parity",
         "inventory",
         Guess::Inventory,
     ),
-    (
-        "legacy-deleted-without-parity",
-        "backup-surfaces",
-        Guess::None,
-    ),
     ("missing-inv-mapping", "surfaces", Guess::Code),
     ("checklist-item-missing", "surfaces", Guess::Code),
-    ("checklist-item-missing", "docs", Guess::None),
-    ("na-without-reason", "docs", Guess::None),
 ];
 
-/// Arrays of tables in a settings table whose entries carry paths: (check, array, key).
-pub(crate) const TABLE_ARRAYS: &[(&str, &str, &str)] = &[
-    ("contract-without-proto", "generated", "sources"),
-    ("contract-without-proto", "generated", "outputs"),
-    ("sse-poll-lane", "allow", "path"),
-    ("cross-plane-sql", "planes", "paths"),
-    ("in-memory-coupling", "services", "roots"),
-    ("in-memory-coupling", "shared", "roots"),
-    ("legacy-deleted-without-parity", "surface", "root"),
-];
+/// Single-path keys still declared `Ty::Str` rather than `Ty::Path` in their check's
+/// `Meta::keys` (the check's file is being edited elsewhere): treated as paths until they are
+/// typed. A test fails once one of them is typed, so the entry is taken off.
+pub(crate) const UNTYPED_PATHS: &[(&str, &str)] = &[("deploy-without-migrate", "wrapper")];
+
+fn is_path(ty: Ty) -> bool {
+    matches!(ty, Ty::Globs | Ty::Path)
+}
+
+/// The path-valued keys of `check`'s settings table (from its `Meta::keys`), each with what can
+/// stand in for it.
+pub(crate) fn path_keys(check: &str, keys: &[Key]) -> Vec<(&'static str, Guess)> {
+    keys.iter()
+        .filter(|k| {
+            is_path(k.ty)
+                || UNTYPED_PATHS
+                    .iter()
+                    .any(|(c, key)| *c == check && *key == k.name)
+        })
+        .map(|k| {
+            let guess = GUESSES
+                .iter()
+                .find(|(c, key, _)| *c == check && *key == k.name)
+                .map_or(Guess::None, |(.., g)| *g);
+            (k.name, guess)
+        })
+        .collect()
+}
+
+/// The arrays of tables in a settings table whose entries carry paths, from `Meta::keys`:
+/// (array, key).
+pub(crate) fn table_path_keys(keys: &[Key]) -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    for k in keys {
+        if let Ty::Tables(fields) = k.ty {
+            out.extend(
+                fields
+                    .iter()
+                    .filter(|f| is_path(f.ty))
+                    .map(|f| (k.name, f.name)),
+            );
+        }
+    }
+    out
+}
 
 /// What an invariant's own `surfaces` can be guessed from, by check.
 pub(crate) fn surfaces_guess(check: &str) -> Guess {

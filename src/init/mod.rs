@@ -534,6 +534,7 @@ fn rewrite_table_array(
 pub fn starter(index: &RepoIndex, read: &dyn Fn(&str) -> Option<String>) -> Starter {
     let found = discover(index, read);
     let tree = Tree::new(index);
+    let registry = crate::REGISTRY;
     let mut doc: DocumentMut = DEFAULT_POLICY
         .parse()
         .expect("the embedded default policy is valid TOML");
@@ -557,12 +558,15 @@ pub fn starter(index: &RepoIndex, read: &dyn Fn(&str) -> Option<String>) -> Star
             let Some(settings) = inv.get_mut(&check).and_then(Item::as_table_mut) else {
                 continue;
             };
-            for (_, key, guess) in SETTINGS.iter().filter(|(c, ..)| *c == check) {
-                let outcome = rewrite_key(&tree, &found, settings, key, *guess);
+            let keys = registry
+                .implemented(&check)
+                .map_or(&[][..], |c| c.meta().keys);
+            for (key, guess) in path_keys(&check, keys) {
+                let outcome = rewrite_key(&tree, &found, settings, key, guess);
                 note(outcome, format!("{id}.{check}.{key}"));
             }
             let mut crates: Vec<String> = Vec::new();
-            for (_, array, key) in TABLE_ARRAYS.iter().filter(|(c, ..)| *c == check) {
+            for (array, key) in table_path_keys(keys) {
                 if let Some(a) = settings
                     .get_mut(array)
                     .and_then(Item::as_array_of_tables_mut)

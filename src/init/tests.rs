@@ -100,3 +100,52 @@ fn reference_layout_is_left_alone() {
         .contains("generator = \"crates/openagents-proto/build.rs\""));
     assert!(!s.guessed.iter().any(|g| g.contains("proto-paths")));
 }
+
+/// Which settings hold paths comes from the registry (`Meta::keys`), not from a table here: every
+/// `Ty::Globs`/`Ty::Path` key of every check is rewritten, each guess names a path key of a
+/// registered check, and a single path still typed `Ty::Str` is listed until it is typed.
+#[test]
+fn path_keys_come_from_the_registry() {
+    use crate::engine::schema::Ty;
+    let registry = crate::REGISTRY;
+    let mut keys_seen = 0;
+    for c in registry.all() {
+        let meta = c.meta();
+        let derived: Vec<&str> = path_keys(meta.name, meta.keys)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        for k in meta.keys {
+            if matches!(k.ty, Ty::Globs | Ty::Path) {
+                keys_seen += 1;
+                assert!(derived.contains(&k.name), "{}.{}", meta.name, k.name);
+            }
+        }
+    }
+    assert!(keys_seen > 30, "{keys_seen} path keys");
+    for (check, key, _) in GUESSES {
+        let c = registry
+            .find(check)
+            .unwrap_or_else(|| panic!("{check}: no such check"));
+        assert!(
+            path_keys(check, c.meta().keys)
+                .iter()
+                .any(|(k, _)| k == key),
+            "{check}.{key} is not a path key"
+        );
+    }
+    for (check, key) in UNTYPED_PATHS {
+        let c = registry
+            .find(check)
+            .unwrap_or_else(|| panic!("{check}: no such check"));
+        let k = c.meta().keys.iter().find(|k| k.name == *key);
+        assert!(
+            k.is_some_and(|k| matches!(k.ty, Ty::Str)),
+            "{check}.{key}: typed now (or gone), take it off UNTYPED_PATHS"
+        );
+    }
+    let inv05 = registry.find("in-memory-coupling").unwrap().meta().keys;
+    assert!(table_path_keys(inv05).contains(&("services", "roots")));
+    let inv03 = registry.find("sse-poll-lane").unwrap().meta().keys;
+    assert!(table_path_keys(inv03).contains(&("allow", "path")));
+}

@@ -270,7 +270,7 @@ pub fn run(
     drop(repo);
     let evals = collect::evaluate(opts, &root, &config, &infos, progress)?;
     let commits: Vec<(CommitInfo, CommitEval)> = infos.into_iter().zip(evals).collect();
-    let thresholds = config.report;
+    let thresholds = policy::thresholds(&config);
     let summary = summarize(&config, &commits, opts.as_of(), &thresholds);
     let explain = summary
         .invariants

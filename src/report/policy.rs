@@ -10,10 +10,47 @@
 //! Problems (a negative number, yellow-max below green-max, an unknown key) are reported with
 //! their span in the policy, with every other problem of the policy.
 
+use std::any::Any;
+
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use crate::engine::config::Validator;
+use crate::engine::check::{deserialize_item, PolicyTable};
+use crate::engine::config::{Config, Validator};
+
+/// `[report]` as the registry's [`PolicyTable`] (`crate::REGISTRY`): the engine hands the table
+/// here and keeps what [`compile`] returns, so it names none of these keys.
+pub struct ReportTable;
+
+impl PolicyTable for ReportTable {
+    fn name(&self) -> &'static str {
+        "report"
+    }
+
+    fn compile(
+        &self,
+        table: Option<toml_edit::Item>,
+        v: &mut Validator,
+    ) -> Result<Box<dyn Any + Send + Sync>, toml_edit::de::Error> {
+        let raw: Option<RawReport> = match table {
+            None | Some(toml_edit::Item::None) => None,
+            Some(item) => Some(deserialize_item(item)?),
+        };
+        Ok(Box::new(compile(raw.as_ref(), v)))
+    }
+
+    fn schema(&self) -> serde_json::Value {
+        schema()
+    }
+}
+
+/// The thresholds `config`'s `[report]` sets (the KPI-05 defaults when it sets none).
+pub fn thresholds(config: &Config) -> Thresholds {
+    config
+        .table::<Thresholds>(ReportTable.name())
+        .copied()
+        .unwrap_or_default()
+}
 
 /// `[report]` as written.
 #[derive(Debug, Default, Deserialize)]

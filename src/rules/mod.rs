@@ -1,6 +1,6 @@
-//! Checks: `REGISTRY`, the one list of built-in checks, and the `prelude` a check file imports.
+//! Checks: `CHECKS`, the one list of built-in checks, and the `prelude` a check file imports.
 //!
-//! Everything else iterates `REGISTRY`: policy compilation (which `check = "..."` names exist,
+//! Everything else iterates it, as `crate::REGISTRY`: policy compilation (which `check = "..."` names exist,
 //! each check deserializing and compiling its own settings table), the policy's JSON schema
 //! (each check's `Meta::keys`), `invlint init`, `--explain` and `invlint rules` (each check's
 //! `Meta::explain` and `summary`), SARIF rule metadata and the tests. Adding a check is one file
@@ -10,9 +10,9 @@
 //! nothing, spawns no threads, keeps no mutable state, and never `unwrap`s anything that came from
 //! the repository, the policy or the PR text. It never imports `engine::diff`, `engine::walk` or
 //! `render`: what it needs of them is re-exported in `prelude`. The engine never imports this
-//! module: `lib.rs` hands `REGISTRY` to it.
+//! module: `lib.rs` hands `crate::REGISTRY` to it.
 
-use crate::engine::check::{DynCheck, Registry};
+use crate::engine::check::DynCheck;
 
 pub mod generic_added_pattern;
 pub mod generic_append_only_edit;
@@ -33,9 +33,9 @@ pub mod util;
 
 /// Every built-in check, in code order within each kind (`Meta::kind`): the spec's checks, the
 /// generic checks, the PR checks, then the engine's own (suppressions, gate integrity).
-pub static REGISTRY: Registry = Registry(CHECKS);
-
-static CHECKS: &[&dyn DynCheck] = &[
+/// `lib.rs` makes `crate::REGISTRY` of it, with the policy tables owned above the engine
+/// (`[report]`).
+pub static CHECKS: &[&dyn DynCheck] = &[
     &inv01_contract_without_proto::ContractWithoutProto,
     &inv02_ws_command_rpc::WsCommandRpc,
     &inv03_sse_poll_lane::SsePollLane,

@@ -219,7 +219,8 @@ escalation = "block-merge-unless-mitigated"
     /// A report with `n01` blocking INV-01 findings, `n08` blocking INV-08 findings and one
     /// non-blocking INV-03 warning, each on its own line of one file.
     pub(crate) fn report(n01: usize, n08: usize) -> Report {
-        let config = Arc::new(Config::parse(Registry(CHECKS), "inv-rules.toml", POLICY).unwrap());
+        let config =
+            Arc::new(Config::parse(Registry::new(CHECKS), "inv-rules.toml", POLICY).unwrap());
         let inv = |id: &str| config.invariants.iter().find(|i| i.id == id).unwrap();
         let text: String = (0..n01 + n08 + 1).map(|i| format!("line {i}\n")).collect();
         let src = Arc::new(Source::new("apps/a.rs", text));

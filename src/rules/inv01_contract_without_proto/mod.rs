@@ -101,15 +101,15 @@ const KEYS: &[Key] = &[
     ),
     opt(
         "generator",
-        Ty::Str,
+        Ty::Path,
         "The build script or generator that compiles the proto tree (empty: not checked).",
     ),
     opt(
         "package-root",
-        Ty::Str,
+        Ty::Path,
         "Directory whose child directories are proto packages.",
     ),
-    opt("proto-root", Ty::Str, "Proto include root."),
+    opt("proto-root", Ty::Path, "Proto include root."),
     opt(
         "breaking",
         Ty::Bool,

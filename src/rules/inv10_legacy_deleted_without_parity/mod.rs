@@ -45,7 +45,7 @@ pub static META: Meta = Meta {
 const KEYS: &[Key] = &[
     opt("legacy", Ty::Globs, "Legacy surfaces."),
     opt("exclude", Ty::Globs, "Out of scope."),
-    opt("inventory", Ty::Str, "The inventory document (markdown tables); empty: use `surface` only."),
+    opt("inventory", Ty::Path, "The inventory document (markdown tables); empty: use `surface` only."),
     opt("surface-column", Ty::Regex, "Header of the inventory column naming the surface."),
     opt("gates-column", Ty::Regex, "Header of the inventory column naming the gates."),
     opt("status-column", Ty::Regex, "Header of the inventory status column."),
