@@ -298,8 +298,45 @@ pub fn open(dir: &Path) -> Result<(Repository, PathBuf), Error> {
     Ok((repo, root))
 }
 
-/// Computes the change set for `mode` (not `All`; see `ChangeSet::audit`).
+/// A diff, what it compares (for output), and the commit messages it spans.
+type Compared<'r> = (git2::Diff<'r>, String, Vec<String>);
+
+/// Computes the change set for `mode` (not `All`; see `ChangeSet::audit`): diff the two sides
+/// (one function per mode), find renames, read each delta and its hunks ([`read_deltas`]), then
+/// load both sides' text ([`load_sides`]).
 pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<ChangeSet, Error> {
+    let mut opts = diff_options(max_size);
+
+    if *mode != DiffMode::Staged && repo.index().is_err() {
+        // libgit2 reads the index for attribute lookups while diffing trees; an index it cannot
+        // read (split, sparse) must not fail a diff that does not use it. In memory only.
+        let mut empty = git2::Index::new().map_err(|e| Error::git("preparing the diff", &e))?;
+        repo.set_index(&mut empty)
+            .map_err(|e| Error::git("preparing the diff", &e))?;
+    }
+    let (mut diff, description, commits) = match mode {
+        DiffMode::All => unreachable!("audit mode does not diff; see ChangeSet::audit"),
+        DiffMode::Staged => diff_staged(repo, &mut opts)?,
+        DiffMode::Base(base) => diff_base(repo, base.as_deref(), &mut opts)?,
+        DiffMode::Range(spec) => diff_range(repo, spec, &mut opts)?,
+        DiffMode::Commit(rev) => diff_commit(repo, rev, &mut opts)?,
+    };
+    let mut find = git2::DiffFindOptions::new();
+    find.renames(true).copies(false).rename_threshold(50);
+    diff.find_similar(Some(&mut find))
+        .map_err(|e| Error::git("detecting renames", &e))?;
+    let mut files = load_sides(repo, read_deltas(&diff)?, max_size);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(ChangeSet {
+        files,
+        description,
+        mode: mode.clone(),
+        commit_messages: commits,
+    })
+}
+
+/// The diff options every mode shares.
+fn diff_options(max_size: u64) -> DiffOptions {
     let mut opts = DiffOptions::new();
     opts.context_lines(0)
         .interhunk_lines(0)
@@ -312,177 +349,187 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
         // Blobs over the limit are not loaded to be diffed (libgit2 reads only their header and
         // treats them as binary); `load_blob` below reports them as too large.
         .max_size(i64::try_from(max_size).unwrap_or(i64::MAX));
+    opts
+}
 
-    if *mode != DiffMode::Staged && repo.index().is_err() {
-        // libgit2 reads the index for attribute lookups while diffing trees; an index it cannot
-        // read (split, sparse) must not fail a diff that does not use it. In memory only.
-        let mut empty = git2::Index::new().map_err(|e| Error::git("preparing the diff", &e))?;
-        repo.set_index(&mut empty)
-            .map_err(|e| Error::git("preparing the diff", &e))?;
+/// `--staged`: the index against HEAD.
+fn diff_staged<'r>(repo: &'r Repository, opts: &mut DiffOptions) -> Result<Compared<'r>, Error> {
+    let head_tree = match repo.head() {
+        Ok(h) => Some(
+            h.peel_to_tree()
+                .map_err(|e| Error::git("reading HEAD's tree", &e))?,
+        ),
+        Err(e) if e.code() == git2::ErrorCode::UnbornBranch => None,
+        Err(e) => return Err(Error::git("reading HEAD", &e)),
+    };
+    let index_file = crate::engine::staged::index_path(repo);
+    let is_own_index = index_file == repo.path().join("index");
+    if !is_own_index && !index_file.is_file() {
+        return Err(Error::Usage {
+            message: format!(
+                "GIT_INDEX_FILE names `{}`, which is not a file",
+                index_file.display()
+            ),
+            hint: "unset GIT_INDEX_FILE to check the repository's own index".into(),
+        });
     }
-    let (diff, description, commits) = match mode {
-        DiffMode::All => unreachable!("audit mode does not diff; see ChangeSet::audit"),
-        DiffMode::Staged => {
-            let head_tree = match repo.head() {
-                Ok(h) => Some(
-                    h.peel_to_tree()
-                        .map_err(|e| Error::git("reading HEAD's tree", &e))?,
-                ),
-                Err(e) if e.code() == git2::ErrorCode::UnbornBranch => None,
-                Err(e) => return Err(Error::git("reading HEAD", &e)),
-            };
-            let index_file = crate::engine::staged::index_path(repo);
-            let is_own_index = index_file == repo.path().join("index");
-            if !is_own_index && !index_file.is_file() {
-                return Err(Error::Usage {
-                    message: format!(
-                        "GIT_INDEX_FILE names `{}`, which is not a file",
-                        index_file.display()
-                    ),
-                    hint: "unset GIT_INDEX_FILE to check the repository's own index".into(),
-                });
-            }
-            // Fast path: read the index as git does and diff only the changed entries
-            // (engine::staged); anything it does not handle goes through libgit2's full diff.
-            let fast = head_tree
-                .as_ref()
-                .and_then(|t| crate::engine::staged::staged_indexes(repo, t, &index_file));
-            let diff = match fast {
-                Some((old, mut new)) => {
-                    // libgit2 looks up diff attributes (`.gitattributes`) in the work tree, then
-                    // in the repository's index, which it would read whole for that: give it
-                    // the small index instead (in memory; nothing is written).
-                    repo.set_index(&mut new)
-                        .map_err(|e| Error::git("preparing the staged diff", &e))?;
-                    repo.diff_index_to_index(&old, &new, Some(&mut opts))
-                        .map_err(|e| Error::git("diffing the index against HEAD", &e))?
-                }
-                None => {
-                    let index = if is_own_index {
-                        repo.index()
-                    } else {
-                        git2::Index::open(&index_file)
-                    }
-                    .map_err(|e| {
-                        match crate::engine::staged::unsupported_feature(&index_file) {
-                            Some((feature, fix)) => Error::Usage {
-                                message: format!(
-                                    "`--staged` cannot read this index: it is {feature}, which \
-                                 neither invlint nor libgit2 reads"
-                                ),
-                                hint: format!("{fix}; `--base` and `--range` work as they are"),
-                            },
-                            None => Error::git("reading the index", &e),
-                        }
-                    })?;
-                    repo.diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut opts))
-                        .map_err(|e| Error::git("diffing the index against HEAD", &e))?
-                }
-            };
-            (
-                diff,
-                "staged changes (index against HEAD)".to_string(),
-                Vec::new(),
-            )
+    // Fast path: read the index as git does and diff only the changed entries
+    // (engine::staged); anything it does not handle goes through libgit2's full diff.
+    let fast = head_tree
+        .as_ref()
+        .and_then(|t| crate::engine::staged::staged_indexes(repo, t, &index_file));
+    let diff = match fast {
+        Some((old, mut new)) => {
+            // libgit2 looks up diff attributes (`.gitattributes`) in the work tree, then
+            // in the repository's index, which it would read whole for that: give it
+            // the small index instead (in memory; nothing is written).
+            repo.set_index(&mut new)
+                .map_err(|e| Error::git("preparing the staged diff", &e))?;
+            repo.diff_index_to_index(&old, &new, Some(opts))
+                .map_err(|e| Error::git("diffing the index against HEAD", &e))?
         }
-        DiffMode::Base(base) => {
-            let head = head_commit(repo)?;
-            let (base_commit, label) = resolve_merge_base(repo, &head, base.as_deref())?;
-            let diff = repo
-                .diff_tree_to_tree(
-                    Some(&tree_of(repo, base_commit)?),
-                    Some(
-                        &head
-                            .tree()
-                            .map_err(|e| Error::git("reading HEAD's tree", &e))?,
-                    ),
-                    Some(&mut opts),
-                )
-                .map_err(|e| Error::git("diffing HEAD against the merge base", &e))?;
-            let commits = messages_between(repo, base_commit, head.id());
-            (
-                diff,
-                format!("HEAD against merge base {} of {label}", short(base_commit)),
-                commits,
-            )
-        }
-        DiffMode::Range(spec) => {
-            let revspec = repo.revparse(spec).map_err(|e| Error::Revision {
-                rev: spec.clone(),
-                message: e.message().to_string(),
-                hint: "write the range as A..B (tree of A against tree of B) or A...B (from their merge base)".into(),
-            })?;
-            let (Some(from), Some(to)) = (revspec.from(), revspec.to()) else {
-                return Err(Error::Usage {
-                    message: format!("`{spec}` is a single revision, not a range"),
-                    hint: format!(
-                        "use `--range {spec}~1..{spec}` for one commit, or `--base {spec}`"
-                    ),
-                });
-            };
-            let from = peel_commit(from, spec)?;
-            let to = peel_commit(to, spec)?;
-            let from_id = if revspec.mode().contains(git2::RevparseMode::MERGE_BASE) {
-                repo.merge_base(from, to)
-                    .map_err(|e| no_merge_base(repo, spec, &e))?
+        None => {
+            let index = if is_own_index {
+                repo.index()
             } else {
-                from
-            };
-            let diff = repo
-                .diff_tree_to_tree(
-                    Some(&tree_of(repo, from_id)?),
-                    Some(&tree_of(repo, to)?),
-                    Some(&mut opts),
-                )
-                .map_err(|e| Error::git(format!("diffing {spec}"), &e))?;
-            let commits = messages_between(repo, from_id, to);
-            (
-                diff,
-                format!("{} against {}", short(to), short(from_id)),
-                commits,
-            )
-        }
-        DiffMode::Commit(rev) => {
-            let obj = repo.revparse_single(rev).map_err(|e| Error::Revision {
-                rev: rev.clone(),
-                message: e.message().to_string(),
-                hint: "name a commit, branch or tag".into(),
+                git2::Index::open(&index_file)
+            }
+            .map_err(|e| {
+                match crate::engine::staged::unsupported_feature(&index_file) {
+                    Some((feature, fix)) => Error::Usage {
+                        message: format!(
+                            "`--staged` cannot read this index: it is {feature}, which \
+                         neither invlint nor libgit2 reads"
+                        ),
+                        hint: format!("{fix}; `--base` and `--range` work as they are"),
+                    },
+                    None => Error::git("reading the index", &e),
+                }
             })?;
-            let commit = obj.peel_to_commit().map_err(|e| Error::Revision {
-                rev: rev.clone(),
-                message: e.message().to_string(),
-                hint: "name a commit, branch or tag".into(),
-            })?;
-            let tree = tree_of(repo, commit.id())?;
-            let (parent_tree, against) = match commit.parent_ids().next() {
-                Some(p) => (
-                    Some(tree_of(repo, p)?),
-                    format!("its first parent {}", short(p)),
-                ),
-                None => (None, "the empty tree (root commit)".to_string()),
-            };
-            let diff = repo
-                .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut opts))
-                .map_err(|e| Error::git(format!("diffing {}", short(commit.id())), &e))?;
-            (
-                diff,
-                format!("{} against {against}", short(commit.id())),
-                vec![String::from_utf8_lossy(commit.message_bytes()).into_owned()],
-            )
+            repo.diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(opts))
+                .map_err(|e| Error::git("diffing the index against HEAD", &e))?
         }
     };
-    let mut diff = diff;
-    let mut find = git2::DiffFindOptions::new();
-    find.renames(true).copies(false).rename_threshold(50);
-    diff.find_similar(Some(&mut find))
-        .map_err(|e| Error::git("detecting renames", &e))?;
+    Ok((
+        diff,
+        "staged changes (index against HEAD)".to_string(),
+        Vec::new(),
+    ))
+}
 
-    struct Pending {
-        change: FileChange,
-        head_oid: Option<Oid>,
-        base_oid: Option<Oid>,
-    }
-    let gitlinks = gitlink_sides(&diff)?;
+/// `--base`: HEAD against its merge base with `base` (else the default branch).
+fn diff_base<'r>(
+    repo: &'r Repository,
+    base: Option<&str>,
+    opts: &mut DiffOptions,
+) -> Result<Compared<'r>, Error> {
+    let head = head_commit(repo)?;
+    let (base_commit, label) = resolve_merge_base(repo, &head, base)?;
+    let diff = repo
+        .diff_tree_to_tree(
+            Some(&tree_of(repo, base_commit)?),
+            Some(
+                &head
+                    .tree()
+                    .map_err(|e| Error::git("reading HEAD's tree", &e))?,
+            ),
+            Some(opts),
+        )
+        .map_err(|e| Error::git("diffing HEAD against the merge base", &e))?;
+    let commits = messages_between(repo, base_commit, head.id());
+    Ok((
+        diff,
+        format!("HEAD against merge base {} of {label}", short(base_commit)),
+        commits,
+    ))
+}
+
+/// `--range A..B` / `A...B`.
+fn diff_range<'r>(
+    repo: &'r Repository,
+    spec: &str,
+    opts: &mut DiffOptions,
+) -> Result<Compared<'r>, Error> {
+    let revspec = repo.revparse(spec).map_err(|e| Error::Revision {
+        rev: spec.to_string(),
+        message: e.message().to_string(),
+        hint:
+            "write the range as A..B (tree of A against tree of B) or A...B (from their merge base)"
+                .into(),
+    })?;
+    let (Some(from), Some(to)) = (revspec.from(), revspec.to()) else {
+        return Err(Error::Usage {
+            message: format!("`{spec}` is a single revision, not a range"),
+            hint: format!("use `--range {spec}~1..{spec}` for one commit, or `--base {spec}`"),
+        });
+    };
+    let from = peel_commit(from, spec)?;
+    let to = peel_commit(to, spec)?;
+    let from_id = if revspec.mode().contains(git2::RevparseMode::MERGE_BASE) {
+        repo.merge_base(from, to)
+            .map_err(|e| no_merge_base(repo, spec, &e))?
+    } else {
+        from
+    };
+    let diff = repo
+        .diff_tree_to_tree(
+            Some(&tree_of(repo, from_id)?),
+            Some(&tree_of(repo, to)?),
+            Some(opts),
+        )
+        .map_err(|e| Error::git(format!("diffing {spec}"), &e))?;
+    let commits = messages_between(repo, from_id, to);
+    Ok((
+        diff,
+        format!("{} against {}", short(to), short(from_id)),
+        commits,
+    ))
+}
+
+/// `--commit REV`: a commit against its first parent.
+fn diff_commit<'r>(
+    repo: &'r Repository,
+    rev: &str,
+    opts: &mut DiffOptions,
+) -> Result<Compared<'r>, Error> {
+    let obj = repo.revparse_single(rev).map_err(|e| Error::Revision {
+        rev: rev.to_string(),
+        message: e.message().to_string(),
+        hint: "name a commit, branch or tag".into(),
+    })?;
+    let commit = obj.peel_to_commit().map_err(|e| Error::Revision {
+        rev: rev.to_string(),
+        message: e.message().to_string(),
+        hint: "name a commit, branch or tag".into(),
+    })?;
+    let tree = tree_of(repo, commit.id())?;
+    let (parent_tree, against) = match commit.parent_ids().next() {
+        Some(p) => (
+            Some(tree_of(repo, p)?),
+            format!("its first parent {}", short(p)),
+        ),
+        None => (None, "the empty tree (root commit)".to_string()),
+    };
+    let diff = repo
+        .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(opts))
+        .map_err(|e| Error::git(format!("diffing {}", short(commit.id())), &e))?;
+    Ok((
+        diff,
+        format!("{} against {against}", short(commit.id())),
+        vec![String::from_utf8_lossy(commit.message_bytes()).into_owned()],
+    ))
+}
+
+/// A file of the diff before its text is loaded.
+struct Pending {
+    change: FileChange,
+    head_oid: Option<Oid>,
+    base_oid: Option<Oid>,
+}
+
+/// Each delta of `diff` as a pending file change, with its hunks' line ranges.
+fn read_deltas(diff: &git2::Diff<'_>) -> Result<Vec<Pending>, Error> {
+    let gitlinks = gitlink_sides(diff)?;
     let pending: RefCell<Vec<Pending>> = RefCell::new(Vec::new());
     diff.foreach(
         &mut |delta, _| {
@@ -551,8 +598,13 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
     )
     .map_err(|e| Error::git("reading the diff", &e))?;
 
+    Ok(pending.into_inner())
+}
+
+/// Loads both sides' text of each pending change (or marks it binary, absent or too large).
+fn load_sides(repo: &Repository, pending: Vec<Pending>, max_size: u64) -> Vec<FileChange> {
     let mut files = Vec::new();
-    for mut p in pending.into_inner() {
+    for mut p in pending {
         let c = &mut p.change;
         // A file skipped for its size is reported as such (a run note), not silently as binary.
         let too_large = |oid: Option<Oid>| blob_size(repo, oid).is_some_and(|n| n > max_size);
@@ -595,11 +647,5 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
         }
         files.push(p.change);
     }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(ChangeSet {
-        files,
-        description,
-        mode: mode.clone(),
-        commit_messages: commits,
-    })
+    files
 }
