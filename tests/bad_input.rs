@@ -94,12 +94,16 @@
 //! `fixtures/`, so the fixture suite's -j1/-j8 comparison is unaffected; several cases below also
 //! compare -j1 with -j8 themselves.
 
+#[path = "support/parallel.rs"]
+mod parallel;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use git2::{Repository, Signature, Time};
 use invlint::engine::config::DEFAULT_POLICY;
+
 use invlint::engine::scratch::{self, HeadAs, TreeFile};
 
 const CLIENT: &str = "apps/openagents.com/resources/js/sync/khalaClient.ts";
@@ -284,106 +288,107 @@ fn line_of(text: &str, needle: &str) -> usize {
 
 #[test]
 fn policy_problems() {
-    let (_t, work) = repo_adding(&[]);
+    // (case, policy text, what the error must say); each case in its own repository, side by
+    // side (`parallel::each`).
+    let mut cases: Vec<(&str, String, Vec<String>)> = Vec::new();
 
     // 13: the same ID twice, differing only in case.
     let text = format!(
         "{DEFAULT_POLICY}\n[invariant.inv-03]\ntitle = \"x\"\ncheck = \"sse-poll-lane\"\nescalation = \"block-merge\"\nstatus = \"planned\"\n"
     );
-    write_policy(&work, &text);
-    expect_error(
-        &invlint(&work, &["check"]),
-        &[
-            "invariant `inv-03` duplicates `INV-03`",
-            &format!("inv-rules.toml:{}:", line_of(&text, "[invariant.inv-03]")),
-            "unique ID",
-        ],
-    );
+    let needles = vec![
+        "invariant `inv-03` duplicates `INV-03`".to_string(),
+        format!("inv-rules.toml:{}:", line_of(&text, "[invariant.inv-03]")),
+        "unique ID".to_string(),
+    ];
+    cases.push(("13", text, needles));
 
     // 14: a table declared twice is a TOML error, at its line.
-    let text = format!("{DEFAULT_POLICY}\n[invariant.INV-03]\ntitle = \"x\"\n");
-    write_policy(&work, &text);
-    expect_error(
-        &invlint(&work, &["check"]),
-        &["invlint::config::parse", "duplicate", "invariant"],
-    );
+    cases.push((
+        "14",
+        format!("{DEFAULT_POLICY}\n[invariant.INV-03]\ntitle = \"x\"\n"),
+        strings(&["invlint::config::parse", "duplicate", "invariant"]),
+    ));
 
     // 15: an unknown key inside a check's own table.
-    write_policy(
-        &work,
-        &policy_with(
+    cases.push((
+        "15",
+        policy_with(
             "[invariant.INV-03.sse-poll-lane]\n",
             "[invariant.INV-03.sse-poll-lane]\npathz = [\"apps/**\"]\n",
         ),
-    );
-    expect_error(
-        &invlint(&work, &["check"]),
-        &["unknown field `pathz`", "expected one of", "`paths`"],
-    );
+        strings(&["unknown field `pathz`", "expected one of", "`paths`"]),
+    ));
 
     // 16: a string where a number belongs.
     let text = policy_with("max-file-size = 8388608", "max-file-size = \"big\"");
-    write_policy(&work, &text);
-    expect_error(
-        &invlint(&work, &["check"]),
-        &[
-            "invalid type",
-            &format!(
-                "inv-rules.toml:{}:",
-                line_of(&text, "max-file-size = \"big\"")
-            ),
-        ],
-    );
+    let needles = vec![
+        "invalid type".to_string(),
+        format!(
+            "inv-rules.toml:{}:",
+            line_of(&text, "max-file-size = \"big\"")
+        ),
+    ];
+    cases.push(("16", text, needles));
 
     // 17: a future policy version.
-    write_policy(&work, &policy_with("version = 1", "version = 2"));
-    expect_error(
-        &invlint(&work, &["check"]),
-        &["unsupported policy version 2", "set `version = 1`"],
-    );
+    cases.push((
+        "17",
+        policy_with("version = 1", "version = 2"),
+        strings(&["unsupported policy version 2", "set `version = 1`"]),
+    ));
 
     // 18: a regex that compiles to more than the size limit.
-    write_policy(
-        &work,
-        &policy_with(r"regex = '\bEventSource\b'", r"regex = '(\w{500}){500}'"),
-    );
-    expect_error(
-        &invlint(&work, &["check"]),
-        &["invalid regex `(\\w{500}){500}`", "size limit"],
-    );
+    cases.push((
+        "18",
+        policy_with(r"regex = '\bEventSource\b'", r"regex = '(\w{500}){500}'"),
+        strings(&["invalid regex `(\\w{500}){500}`", "size limit"]),
+    ));
 
     // 19: a required key missing.
-    write_policy(
-        &work,
-        "version = 1\n[invariant.INV-03]\ncheck = \"sse-poll-lane\"\nescalation = \"block-merge\"\n",
-    );
-    expect_error(&invlint(&work, &["check"]), &["missing field `title`"]);
+    cases.push((
+        "19",
+        "version = 1\n[invariant.INV-03]\ncheck = \"sse-poll-lane\"\nescalation = \"block-merge\"\n"
+            .to_string(),
+        strings(&["missing field `title`"]),
+    ));
 
     // 55: a check without its settings: every empty list named, at the invariant's header
     // (not at line 1), in plain words.
-    write_policy(&work, &format!("version = 1\n{INV03}"));
-    expect_error(
-        &invlint(&work, &["check"]),
-        &[
+    cases.push((
+        "55",
+        format!("version = 1\n{INV03}"),
+        strings(&[
             "`paths` is empty, so no file would ever be checked",
             "inv-rules.toml:2:1",
             "list at least one entry in `paths`",
-        ],
-    );
+        ]),
+    ));
 
     // 56: an error at the end of a 100,000-character line: located, not drawn.
     let long = format!(
         "{DEFAULT_POLICY}\nnote = \"{}\" oops\n",
         "x".repeat(100_000)
     );
-    write_policy(&work, &long);
-    expect_error(
-        &invlint(&work, &["check"]),
-        &[&format!(
-            "(at inv-rules.toml:{}:100011)",
-            line_of(&long, "note = ")
-        )],
-    );
+    let needles = vec![format!(
+        "(at inv-rules.toml:{}:100011)",
+        line_of(&long, "note = ")
+    )];
+    cases.push(("56", long, needles));
+
+    assert_eq!(cases.len(), 9);
+    parallel::each(cases, |(case, text, needles)| {
+        let (_t, work) = repo_adding(&[]);
+        write_policy(&work, &text);
+        let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
+        let o = invlint(&work, &["check"]);
+        eprintln!("policy problem {case}");
+        expect_error(&o, &needles);
+    });
+}
+
+fn strings(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
 }
 
 #[test]
@@ -695,53 +700,62 @@ fn submodule_gitlink() {
 
 #[test]
 fn change_kinds() {
-    // 31: deleted.
-    let (_t, work) = repo_with(files(&[("README.md", b"# demo\n")]), HeadAs::Commit);
-    let o = invlint(&work, &["check", "--format", "json"]);
-    expect(&o, 0);
-    assert_eq!(json(&o)["summary"]["files_changed"], 1);
-
-    // 32: renamed, with a violation: reported at the new path.
-    let moved = format!("{SYNC_DIR}/khalaSocket.ts");
-    let (_t, work) = repo_with(
-        files(&[(&moved, violating().as_bytes()), ("README.md", b"# demo\n")]),
-        HeadAs::Commit,
-    );
-    let o = invlint(&work, &["check", "--format", "json"]);
-    expect(&o, 1);
-    let doc = json(&o);
-    assert_eq!(doc["findings"][0]["path"], moved.as_str());
-    assert_eq!(doc["findings"][0]["line"], 4);
-    assert_eq!(doc["summary"]["files_changed"], 1, "a rename is one change");
-
-    // 33: mode only (made executable): a change with no added lines.
-    let (_t, work) = repo_adding(&[]);
-    commit_index(&work, |i| {
-        let mut e = i.get_path(Path::new(CLIENT), 0).unwrap();
-        e.mode = 0o100755;
-        i.add(&e).unwrap();
+    parallel::each(vec!["31", "32", "33", "34", "35"], |case| match case {
+        "31" => {
+            // 31: deleted.
+            let (_t, work) = repo_with(files(&[("README.md", b"# demo\n")]), HeadAs::Commit);
+            let o = invlint(&work, &["check", "--format", "json"]);
+            expect(&o, 0);
+            assert_eq!(json(&o)["summary"]["files_changed"], 1);
+        }
+        "32" => {
+            // 32: renamed, with a violation: reported at the new path.
+            let moved = format!("{SYNC_DIR}/khalaSocket.ts");
+            let (_t, work) = repo_with(
+                files(&[(&moved, violating().as_bytes()), ("README.md", b"# demo\n")]),
+                HeadAs::Commit,
+            );
+            let o = invlint(&work, &["check", "--format", "json"]);
+            expect(&o, 1);
+            let doc = json(&o);
+            assert_eq!(doc["findings"][0]["path"], moved.as_str());
+            assert_eq!(doc["findings"][0]["line"], 4);
+            assert_eq!(doc["summary"]["files_changed"], 1, "a rename is one change");
+        }
+        "33" => {
+            // 33: mode only (made executable): a change with no added lines.
+            let (_t, work) = repo_adding(&[]);
+            commit_index(&work, |i| {
+                let mut e = i.get_path(Path::new(CLIENT), 0).unwrap();
+                e.mode = 0o100755;
+                i.add(&e).unwrap();
+            });
+            let o = invlint(&work, &["check", "--format", "json"]);
+            expect(&o, 0);
+            let doc = json(&o);
+            assert_eq!(doc["summary"]["files_changed"], 1);
+            assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
+        }
+        "34" => {
+            // 34: an empty file added.
+            let (_t, work) = repo_adding(&[(&format!("{SYNC_DIR}/empty.ts"), b"")]);
+            let o = invlint(&work, &["check", "--format", "json"]);
+            expect(&o, 0);
+            assert_eq!(json(&o)["summary"]["files_changed"], 1);
+            expect(&invlint(&work, &["check", "--all"]), 0);
+        }
+        "35" => {
+            // 35: an empty diff: head is the base.
+            let (_t, work) = repo_adding(&[]);
+            let o = invlint(&work, &["check", "--format", "json"]);
+            expect(&o, 0);
+            assert_eq!(json(&o)["summary"]["files_changed"], 0);
+            let text = expect(&invlint(&work, &["check", "--staged"]), 0);
+            assert!(text.contains("merge gate passed"), "{text}");
+            same_at_any_thread_count(&work, &["check"]);
+        }
+        other => unreachable!("no case {other}"),
     });
-    let o = invlint(&work, &["check", "--format", "json"]);
-    expect(&o, 0);
-    let doc = json(&o);
-    assert_eq!(doc["summary"]["files_changed"], 1);
-    assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
-
-    // 34: an empty file added.
-    let (_t, work) = repo_adding(&[(&format!("{SYNC_DIR}/empty.ts"), b"")]);
-    let o = invlint(&work, &["check", "--format", "json"]);
-    expect(&o, 0);
-    assert_eq!(json(&o)["summary"]["files_changed"], 1);
-    expect(&invlint(&work, &["check", "--all"]), 0);
-
-    // 35: an empty diff: head is the base.
-    let (_t, work) = repo_adding(&[]);
-    let o = invlint(&work, &["check", "--format", "json"]);
-    expect(&o, 0);
-    assert_eq!(json(&o)["summary"]["files_changed"], 0);
-    let text = expect(&invlint(&work, &["check", "--staged"]), 0);
-    assert!(text.contains("merge gate passed"), "{text}");
-    same_at_any_thread_count(&work, &["check"]);
 }
 
 #[test]

@@ -2,6 +2,9 @@
 //! `--range`, `--all`, a broken policy, thread-count determinism, and a repository left exactly
 //! as it was.
 
+#[path = "support/parallel.rs"]
+mod parallel;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -313,14 +316,14 @@ fn not_a_repository_and_missing_base_exit_2() {
 #[test]
 fn output_is_identical_at_any_thread_count() {
     let (_t, work) = repo(&violating(), HeadAs::Commit);
-    for format in ["human", "json"] {
+    parallel::each(vec!["human", "json"], |format| {
         let one = invlint(&work, &["check", "-j1", "--format", format]);
         let eight = invlint(&work, &["check", "-j8", "--format", format]);
         assert_eq!(one.stdout, eight.stdout, "{format}");
         let all1 = invlint(&work, &["check", "--all", "-j1", "--format", format]);
         let all8 = invlint(&work, &["check", "--all", "-j8", "--format", format]);
         assert_eq!(all1.stdout, all8.stdout, "--all {format}");
-    }
+    });
 }
 
 /// Every entry under `root` (work tree and `.git`): files by content and mtime, symlinks by
@@ -352,7 +355,7 @@ fn snapshot_dir(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, Option<std::time::Sy
 
 #[test]
 fn repository_is_never_written() {
-    for head_as in [HeadAs::Commit, HeadAs::Stage] {
+    parallel::each(vec![HeadAs::Commit, HeadAs::Stage], |head_as| {
         let (_t, work) = repo(&violating(), head_as);
         // Inputs and outputs outside the repository.
         let outside = tempfile::tempdir().unwrap();
@@ -360,7 +363,7 @@ fn repository_is_never_written() {
         std::fs::write(&pr, "INV-03: N/A\n").unwrap();
         let sarif = outside.path().join("out.sarif");
         let before = snapshot_dir(&work);
-        let mut runs = 0;
+        let mut runs: Vec<Vec<&str>> = Vec::new();
         for mode in [
             &["--base", "main"][..],
             &["--staged"][..],
@@ -371,11 +374,10 @@ fn repository_is_never_written() {
                 let mut args = vec!["check"];
                 args.extend(mode);
                 args.extend(["--format", format]);
-                let _ = invlint(&work, &args);
+                runs.push(args.clone());
                 args.extend(["--pr-body", pr.to_str().unwrap()]);
                 args.extend(["--sarif-output", sarif.to_str().unwrap()]);
-                let _ = invlint(&work, &args);
-                runs += 2;
+                runs.push(args);
             }
         }
         for args in [
@@ -383,16 +385,19 @@ fn repository_is_never_written() {
             &["--explain", "INV-03"][..],
             &["check", "--gate", "release"][..],
         ] {
-            let _ = invlint(&work, args);
-            runs += 1;
+            runs.push(args.to_vec());
         }
-        assert_eq!(runs, 43);
+        assert_eq!(runs.len(), 43);
+        // Side by side: concurrent runs must not write either.
+        parallel::each(runs, |args| {
+            let _ = invlint(&work, &args);
+        });
         let after = snapshot_dir(&work);
         for (path, entry) in &before {
             assert!(after.get(path) == Some(entry), "{} changed", path.display());
         }
         assert_eq!(before.len(), after.len(), "entries were added");
-    }
+    });
 }
 
 fn invlint_env(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {

@@ -14,6 +14,9 @@ use std::process::{Command, Output, Stdio};
 use invlint::engine::config::DEFAULT_POLICY;
 use invlint::engine::scratch::{self, HeadAs, TreeFile};
 
+#[path = "support/parallel.rs"]
+mod parallel;
+
 const CLIENT: &str = "apps/openagents.com/resources/js/sync/khalaClient.ts";
 const SYNC_DIR: &str = "apps/openagents.com/resources/js/sync";
 const CLIENT_BASE: &str = "export function connect(topic: string) {\n  return new WebSocket(`/sync/socket/websocket?topic=${topic}`);\n}\n";
@@ -167,32 +170,36 @@ fn attributes_do_not_hide_files() {
         (".gitattributes", "* filter=lfs diff=lfs merge=lfs -text\n"),
         ("apps/.gitattributes", "*.ts -diff\n"),
     ];
-    for (path, text) in attrs {
-        for head_as in [HeadAs::Commit, HeadAs::Stage] {
-            let h = head(&[(CLIENT, Some(&violating())), (path, Some(text.as_bytes()))]);
-            let args: &[&str] = match head_as {
-                HeadAs::Commit => &check_base(),
-                HeadAs::Stage => &["check", "--staged"],
-            };
-            let r = run(h, head_as, args);
-            still_blocked(&r, &format!("{path}: {text:?} ({head_as:?})"));
-        }
-    }
+    let cases: Vec<_> = attrs
+        .iter()
+        .flat_map(|a| [(a, HeadAs::Commit), (a, HeadAs::Stage)])
+        .collect();
+    parallel::each(cases, |((path, text), head_as)| {
+        let h = head(&[(CLIENT, Some(&violating())), (path, Some(text.as_bytes()))]);
+        let args: &[&str] = match head_as {
+            HeadAs::Commit => &check_base(),
+            HeadAs::Stage => &["check", "--staged"],
+        };
+        let r = run(h, head_as, args);
+        still_blocked(&r, &format!("{path}: {text:?} ({head_as:?})"));
+    });
 }
 
 #[test]
 fn control_bytes_are_text() {
-    for (what, byte) in [("SOH", "\u{1}"), ("ESC", "\u{1b}"), ("DEL", "\u{7f}")] {
+    let cases: Vec<_> = [("SOH", "\u{1}"), ("ESC", "\u{1b}"), ("DEL", "\u{7f}")]
+        .into_iter()
+        .flat_map(|c| [(c, HeadAs::Commit), (c, HeadAs::Stage)])
+        .collect();
+    parallel::each(cases, |((what, byte), head_as)| {
         let text = format!("// {byte}\n{CLIENT_BASE}{LANE}");
-        for head_as in [HeadAs::Commit, HeadAs::Stage] {
-            let args: &[&str] = match head_as {
-                HeadAs::Commit => &check_base(),
-                HeadAs::Stage => &["check", "--staged"],
-            };
-            let r = run(head(&[(CLIENT, Some(text.as_bytes()))]), head_as, args);
-            still_blocked(&r, &format!("{what} byte ({head_as:?})"));
-        }
-    }
+        let args: &[&str] = match head_as {
+            HeadAs::Commit => &check_base(),
+            HeadAs::Stage => &["check", "--staged"],
+        };
+        let r = run(head(&[(CLIENT, Some(text.as_bytes()))]), head_as, args);
+        still_blocked(&r, &format!("{what} byte ({head_as:?})"));
+    });
 }
 
 #[test]
@@ -326,7 +333,7 @@ fn policy_edits_do_not_judge_the_change() {
             "does not load",
         ),
     ];
-    for (name, policy, expected) in cases {
+    parallel::each(cases, |(name, policy, expected)| {
         let h = head(&[
             (CLIENT, Some(&violating())),
             ("inv-rules.toml", Some(&policy)),
@@ -343,7 +350,7 @@ fn policy_edits_do_not_judge_the_change() {
             "{name}: POL-01 says {expected:?}\n{:#}",
             r.doc
         );
-    }
+    });
 }
 
 #[test]
@@ -707,11 +714,11 @@ fn ignore_files_do_not_empty_the_audit() {
         ("apps/.ignore", "*.ts\n"),
         (".rgignore", "*\n"),
     ];
-    for (path, text) in cases {
+    parallel::each(cases.to_vec(), |(path, text)| {
         let h = head(&[(CLIENT, Some(&violating())), (path, Some(text.as_bytes()))]);
         let r = run(h, HeadAs::Commit, &["check", "--all"]);
         still_blocked(&r, &format!("--all with {path}"));
-    }
+    });
     // The repository's own exclude file, written outside the tree.
     let h = head(&[(CLIENT, Some(&violating()))]);
     let r = run_with(h, HeadAs::Commit, &["check", "--all"], None, |work| {
