@@ -21,6 +21,7 @@
 // size costs nothing measurable and boxing would only obscure the variants.
 #![allow(clippy::result_large_err)]
 
+pub mod analysis;
 pub mod demo;
 pub mod dryrun;
 pub mod engine;
@@ -366,6 +367,14 @@ pub fn check_with_config(
         })
         .collect();
     findings.extend(after);
+    // `--all` audits a tree, not a change: no finding may say "this change adds" (#18).
+    if opts.mode == DiffMode::All {
+        for f in &mut findings {
+            if let Some(m) = audit_wording(&f.message) {
+                f.message = m;
+            }
+        }
+    }
 
     // Inline suppressions (SUP-01): after every check, before gates.
     let today = match opts.today {
@@ -616,4 +625,36 @@ fn apply_gate(
     } else {
         Severity::Warning
     };
+}
+
+/// A check's message in the words of an audit (`check --all`): the tree has what "this change
+/// adds". `None` when the message does not speak of a change.
+fn audit_wording(message: &str) -> Option<String> {
+    const VERBS: &[(&str, &str)] = &[
+        ("this change adds ", "the tree has "),
+        ("this change has ", "the tree has "),
+        ("this change ", "the tree "),
+    ];
+    VERBS
+        .iter()
+        .find_map(|(from, to)| message.strip_prefix(from).map(|rest| format!("{to}{rest}")))
+}
+
+#[cfg(test)]
+mod audit_wording_tests {
+    #[test]
+    fn audits_speak_of_the_tree() {
+        assert_eq!(
+            super::audit_wording("this change adds an SSE client").as_deref(),
+            Some("the tree has an SSE client")
+        );
+        assert_eq!(
+            super::audit_wording("this change makes Khala code call `x`").as_deref(),
+            Some("the tree makes Khala code call `x`")
+        );
+        assert_eq!(
+            super::audit_wording("in job `d` the migrate job runs"),
+            None
+        );
+    }
 }

@@ -29,6 +29,8 @@ use regex::Regex;
 
 use crate::rules::prelude::*;
 
+mod discovered;
+
 /// Rule metadata.
 pub static META: Meta = Meta {
     default_code: "INV-05",
@@ -69,6 +71,10 @@ pub struct RawSettings {
     /// `error` or `warning` (default): the level of symbol findings.
     #[serde(default)]
     pub symbol_level: Option<Spanned<String>>,
+    /// Globs of directories that are services when their manifest builds a binary (`apps/*`),
+    /// beside the listed `services`, which refine them.
+    #[serde(default)]
+    pub discover_services: Vec<Spanned<String>>,
 }
 
 /// One `[[...services]]` or `[[...shared]]` entry.
@@ -113,6 +119,8 @@ pub struct Settings {
     include_dev: bool,
     symbols: Vec<Symbol>,
     symbol_level: Severity,
+    discover: GlobList,
+    discover_span: Range<usize>,
 }
 
 impl Settings {
@@ -286,6 +294,12 @@ impl RawSettings {
                 .is_some_and(|b| *b.get_ref()),
             symbols,
             symbol_level,
+            discover: v.glob_list(&self.discover_services),
+            discover_span: self
+                .discover_services
+                .first()
+                .map(|g| g.span())
+                .unwrap_or(0..0),
         }
     }
 }
@@ -375,6 +389,7 @@ impl Rule for InMemoryCoupling {
                 out,
             );
         });
+        discovered::edges(cx, inv, cfg, out);
     }
 }
 
