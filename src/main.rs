@@ -11,7 +11,6 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 
-use invlint::engine::config::Config;
 use invlint::engine::diff::DiffMode;
 use invlint::engine::error::Error;
 use invlint::engine::render;
@@ -68,6 +67,13 @@ enum Command {
         after_help = "Examples:\n  invlint dry-run origin/main~20..origin/main      the last 20 commits of main, oldest first\n  invlint dry-run HEAD~2 HEAD                      two commits, in this order\n  invlint dry-run --gate release v1.4..v1.5 --format json\n\nExit codes: 0 nothing blocked, 1 some commit is Blocked, 2 invlint itself failed."
     )]
     DryRun(DryRunArgs),
+    /// The invariant section of the weekly migration report: per invariant and owner lane,
+    /// landed violations, suppressions, mitigations and legacy deletions over a window of the
+    /// branch's first-parent history, with a KPI-05-style status and a weekly trend.
+    #[command(
+        after_help = "Examples:\n  invlint report --since 2026-02-16 --until 2026-02-20\n  invlint report --since 2026-02-01 --format html -o report.html\n\nExit codes: 0 every KPI green, 1 some KPI yellow or red, 2 invlint failed or a commit could not be evaluated."
+    )]
+    Report(invlint::report::cli::ReportArgs),
     /// Build a throwaway monorepo with a pull request that breaks invariants, and check it.
     Demo {
         /// Worker threads (0: one per core).
@@ -332,7 +338,7 @@ fn append(path: &std::path::Path, text: &str) -> Result<(), Error> {
 
 fn run(cli: Cli, color: bool) -> Result<u8, Error> {
     let dir = cli.dir.clone().unwrap_or_else(|| PathBuf::from("."));
-    let load_config = || Config::load(cli.config.as_deref(), repo_root(&dir).as_deref());
+    let load_config = || invlint::load_policy(cli.config.as_deref(), repo_root(&dir).as_deref());
 
     if let Some(id) = &cli.explain {
         print(&invlint::explain::explain(&load_config()?, id)?)?;
@@ -355,7 +361,7 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
             Ok(0)
         }
         Command::Schema { output: false } => {
-            print(&invlint::engine::schema::render())?;
+            print(&invlint::engine::schema::render(invlint::rules::REGISTRY))?;
             Ok(0)
         }
         Command::Completions { shell } => {
@@ -401,6 +407,7 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
             );
             Ok(0)
         }
+        Command::Report(args) => invlint::report::cli::run(args, &dir, cli.config.clone()),
         Command::DryRun(args) => {
             let opts = invlint::dryrun::DryRunOptions {
                 dir,
@@ -421,7 +428,7 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
                     if done == total {
                         eprint!("\r\x1b[K");
                     }
-                } else if total > 20 && (done % 20 == 0 || done == total) {
+                } else if total > 20 && (done.is_multiple_of(20) || done == total) {
                     eprintln!("invlint dry-run: {done}/{total} commits evaluated");
                 }
             };
@@ -552,7 +559,7 @@ fn init(dir: &std::path::Path, to_stdout: bool) -> Result<u8, Error> {
             .and_then(|b| String::from_utf8(b).ok())
     });
     // The starter must be a policy this invlint accepts; anything else is a bug here.
-    Config::parse("inv-rules.toml", &starter.text)?;
+    invlint::parse_policy("inv-rules.toml", &starter.text)?;
     let summary = format!(
         "invlint init: {} setting(s) set from what was found, {} left with a TODO(invlint init) comment{}",
         starter.guessed.len(),

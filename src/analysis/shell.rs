@@ -288,7 +288,7 @@ impl<'t> Walker<'_, 't> {
         for a in &args {
             self.walk_substitutions(*a, depth + 1);
         }
-        if self.inert.iter().any(|i| *i == name) {
+        if self.inert.contains(&name) {
             return;
         }
         if let Some(body) = self.functions.get(&name).copied() {
@@ -351,8 +351,12 @@ impl<'t> Walker<'_, 't> {
             return None;
         }
         let words = self.vars.get(var)?;
-        // A scalar holding a `${VAR:-default}` or a quoted value: its text, unquoted.
-        Some(words.iter().map(|w| unquote(w).to_string()).collect())
+        // A scalar holding a `${VAR:-default}` or a quoted value: its text, unquoted. An array's
+        // elements keep their quotes, as a command's own arguments do.
+        match words.as_slice() {
+            [one] => Some(vec![unquote(one).to_string()]),
+            _ => Some(words.clone()),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! (OA-RUST-003).
 //!
 //! Looks at: every changed file under a plane's `paths` (SQL files, SQL literals passed to
-//! `sql-calls`, Laravel/knex/Ecto builders; see `sql_access`), at base and at head.
+//! `sql-calls`, Laravel/knex/Ecto builders; see `analysis::sql`), at base and at head.
 //! Flags: statements new at head (by plane, table, kind and joined tables, so a moved or
 //! reformatted query is not new) that write or change the schema of another plane's table, join
 //! tables of two planes, or read another plane's table.
@@ -12,19 +12,29 @@
 
 use std::fmt::Write;
 
+use crate::analysis::sql::{self, Extractor, Kind, PlaneMap, RawPlane, Resolved};
 use crate::rules::prelude::*;
-use crate::rules::sql_access::{self, Extractor, Kind, PlaneMap, RawPlane, Resolved};
 
-/// Rule metadata.
+/// Check metadata.
 pub static META: Meta = Meta {
-    default_code: "INV-04",
-    name: "cross-plane-sql",
-    summary: "change adds SQL that writes, joins or reads across the control/runtime/Khala planes",
-    escalation: Escalation::BlockMerge,
-    status: Status::Stable,
     explain: include_str!("../../rules/INV-04.md"),
-    needs_tree: false,
+    keys: KEYS,
+    ..Meta::spec(
+        "INV-04",
+        "cross-plane-sql",
+        "change adds SQL that writes, joins or reads across the control/runtime/Khala planes",
+        Escalation::BlockMerge,
+    )
 };
+
+/// The keys of `[invariant.<ID>.cross-plane-sql]`, for the policy's schema and `invlint init`.
+#[rustfmt::skip]
+const KEYS: &[Key] = &[
+    opt("exempt", Ty::Globs, "Paths never checked."),
+    opt("sql-calls", Ty::Strings, "Calls whose string arguments are SQL (`query`, `DB::select`, `sql`)."),
+    opt("builders", Ty::Strings, "knex-style builder functions called with a table name."),
+    opt("planes", Ty::Tables(schema::PLANE), "The plane map."),
+];
 
 /// `[invariant.<ID>.cross-plane-sql]` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -57,7 +67,7 @@ pub struct Settings {
 
 impl Settings {
     /// The files this check reads, for coverage.
-    pub fn scope(&self) -> Scope<'_> {
+    fn scope(&self) -> Scope<'_> {
         Scope {
             key: "planes",
             include: self.map.planes.iter().map(|p| &p.paths).collect(),
@@ -68,14 +78,12 @@ impl Settings {
 
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
-    pub fn compile(&self, v: &mut Validator) -> Settings {
-        if self.planes.is_empty() {
-            v.require_non_empty(0..0, "no plane", "planes");
-        }
+    fn compile(&self, v: &mut Validator) -> Settings {
+        v.non_empty(&self.planes, "no plane", "planes");
         Settings {
             exempt: v.glob_list(&self.exempt),
             map: PlaneMap::compile(&self.planes, v),
-            extractor: sql_access::compile_extractor(&self.sql_calls, &self.builders),
+            extractor: sql::compile_extractor(&self.sql_calls, &self.builders),
         }
     }
 }
@@ -83,17 +91,29 @@ impl RawSettings {
 /// The check.
 pub struct CrossPlaneSql;
 
-impl Rule for CrossPlaneSql {
+impl Check for CrossPlaneSql {
+    type Raw = RawSettings;
+    type Settings = Settings;
+
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
-        let crate::engine::config::Settings::CrossPlaneSql(cfg) = &inv.settings else {
-            return;
-        };
+    fn compile(&self, raw: &RawSettings, v: &mut Validator) -> Settings {
+        raw.compile(v)
+    }
+
+    fn scope<'a>(&self, settings: &'a Settings, _: &'a Config) -> Option<Scope<'a>> {
+        Some(settings.scope())
+    }
+
+    fn prepare(&self, cx: &Context<'_>, cfg: &Settings) {
+        sql::prepare_scan(cx, &cfg.map, &cfg.extractor);
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
         let map = &cfg.map;
-        for fa in sql_access::new_accesses(cx, map, &cfg.extractor, &cfg.exempt) {
+        for fa in sql::new_accesses(cx, map, &cfg.extractor, &cfg.exempt) {
             for st in &fa.new {
                 let entry = &map.planes[st.entry];
                 let plane = entry.name.as_str();
@@ -114,7 +134,7 @@ impl Rule for CrossPlaneSql {
                                 "{plane}-plane code {} `{}`, a table no plane claims{}",
                                 verb(u.kind),
                                 u.full,
-                                sql_access::fallback_note(st.parsed)
+                                sql::fallback_note(st.parsed)
                             ),
                         )
                         .level(Severity::Warning)
@@ -151,7 +171,7 @@ impl Rule for CrossPlaneSql {
                     .iter()
                     .filter(|(u, p)| u.kind == Kind::Read && *p != plane)
                     .collect();
-                let note = sql_access::fallback_note(st.parsed);
+                let note = sql::fallback_note(st.parsed);
                 let (message, offending, help): (String, Vec<&(&Resolved, &str)>, String) =
                     if let Some((u, q)) = writes.first() {
                         (

@@ -20,19 +20,38 @@ use regex::Regex;
 use crate::analysis::shell::ShellError;
 use crate::rules::prelude::*;
 
+mod migrations;
 mod shell_steps;
+use migrations::check_migrations;
 use shell_steps::shell_steps;
 
-/// Rule metadata.
+/// Check metadata.
 pub static META: Meta = Meta {
-    default_code: "INV-09",
-    name: "deploy-without-migrate",
-    summary: "runtime deploy is not followed by the migrate job",
-    escalation: Escalation::BlockRelease,
-    status: Status::Stable,
     explain: include_str!("../../rules/INV-09.md"),
-    needs_tree: false,
+    keys: KEYS,
+    ..Meta::spec(
+        "INV-09",
+        "deploy-without-migrate",
+        "runtime deploy is not followed by the migrate job",
+        Escalation::BlockRelease,
+    )
 };
+
+/// The keys of `[invariant.<ID>.deploy-without-migrate]`, for the policy's schema and `invlint init`.
+#[rustfmt::skip]
+const KEYS: &[Key] = &[
+    opt("paths", Ty::Globs, "Deploy surfaces."),
+    opt("exclude", Ty::Globs, "Out of scope."),
+    opt("wrapper", Ty::Str, "The canonical deploy-then-migrate script, named in help."),
+    opt("deploy", Ty::Patterns, "Commands that deploy the runtime service."),
+    opt("migrate", Ty::Patterns, "Commands that run the migrate job."),
+    opt("migrate-image", Ty::Patterns, "Commands that set the migrate job's image."),
+    opt("image", Ty::Regexes, "Regexes whose group 1 is the image of a command (tried in order)."),
+    opt("dry-run", Ty::Patterns, "Lines that mention a command without running it."),
+    opt("inert-commands", Ty::Strings, "Shell commands whose arguments are printed or tested, never run (`echo`, `test`)."),
+    opt("migrations", Ty::Globs, "Runtime migrations: adding one needs deploy/migrate notes in the PR description."),
+    opt("description-mentions", Ty::Regex, "What counts as the description saying something about deploy or the migrate job."),
+];
 
 /// `[invariant.<ID>.deploy-without-migrate]` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -88,29 +107,12 @@ pub struct Settings {
     description_mentions: Option<(crate::engine::config::LazyRegex, Range<usize>)>,
 }
 
-impl Settings {
-    /// The files this check reads, for coverage.
-    pub fn scope(&self) -> Scope<'_> {
-        Scope {
-            key: "paths",
-            include: vec![&self.paths],
-            exclude: vec![&self.exclude],
-        }
-    }
-}
-
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
-    pub fn compile(&self, v: &mut Validator) -> Settings {
-        if self.paths.is_empty() {
-            v.require_non_empty(0..0, "no deploy surface", "paths");
-        }
-        if self.deploy.is_empty() {
-            v.require_non_empty(0..0, "no deploy command", "deploy");
-        }
-        if self.migrate.is_empty() {
-            v.require_non_empty(0..0, "no deploy", "migrate");
-        }
+    fn compile(&self, v: &mut Validator) -> Settings {
+        v.non_empty(&self.paths, "no deploy surface", "paths");
+        v.non_empty(&self.deploy, "no deploy command", "deploy");
+        v.non_empty(&self.migrate, "no deploy", "migrate");
         let mut image = Vec::new();
         for raw in &self.image {
             if let Some(re) = v.regex(raw) {
@@ -154,15 +156,27 @@ impl RawSettings {
 /// The check.
 pub struct DeployWithoutMigrate;
 
-impl Rule for DeployWithoutMigrate {
+impl Check for DeployWithoutMigrate {
+    type Raw = RawSettings;
+    type Settings = Settings;
+
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
-        let crate::engine::config::Settings::DeployWithoutMigrate(cfg) = &inv.settings else {
-            return;
-        };
+    fn compile(&self, raw: &RawSettings, v: &mut Validator) -> Settings {
+        raw.compile(v)
+    }
+
+    fn scope<'a>(&self, settings: &'a Settings, _: &'a Config) -> Option<Scope<'a>> {
+        Some(Scope {
+            key: "paths",
+            include: vec![&settings.paths],
+            exclude: vec![&settings.exclude],
+        })
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
         cx.scan_files(&cfg.paths, &cfg.exclude, out, |file, out| {
             check_file(cx, inv, cfg, file, out);
         });
@@ -733,63 +747,6 @@ fn check_file(
             );
         }
     }
-}
-
-/// Added runtime migrations need deploy/migrate notes in the PR description (checklist item 6).
-fn check_migrations(cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
-    let (Some(pr), Some((mentions, _))) = (cx.pr_description(), &cfg.description_mentions) else {
-        return;
-    };
-    if cfg.migrations.is_empty() {
-        return;
-    }
-    let added: Vec<&FileChange> = cx
-        .changes()
-        .files
-        .iter()
-        .filter(|f| {
-            matches!(f.kind, ChangeKind::Added | ChangeKind::Copied)
-                && cfg.migrations.is_match(&f.path)
-        })
-        .collect();
-    let Some(first) = added.first() else {
-        return;
-    };
-    // A migration on its own deploys nothing (#18): only a change that also edits a deploy
-    // surface is asked how the migration reaches production.
-    let deploys = cx.changes().files.iter().any(|f| {
-        f.kind != ChangeKind::Deleted
-            && cfg.paths.is_match(&f.path)
-            && !cfg.exclude.is_match(&f.path)
-    });
-    if !deploys {
-        return;
-    }
-    // Unchecked tasks, template text, comments, code and negated clauses state nothing.
-    if pr.states(mentions).is_some() {
-        return;
-    }
-    let what = if added.len() == 1 {
-        format!("runtime migration `{}`", first.path)
-    } else {
-        format!("{} runtime migrations", added.len())
-    };
-    let mut f = Finding::new(
-        inv,
-        META.name,
-        format!("this change adds {what} but the PR description says nothing about deploy or the migrate job"),
-    )
-    .level(Severity::Warning)
-    .help("say in the description how this migration reaches production: deploy the runtime, then run the migrate job (checklist item 6, OA-RUST-003)")
-    .cite(cx.policy(), cfg.migrations_span.clone(), "runtime migrations");
-    f = match first.head.source() {
-        Some(src) => {
-            let span = src.line_range(1).unwrap_or(0..0);
-            f.at(src, span, "new migration")
-        }
-        None => f.on_path(first.path.clone()),
-    };
-    out.push(f);
 }
 
 #[cfg(test)]

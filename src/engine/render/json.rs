@@ -4,9 +4,10 @@
 //! validates real output against it, and `additionalProperties: false` there makes a field
 //! added here without the schema fail that test.
 
+use crate::engine::policy_entry::PolicyEntries;
 use serde::Serialize;
 
-use crate::Report;
+use crate::engine::run::Report;
 
 /// The JSON Schema of this output (draft 2020-12).
 pub const SCHEMA: &str = include_str!("../../../invlint-output.schema.json");
@@ -73,6 +74,9 @@ struct JsonFinding<'a> {
 #[derive(Serialize)]
 struct PolicyRef<'a> {
     file: &'a str,
+    /// The entry's key path (`invariant.INV-03.sse-poll-lane.patterns[axum-sse].regex`): what
+    /// to compare across runs, since a comment added above the entry moves its line.
+    entry: Option<String>,
     line: usize,
     label: &'a str,
 }
@@ -95,6 +99,7 @@ struct JsonNote<'a> {
 /// Renders the report as pretty JSON with a trailing newline.
 pub fn render(report: &Report) -> String {
     let prints = super::fingerprints(report);
+    let entries = PolicyEntries::new(report.config.source.text_arc());
     let findings = report
         .findings
         .iter()
@@ -119,6 +124,7 @@ pub fn render(report: &Report) -> String {
                 help: f.help.as_deref(),
                 policy: f.policy.as_ref().map(|p| PolicyRef {
                     file: &report.config.display_path,
+                    entry: entries.id_in(&p.source, &p.span),
                     line: p.source.line_of(p.span.start),
                     label: &p.label,
                 }),

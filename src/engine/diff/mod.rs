@@ -1,0 +1,605 @@
+//! git2 -> `ChangeSet`: which files the change touches, which lines it adds and removes, and the
+//! text of each file at base and head.
+//!
+//! The change set it returns is owned data (no git2 type in it), so checks can read it from any
+//! thread. Two git2 values do leave this module (`git.rs` reads the objects): [`open`] hands the pipeline the `Repository`
+//! (`lib.rs` drops it once the change set is collected, since it is `Send` but not `Sync`), and
+//! [`base_blob`] reads one file at base for the policy. Git is also read by `staged.rs` (the
+//! index, for `--staged`) and written only by `scratch.rs`, into the temporary repositories of
+//! dry runs. Nothing here writes to the checked repository: no index refresh, no lock files, no
+//! checkout.
+
+use std::cell::RefCell;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use git2::{Delta, DiffOptions, Oid, Repository};
+
+use crate::engine::error::Error;
+use crate::engine::source::Source;
+
+mod git;
+
+pub use git::*;
+
+/// What to compare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiffMode {
+    /// HEAD against the merge base with this revision (`None`: origin/HEAD, then main, then master).
+    Base(Option<String>),
+    /// The index against HEAD (pre-commit).
+    Staged,
+    /// One diff over `A..B` (or `A...B`: from their merge base).
+    Range(String),
+    /// One commit against its first parent (a root commit: against the empty tree), with its
+    /// own message as the commit messages (`invlint dry-run`).
+    Commit(String),
+    /// The whole work tree, as if every file were added (audit).
+    All,
+}
+
+/// How a file changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeKind {
+    /// New at head.
+    Added,
+    /// Changed in place.
+    Modified,
+    /// Gone at head.
+    Deleted,
+    /// Moved (and maybe changed).
+    Renamed,
+    /// Copied from another file.
+    Copied,
+    /// File type changed (e.g. file to symlink).
+    TypeChanged,
+}
+
+/// The text of one side of a file, loaded eagerly from git or lazily from disk.
+#[derive(Debug)]
+pub struct LazyText {
+    name: String,
+    disk: Option<PathBuf>,
+    max_size: u64,
+    cell: OnceLock<TextState>,
+    asked: AtomicBool,
+}
+
+/// What we could make of a file's bytes.
+#[derive(Debug, Clone)]
+pub enum TextState {
+    /// UTF-8 text.
+    Text(Arc<Source>),
+    /// The file does not exist on this side.
+    Absent,
+    /// Binary content (NUL bytes, or git says so).
+    Binary,
+    /// Larger than `[limits] max-file-size`.
+    TooLarge(u64),
+    /// Not valid UTF-8.
+    NotUtf8,
+    /// A Git LFS pointer: the content lives outside the repository and is not checked.
+    LfsPointer,
+    /// Could not be read.
+    Unreadable(String),
+}
+
+impl LazyText {
+    fn absent(name: &str) -> Self {
+        let t = LazyText::lazy(name, None, 0);
+        let _ = t.cell.set(TextState::Absent);
+        t
+    }
+
+    fn lazy(name: &str, disk: Option<PathBuf>, max_size: u64) -> Self {
+        LazyText {
+            name: name.to_string(),
+            disk,
+            max_size,
+            cell: OnceLock::new(),
+            asked: AtomicBool::new(false),
+        }
+    }
+
+    fn loaded(name: &str, state: TextState) -> Self {
+        let t = LazyText::lazy(name, None, 0);
+        let _ = t.cell.set(state);
+        t
+    }
+
+    /// The state, reading the file from disk on first use when lazy.
+    pub fn state(&self) -> &TextState {
+        self.asked.store(true, Ordering::Relaxed);
+        self.cell.get_or_init(|| match &self.disk {
+            None => TextState::Absent,
+            Some(path) => read_disk(&self.name, path, self.max_size),
+        })
+    }
+
+    /// The text, if it is text.
+    pub fn source(&self) -> Option<&Arc<Source>> {
+        match self.state() {
+            TextState::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// True when a rule asked for this text.
+    pub fn was_asked(&self) -> bool {
+        self.asked.load(Ordering::Relaxed)
+    }
+
+    /// The state if already known, without reading.
+    pub fn peek(&self) -> Option<&TextState> {
+        self.cell.get()
+    }
+}
+
+fn read_disk(name: &str, path: &Path, max_size: u64) -> TextState {
+    // A tracked file is a regular file; a link in its place (the work tree differs from the
+    // index) is never followed: it could point outside the repository.
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return TextState::Unreadable("a symbolic link in the work tree; not followed".into());
+    }
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() > max_size => return TextState::TooLarge(m.len()),
+        Ok(_) => {}
+        Err(e) => return TextState::Unreadable(e.to_string()),
+    }
+    match crate::engine::bounded::read(path, max_size, None) {
+        Ok(bytes) => decode(name, bytes, max_size),
+        Err(e) => TextState::Unreadable(e.to_string()),
+    }
+}
+
+fn decode(name: &str, bytes: Vec<u8>, max_size: u64) -> TextState {
+    if bytes.len() as u64 > max_size {
+        return TextState::TooLarge(bytes.len() as u64);
+    }
+    // git's own heuristic: a NUL in the first 8000 bytes means binary.
+    if bytes[..bytes.len().min(8000)].contains(&0) {
+        return TextState::Binary;
+    }
+    if bytes.len() < 1024 && bytes.starts_with(b"version https://git-lfs.github.com/spec/") {
+        return TextState::LfsPointer;
+    }
+    match String::from_utf8(bytes) {
+        Ok(s) => TextState::Text(Arc::new(Source::new(name, s))),
+        Err(_) => TextState::NotUtf8,
+    }
+}
+
+/// One changed file.
+#[derive(Debug)]
+pub struct FileChange {
+    /// Repository-relative path with `/` separators: the head path, or the base path if deleted.
+    pub path: String,
+    /// The base path when renamed or copied.
+    pub old_path: Option<String>,
+    /// How it changed.
+    pub kind: ChangeKind,
+    /// git considers it binary.
+    pub is_binary: bool,
+    /// Added lines at head, 1-based half-open ranges, sorted.
+    pub added: Vec<Range<usize>>,
+    /// Removed lines at base, 1-based half-open ranges, sorted.
+    pub removed: Vec<Range<usize>>,
+    /// Every line counts as added (new files and `--all`).
+    pub is_all_added: bool,
+    /// Text at head.
+    pub head: LazyText,
+    /// Text at base.
+    pub base: LazyText,
+}
+
+impl FileChange {
+    /// True when 1-based head line `line` was added.
+    pub fn is_line_added(&self, line: usize) -> bool {
+        self.is_all_added || self.added.iter().any(|r| r.contains(&line))
+    }
+
+    /// True when the file exists at head.
+    pub fn exists_at_head(&self) -> bool {
+        self.kind != ChangeKind::Deleted
+    }
+}
+
+/// Everything the change touches, sorted by path.
+#[derive(Debug)]
+pub struct ChangeSet {
+    /// Changed files, sorted by path.
+    pub files: Vec<FileChange>,
+    /// Human description of what was compared ("HEAD against merge base 1a2b3c4 of main").
+    pub description: String,
+    /// The mode.
+    pub mode: DiffMode,
+    /// Commit messages in the compared range, oldest first (for PR-less runs).
+    pub commit_messages: Vec<String>,
+}
+
+impl ChangeSet {
+    /// The change for `path`, if touched.
+    pub fn file(&self, path: &str) -> Option<&FileChange> {
+        self.files
+            .binary_search_by(|f| f.path.as_str().cmp(path))
+            .ok()
+            .map(|i| &self.files[i])
+    }
+
+    /// Content moved into a path that the policy classifies differently from where it came from
+    /// counts as added there, whatever the similarity: a rename from an unchecked path
+    /// (`tools/sse.ts`), a test directory, docs or a check's `exclude` into a checked one must not
+    /// carry code past the checks that read added lines. `crosses(old, new)` says whether two paths fall under
+    /// different policy entries; a move within the same entries keeps its real hunks (moving
+    /// an existing file inside `apps/` adds nothing).
+    pub fn mark_moves(&mut self, crosses: impl Fn(&str, &str) -> bool) {
+        for f in &mut self.files {
+            if f.kind == ChangeKind::Renamed {
+                if let Some(old) = &f.old_path {
+                    if crosses(old, &f.path) {
+                        f.is_all_added = true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Builds the audit change set: every file of the index, all lines added, read lazily from
+    /// disk.
+    pub fn audit(root: &Path, index: &crate::engine::walk::RepoIndex, max_size: u64) -> ChangeSet {
+        let files = index
+            .files
+            .iter()
+            .map(|p| FileChange {
+                path: p.clone(),
+                old_path: None,
+                kind: ChangeKind::Added,
+                is_binary: false,
+                added: Vec::new(),
+                removed: Vec::new(),
+                is_all_added: true,
+                head: LazyText::lazy(p, Some(index.disk_path(root, p)), max_size),
+                base: LazyText::absent(p),
+            })
+            .collect();
+        ChangeSet {
+            files,
+            description: "the whole work tree (audit: every file counts as added)".into(),
+            mode: DiffMode::All,
+            commit_messages: Vec::new(),
+        }
+    }
+}
+
+/// Opens the repository at or above `dir` and returns it with its work-tree root.
+pub fn open(dir: &Path) -> Result<(Repository, PathBuf), Error> {
+    // Read objects as git does: without re-hashing each one on read (libgit2's default, unlike
+    // git's, is to SHA-1 every inflated object; that was a fifth of `check --staged` on a
+    // 100k-file tree). Integrity checking is `git fsck`'s job; invlint only reads.
+    git2::opts::strict_hash_verification(false);
+    let repo = Repository::discover(dir).map_err(|e| Error::OpenRepo {
+        path: dir.display().to_string(),
+        message: e.message().to_string(),
+    })?;
+    if repo.is_bare() {
+        return Err(Error::BareRepo {
+            path: dir.display().to_string(),
+        });
+    }
+    let root = repo
+        .workdir()
+        .map(Path::to_path_buf)
+        .ok_or_else(|| Error::BareRepo {
+            path: dir.display().to_string(),
+        })?;
+    Ok((repo, root))
+}
+
+/// Computes the change set for `mode` (not `All`; see `ChangeSet::audit`).
+pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<ChangeSet, Error> {
+    let mut opts = DiffOptions::new();
+    opts.context_lines(0)
+        .interhunk_lines(0)
+        .ignore_submodules(true)
+        .include_typechange(true)
+        // Text is text: the change's own `.gitattributes` (`* -diff`, `* binary`) and libgit2's
+        // control-byte heuristic never decide what is checked. invlint decides binary content
+        // itself, as git does by default (a NUL byte in the first 8000 bytes; see `decode`).
+        .force_text(true)
+        // Blobs over the limit are not loaded to be diffed (libgit2 reads only their header and
+        // treats them as binary); `load_blob` below reports them as too large.
+        .max_size(i64::try_from(max_size).unwrap_or(i64::MAX));
+
+    if *mode != DiffMode::Staged && repo.index().is_err() {
+        // libgit2 reads the index for attribute lookups while diffing trees; an index it cannot
+        // read (split, sparse) must not fail a diff that does not use it. In memory only.
+        let mut empty = git2::Index::new().map_err(|e| Error::git("preparing the diff", &e))?;
+        repo.set_index(&mut empty)
+            .map_err(|e| Error::git("preparing the diff", &e))?;
+    }
+    let (diff, description, commits) = match mode {
+        DiffMode::All => unreachable!("audit mode does not diff; see ChangeSet::audit"),
+        DiffMode::Staged => {
+            let head_tree = match repo.head() {
+                Ok(h) => Some(
+                    h.peel_to_tree()
+                        .map_err(|e| Error::git("reading HEAD's tree", &e))?,
+                ),
+                Err(e) if e.code() == git2::ErrorCode::UnbornBranch => None,
+                Err(e) => return Err(Error::git("reading HEAD", &e)),
+            };
+            let index_file = crate::engine::staged::index_path(repo);
+            let is_own_index = index_file == repo.path().join("index");
+            if !is_own_index && !index_file.is_file() {
+                return Err(Error::Usage {
+                    message: format!(
+                        "GIT_INDEX_FILE names `{}`, which is not a file",
+                        index_file.display()
+                    ),
+                    hint: "unset GIT_INDEX_FILE to check the repository's own index".into(),
+                });
+            }
+            // Fast path: read the index as git does and diff only the changed entries
+            // (engine::staged); anything it does not handle goes through libgit2's full diff.
+            let fast = head_tree
+                .as_ref()
+                .and_then(|t| crate::engine::staged::staged_indexes(repo, t, &index_file));
+            let diff = match fast {
+                Some((old, mut new)) => {
+                    // libgit2 looks up diff attributes (`.gitattributes`) in the work tree, then
+                    // in the repository's index, which it would read whole for that: give it
+                    // the small index instead (in memory; nothing is written).
+                    repo.set_index(&mut new)
+                        .map_err(|e| Error::git("preparing the staged diff", &e))?;
+                    repo.diff_index_to_index(&old, &new, Some(&mut opts))
+                        .map_err(|e| Error::git("diffing the index against HEAD", &e))?
+                }
+                None => {
+                    let index = if is_own_index {
+                        repo.index()
+                    } else {
+                        git2::Index::open(&index_file)
+                    }
+                    .map_err(|e| {
+                        match crate::engine::staged::unsupported_feature(&index_file) {
+                            Some((feature, fix)) => Error::Usage {
+                                message: format!(
+                                    "`--staged` cannot read this index: it is {feature}, which \
+                                 neither invlint nor libgit2 reads"
+                                ),
+                                hint: format!("{fix}; `--base` and `--range` work as they are"),
+                            },
+                            None => Error::git("reading the index", &e),
+                        }
+                    })?;
+                    repo.diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut opts))
+                        .map_err(|e| Error::git("diffing the index against HEAD", &e))?
+                }
+            };
+            (
+                diff,
+                "staged changes (index against HEAD)".to_string(),
+                Vec::new(),
+            )
+        }
+        DiffMode::Base(base) => {
+            let head = head_commit(repo)?;
+            let (base_commit, label) = resolve_merge_base(repo, &head, base.as_deref())?;
+            let diff = repo
+                .diff_tree_to_tree(
+                    Some(&tree_of(repo, base_commit)?),
+                    Some(
+                        &head
+                            .tree()
+                            .map_err(|e| Error::git("reading HEAD's tree", &e))?,
+                    ),
+                    Some(&mut opts),
+                )
+                .map_err(|e| Error::git("diffing HEAD against the merge base", &e))?;
+            let commits = messages_between(repo, base_commit, head.id());
+            (
+                diff,
+                format!("HEAD against merge base {} of {label}", short(base_commit)),
+                commits,
+            )
+        }
+        DiffMode::Range(spec) => {
+            let revspec = repo.revparse(spec).map_err(|e| Error::Revision {
+                rev: spec.clone(),
+                message: e.message().to_string(),
+                hint: "write the range as A..B (tree of A against tree of B) or A...B (from their merge base)".into(),
+            })?;
+            let (Some(from), Some(to)) = (revspec.from(), revspec.to()) else {
+                return Err(Error::Usage {
+                    message: format!("`{spec}` is a single revision, not a range"),
+                    hint: format!(
+                        "use `--range {spec}~1..{spec}` for one commit, or `--base {spec}`"
+                    ),
+                });
+            };
+            let from = peel_commit(from, spec)?;
+            let to = peel_commit(to, spec)?;
+            let from_id = if revspec.mode().contains(git2::RevparseMode::MERGE_BASE) {
+                repo.merge_base(from, to)
+                    .map_err(|e| no_merge_base(repo, spec, &e))?
+            } else {
+                from
+            };
+            let diff = repo
+                .diff_tree_to_tree(
+                    Some(&tree_of(repo, from_id)?),
+                    Some(&tree_of(repo, to)?),
+                    Some(&mut opts),
+                )
+                .map_err(|e| Error::git(format!("diffing {spec}"), &e))?;
+            let commits = messages_between(repo, from_id, to);
+            (
+                diff,
+                format!("{} against {}", short(to), short(from_id)),
+                commits,
+            )
+        }
+        DiffMode::Commit(rev) => {
+            let obj = repo.revparse_single(rev).map_err(|e| Error::Revision {
+                rev: rev.clone(),
+                message: e.message().to_string(),
+                hint: "name a commit, branch or tag".into(),
+            })?;
+            let commit = obj.peel_to_commit().map_err(|e| Error::Revision {
+                rev: rev.clone(),
+                message: e.message().to_string(),
+                hint: "name a commit, branch or tag".into(),
+            })?;
+            let tree = tree_of(repo, commit.id())?;
+            let (parent_tree, against) = match commit.parent_ids().next() {
+                Some(p) => (
+                    Some(tree_of(repo, p)?),
+                    format!("its first parent {}", short(p)),
+                ),
+                None => (None, "the empty tree (root commit)".to_string()),
+            };
+            let diff = repo
+                .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut opts))
+                .map_err(|e| Error::git(format!("diffing {}", short(commit.id())), &e))?;
+            (
+                diff,
+                format!("{} against {against}", short(commit.id())),
+                vec![String::from_utf8_lossy(commit.message_bytes()).into_owned()],
+            )
+        }
+    };
+    let mut diff = diff;
+    let mut find = git2::DiffFindOptions::new();
+    find.renames(true).copies(false).rename_threshold(50);
+    diff.find_similar(Some(&mut find))
+        .map_err(|e| Error::git("detecting renames", &e))?;
+
+    struct Pending {
+        change: FileChange,
+        head_oid: Option<Oid>,
+        base_oid: Option<Oid>,
+    }
+    let gitlinks = gitlink_sides(&diff)?;
+    let pending: RefCell<Vec<Pending>> = RefCell::new(Vec::new());
+    diff.foreach(
+        &mut |delta, _| {
+            let kind = match delta.status() {
+                Delta::Added | Delta::Untracked => ChangeKind::Added,
+                Delta::Deleted => ChangeKind::Deleted,
+                Delta::Renamed => ChangeKind::Renamed,
+                Delta::Copied => ChangeKind::Copied,
+                Delta::Typechange => ChangeKind::TypeChanged,
+                _ => ChangeKind::Modified,
+            };
+            let new_path = path_str(delta.new_file().path());
+            let old_path = path_str(delta.old_file().path());
+            let path = if kind == ChangeKind::Deleted {
+                old_path.clone()
+            } else {
+                new_path.clone()
+            };
+            // Never `DiffFile::mode()`: it panics on modes git writes but does not name (100600,
+            // 140000, ...); gitlink_sides read the raw modes.
+            let (old_link, new_link) = gitlinks
+                .get(&(old_path.clone(), new_path.clone()))
+                .copied()
+                .unwrap_or_default();
+            let is_submodule = old_link || new_link;
+            let oid = |f: git2::DiffFile<'_>, is_link: bool| {
+                (!f.id().is_zero() && !is_link).then(|| f.id())
+            };
+            pending.borrow_mut().push(Pending {
+                change: FileChange {
+                    old_path: matches!(kind, ChangeKind::Renamed | ChangeKind::Copied)
+                        .then(|| old_path.clone()),
+                    is_binary: is_submodule,
+                    added: Vec::new(),
+                    removed: Vec::new(),
+                    // Copies count as added; renames are decided by `ChangeSet::moves_across`
+                    // once the policy is known.
+                    is_all_added: matches!(kind, ChangeKind::Added | ChangeKind::Copied),
+                    head: LazyText::absent(&path),
+                    base: LazyText::absent(&path),
+                    path,
+                    kind,
+                },
+                head_oid: oid(delta.new_file(), new_link),
+                base_oid: oid(delta.old_file(), old_link),
+            });
+            true
+        },
+        // Binary callbacks are ignored: with `force_text` libgit2 diffs every blob as text, and
+        // `decode` decides what is binary from the content alone.
+        None,
+        Some(&mut |_, hunk| {
+            if let Some(last) = pending.borrow_mut().last_mut() {
+                let (ns, nl) = (hunk.new_start() as usize, hunk.new_lines() as usize);
+                let (os, ol) = (hunk.old_start() as usize, hunk.old_lines() as usize);
+                if nl > 0 {
+                    last.change.added.push(ns..ns + nl);
+                }
+                if ol > 0 {
+                    last.change.removed.push(os..os + ol);
+                }
+            }
+            true
+        }),
+        None,
+    )
+    .map_err(|e| Error::git("reading the diff", &e))?;
+
+    let mut files = Vec::new();
+    for mut p in pending.into_inner() {
+        let c = &mut p.change;
+        // A file skipped for its size is reported as such (a run note), not silently as binary.
+        let too_large = |oid: Option<Oid>| blob_size(repo, oid).is_some_and(|n| n > max_size);
+        if too_large(p.head_oid) || too_large(p.base_oid) {
+            c.is_binary = false;
+        }
+        if !c.is_binary {
+            let head_name = c.path.clone();
+            let base_name = c.old_path.clone().unwrap_or_else(|| c.path.clone());
+            c.head = LazyText::loaded(
+                &head_name,
+                load_blob(repo, p.head_oid, &head_name, max_size),
+            );
+            c.base = LazyText::loaded(
+                &base_name,
+                load_blob(repo, p.base_oid, &base_name, max_size),
+            );
+            if matches!(c.head.peek(), Some(TextState::Binary))
+                || matches!(c.base.peek(), Some(TextState::Binary))
+            {
+                c.is_binary = true;
+            }
+        } else {
+            c.head = LazyText::loaded(
+                &c.path,
+                if p.head_oid.is_some() {
+                    TextState::Binary
+                } else {
+                    TextState::Absent
+                },
+            );
+            c.base = LazyText::loaded(
+                &c.path,
+                if p.base_oid.is_some() {
+                    TextState::Binary
+                } else {
+                    TextState::Absent
+                },
+            );
+        }
+        files.push(p.change);
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(ChangeSet {
+        files,
+        description,
+        mode: mode.clone(),
+        commit_messages: commits,
+    })
+}
