@@ -165,6 +165,9 @@ pub fn check_with_config(
     let measure_coverage = opts.coverage && opts.mode != DiffMode::Staged;
     let needs_tree = measure_coverage || active.iter().any(|(_, r)| r.meta().needs_tree);
 
+    // What the judged commit holds beyond the change: its tree, not the work tree (dry runs and
+    // ranges judge commits that are not checked out).
+    let head_tree = engine::head_tree::HeadTree::open(&root, &opts.mode)?;
     let (changes, tree) = if opts.mode == DiffMode::All {
         // `--all` audits what git tracks: ignore files never hide a tracked file.
         let tree = engine::walk::tracked(&root);
@@ -172,8 +175,12 @@ pub fn check_with_config(
         (changes, tree)
     } else {
         std::thread::scope(|s| {
-            let walker = (needs_tree && opts.mode != DiffMode::Staged)
-                .then(|| s.spawn(|| engine::walk::tracked(&root)));
+            let walker = (needs_tree && opts.mode != DiffMode::Staged).then(|| {
+                s.spawn(|| match &head_tree {
+                    Some(h) => h.index(),
+                    None => engine::walk::tracked(&root),
+                })
+            });
             let changes = engine::diff::collect(&repo, &opts.mode, config.max_file_size);
             let tree = walker
                 .map(|w| w.join().unwrap_or_default())
@@ -219,7 +226,14 @@ pub fn check_with_config(
     let grammar = rules::pr_checklist::grammar(&config);
     let pr = pr_source.map(|s| engine::pr::PrDescription::parse_with(s, &ids, &grammar));
 
-    let cx = engine::check::Context::new(&changes, &tree, pr.as_ref(), &config, &root);
+    let cx = engine::check::Context::new(
+        &changes,
+        &tree,
+        pr.as_ref(),
+        &config,
+        &root,
+        head_tree.as_ref(),
+    );
     let (post, first): (Vec<_>, Vec<_>) = active.iter().partition(|(_, c)| c.meta().kind.is_post());
     // Work the checks share (INV-04's SQL scan, which INV-06 reads too), once, before they run.
     let prepare_started = std::time::Instant::now();
