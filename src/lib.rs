@@ -21,6 +21,9 @@
 // size costs nothing measurable and boxing would only obscure the variants.
 #![allow(clippy::result_large_err)]
 
+pub mod baseline;
+pub mod ci;
+pub mod cli_filter;
 pub mod demo;
 pub mod dryrun;
 pub mod engine;
@@ -128,6 +131,8 @@ pub struct Report {
     pub stats: Stats,
     /// What the invariants see of the tree (`None` when not measured: `--staged`, or off).
     pub coverage: Option<Coverage>,
+    /// What was left out or softened after the checks (baseline, --select/--ignore, bots).
+    pub filtered: cli_filter::Filtered,
 }
 
 /// What a run did, for `check --stats` and the benchmark's notes.
@@ -426,6 +431,7 @@ pub fn check_with_config(
         planned,
         pr: pr.as_ref().map(PrStatus::of),
         coverage,
+        filtered: cli_filter::Filtered::default(),
         stats: Stats {
             files: changes.files.len(),
             rust_files: changes

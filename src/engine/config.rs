@@ -115,6 +115,8 @@ struct RawPolicy {
     #[serde(default)]
     limits: RawLimits,
     #[serde(default)]
+    bots: Option<Spanned<crate::cli_filter::RawBots>>,
+    #[serde(default)]
     invariant: BTreeMap<String, RawInvariant>,
 }
 
@@ -261,6 +263,8 @@ pub struct Config {
     pub max_file_size: u64,
     /// Every declared invariant, sorted by ID.
     pub invariants: Vec<Invariant>,
+    /// `[bots]`: PR authors whose PR-description findings are softened or skipped at merge.
+    pub bots: crate::cli_filter::Bots,
 }
 
 /// One declared invariant.
@@ -723,6 +727,13 @@ impl Config {
             }
         }
 
+        let bots = match &raw.bots {
+            None => crate::cli_filter::Bots::default(),
+            Some(b) => crate::cli_filter::Bots::from_raw(b.get_ref()).unwrap_or_else(|message| {
+                v.problem(b.span(), message, "in this table", None);
+                crate::cli_filter::Bots::default()
+            }),
+        };
         if !v.problems.is_empty() {
             v.problems
                 .sort_by_key(|p| p.at.map(|s| s.offset()).unwrap_or(0));
@@ -737,6 +748,7 @@ impl Config {
             vocabulary,
             max_file_size,
             invariants,
+            bots,
         })
     }
 

@@ -215,6 +215,7 @@ pub(crate) mod tests {
             pr: None,
             stats: Default::default(),
             coverage: None,
+            filtered: Default::default(),
         }
     }
 
