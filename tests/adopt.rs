@@ -153,6 +153,14 @@ fn a_baseline_reports_only_new_findings_and_says_how_many_it_hid() {
         &[],
     ));
     assert_eq!(doc["summary"]["filtered"]["baselined"], n, "{doc}");
+    let schema: serde_json::Value =
+        serde_json::from_str(invlint::engine::render::json::SCHEMA).unwrap();
+    let errors: Vec<String> = jsonschema::validator_for(&schema)
+        .unwrap()
+        .iter_errors(&doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
     assert!(doc["findings"].as_array().unwrap().is_empty());
     let sarif = json(&invlint(
         &work,
