@@ -117,7 +117,11 @@ install() {
   [ "$got" = "$want" ] || die "checksum mismatch for $archive: expected $want, got $got; not installed"
   mkdir -p "$tmp/x" "$root/bin"
   if [ "$ext" = zip ]; then
-    unzip -q "$tmp/$archive" -d "$tmp/x"
+    if command -v unzip >/dev/null 2>&1; then
+      unzip -q "$tmp/$archive" -d "$tmp/x"
+    else
+      7z x -y -o"$tmp/x" "$tmp/$archive" >/dev/null
+    fi
     cp "$tmp/x/invlint-$t/invlint.exe" "$root/bin/invlint.exe"
     cp "$tmp/x/invlint-$t/invlint.exe" "$root/bin/invlint"
   else

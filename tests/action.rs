@@ -693,3 +693,32 @@ fn the_readme_workflow_guards_the_sarif_upload() {
     assert!(wf.contains("fetch-depth: 2"), "{wf}");
     assert!(!wf.contains("fetch-depth: 0"), "{wf}");
 }
+
+/// shellcheck (from INVLINT_TOOLS, installed by .ci/run) finds nothing in the Action's script,
+/// and does find the unquoted expansion a word-splitting `args` would need.
+#[test]
+fn shellcheck_accepts_the_action_script() {
+    let Some(sc) = std::env::var_os("INVLINT_TOOLS")
+        .map(|d| PathBuf::from(d).join("venv/bin/shellcheck"))
+        .filter(|p| p.exists())
+    else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "venv/bin/shellcheck not found under INVLINT_TOOLS; run `bash .ci/run`"
+        );
+        eprintln!("skipped: venv/bin/shellcheck not found under INVLINT_TOOLS");
+        return;
+    };
+    let out = Command::new(&sc).arg(script()).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.sh");
+    std::fs::write(
+        &bad,
+        "#!/usr/bin/env bash\nextra=($INPUT_ARGS)\necho \"${extra[@]}\"\n",
+    )
+    .unwrap();
+    let out = Command::new(&sc).arg(&bad).output().unwrap();
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("SC2206"), "{}", text(&out));
+}
