@@ -184,6 +184,21 @@ impl Bots {
         })
     }
 
+    /// The policy's `[bots]` table, validated; a problem goes to the policy's validator (with
+    /// the table's span) and leaves the switch off.
+    pub fn compile(
+        raw: Option<&toml::Spanned<RawBots>>,
+        v: &mut crate::engine::config::Validator,
+    ) -> Bots {
+        let Some(b) = raw else {
+            return Bots::default();
+        };
+        Bots::from_raw(b.get_ref()).unwrap_or_else(|message| {
+            v.problem(b.span(), message, "in this table", None);
+            Bots::default()
+        })
+    }
+
     /// True when `author` is one of the named bots.
     pub fn is_bot(&self, author: &str) -> bool {
         self.authors.iter().any(|a| a.eq_ignore_ascii_case(author))

@@ -21,6 +21,7 @@
 // size costs nothing measurable and boxing would only obscure the variants.
 #![allow(clippy::result_large_err)]
 
+pub mod analysis;
 pub mod baseline;
 pub mod ci;
 pub mod cli_filter;
@@ -29,6 +30,7 @@ pub mod dryrun;
 pub mod engine;
 pub mod explain;
 pub mod init;
+pub mod report;
 pub mod rules;
 
 use std::path::PathBuf;

@@ -68,6 +68,13 @@ enum Command {
         after_help = "Examples:\n  invlint dry-run origin/main~20..origin/main      the last 20 commits of main, oldest first\n  invlint dry-run HEAD~2 HEAD                      two commits, in this order\n  invlint dry-run --gate release v1.4..v1.5 --format json\n\nExit codes: 0 nothing blocked, 1 some commit is Blocked, 2 invlint itself failed."
     )]
     DryRun(DryRunArgs),
+    /// The invariant section of the weekly migration report: per invariant and owner lane,
+    /// landed violations, suppressions, mitigations and legacy deletions over a window of the
+    /// branch's first-parent history, with a KPI-05-style status and a weekly trend.
+    #[command(
+        after_help = "Examples:\n  invlint report --since 2026-02-16 --until 2026-02-20\n  invlint report --since 2026-02-01 --format html -o report.html\n\nExit codes: 0 every KPI green, 1 some KPI yellow or red, 2 invlint failed or a commit could not be evaluated."
+    )]
+    Report(invlint::report::cli::ReportArgs),
     /// Build a throwaway monorepo with a pull request that breaks invariants, and check it.
     Demo {
         /// Worker threads (0: one per core).
@@ -452,6 +459,7 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
             );
             Ok(0)
         }
+        Command::Report(args) => invlint::report::cli::run(args, &dir, cli.config.clone()),
         Command::DryRun(args) => {
             let opts = invlint::dryrun::DryRunOptions {
                 dir,

@@ -2,14 +2,19 @@
 //! repository (base committed on `main`, head committed on `pr` or only staged), is checked by
 //! the engine at 1 and at 8 threads, and is compared with its snapshot (`expected.snap`).
 //!
+//! This is a `harness = false` test (libtest-mimic): each case is its own trial, named
+//! `<CODE>/<case>`, and trials run in parallel. `cargo test --test fixtures INV-03/` runs the
+//! cases whose name contains the filter; `-- --list` lists them; a failure names its case.
+//!
 //! Names carry intent (STYLE.md §7): `fail-*` must yield at least one finding with the
 //! directory's code, `pass-*` none above note level (a note such as "this change adds a suppression" is for reviewers); that is asserted before the snapshot, so an empty snapshot
 //! cannot pass.
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use common::sarif::{github_ingestion_problems, sarif_validator};
 use invlint::engine::config::Config;
@@ -17,6 +22,7 @@ use invlint::engine::diff::DiffMode;
 use invlint::engine::render;
 use invlint::engine::scratch::{self, HeadAs};
 use invlint::{CheckOptions, Gate};
+use libtest_mimic::{Arguments, Failed, Trial};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -30,9 +36,14 @@ struct Case {
     /// "merge" (default) or "release".
     #[serde(default)]
     gate: Option<String>,
-    /// Policy file in the case directory; default: the built-in policy.
+    /// Policy file in the case directory, read whole instead of the built-in policy.
     #[serde(default)]
     config: Option<String>,
+    /// Policy overlay in the case directory: its tables are merged into the built-in policy's
+    /// (a key it sets replaces the default's; an array, of tables too, replaces the default's
+    /// whole), so a case states only what it changes instead of carrying a copy.
+    #[serde(default)]
+    overlay: Option<String>,
     /// Expected exit code.
     exit: i32,
     /// Commit message of the head commit.
@@ -52,15 +63,53 @@ struct Case {
     coverage: bool,
 }
 
-fn run_case(dir: &Path, threads: usize) -> (String, String) {
-    let report = check_case(dir, threads, None);
-    judge_case(dir, report)
+/// A case's repository, built once and checked several times (at 1 and 8 threads, at both
+/// gates): the check never writes into the repository it reads.
+struct Prepared {
+    dir: PathBuf,
+    case: Case,
+    /// Keeps the repository's directory alive.
+    _tmp: tempfile::TempDir,
+    workdir: PathBuf,
+    mode: DiffMode,
+    pr: Option<Arc<invlint::engine::source::Source>>,
+    config: Arc<Config>,
 }
 
-/// Builds the case's repository and checks it, at the case's gate or at `gate`.
-fn check_case(dir: &Path, threads: usize, gate: Option<Gate>) -> invlint::Report {
-    let case: Case = toml::from_str(&std::fs::read_to_string(dir.join("case.toml")).unwrap())
-        .unwrap_or_else(|e| panic!("{}: bad case.toml: {e}", dir.display()));
+fn read_case(dir: &Path) -> Case {
+    toml::from_str(&std::fs::read_to_string(dir.join("case.toml")).unwrap())
+        .unwrap_or_else(|e| panic!("{}: bad case.toml: {e}", dir.display()))
+}
+
+/// The built-in policy with `overlay` merged in: tables merge key by key, anything else (a
+/// value, an array, an array of tables) replaces the default's.
+fn overlay_policy(default: &str, overlay: &str) -> Result<String, String> {
+    fn merge(into: &mut toml_edit::Table, from: &toml_edit::Table) {
+        for (key, item) in from.iter() {
+            match (into.get_mut(key), item) {
+                (Some(toml_edit::Item::Table(a)), toml_edit::Item::Table(b)) => merge(a, b),
+                _ => {
+                    into.insert(key, item.clone());
+                }
+            }
+        }
+    }
+    let mut doc: toml_edit::DocumentMut = default
+        .parse()
+        .map_err(|e| format!("the built-in policy: {e}"))?;
+    let over: toml_edit::DocumentMut = overlay.parse().map_err(|e| format!("overlay: {e}"))?;
+    merge(doc.as_table_mut(), over.as_table());
+    Ok(doc.to_string())
+}
+
+/// Builds the case's repository and loads its policy.
+fn prepare(dir: &Path) -> Prepared {
+    prepare_with(dir, invlint::engine::config::DEFAULT_POLICY)
+}
+
+/// `prepare`, with `default` standing for the built-in policy.
+fn prepare_with(dir: &Path, default: &str) -> Prepared {
+    let case = read_case(dir);
     let base = scratch::read_tree(&dir.join("base")).unwrap();
     let head = scratch::read_tree(&dir.join("head")).unwrap();
     let mode = match case.mode.as_deref().unwrap_or("base") {
@@ -88,15 +137,17 @@ fn check_case(dir: &Path, threads: usize, gate: Option<Gate>) -> invlint::Report
     let pr = std::fs::read_to_string(dir.join("pr.md"))
         .ok()
         .map(|t| invlint::engine::pr::from_text(&t));
-    let config = match &case.config {
-        Some(name) => {
-            let text = std::fs::read_to_string(dir.join(name)).unwrap();
-            Config::parse("inv-rules.toml", &text)
+    let text = match (&case.config, &case.overlay) {
+        (Some(_), Some(_)) => panic!("{}: `config` or `overlay`, not both", dir.display()),
+        (Some(name), None) => std::fs::read_to_string(dir.join(name)).unwrap(),
+        (None, Some(name)) => {
+            overlay_policy(default, &std::fs::read_to_string(dir.join(name)).unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         }
-        None => Config::parse("inv-rules.toml", invlint::engine::config::DEFAULT_POLICY),
-    }
-    .unwrap_or_else(|e| panic!("{}: policy: {e:?}", dir.display()));
-    let mut config = config;
+        (None, None) => default.to_string(),
+    };
+    let mut config = Config::parse("inv-rules.toml", &text)
+        .unwrap_or_else(|e| panic!("{}: policy: {e:?}", dir.display()));
     if case.pr_checks == Some(false) {
         config.invariants.retain(|i| {
             !invlint::rules::PR_RULES
@@ -104,32 +155,54 @@ fn check_case(dir: &Path, threads: usize, gate: Option<Gate>) -> invlint::Report
                 .any(|r| r.meta().name == i.check)
         });
     }
-    let opts = CheckOptions {
-        dir: workdir.clone(),
+    Prepared {
+        dir: dir.to_path_buf(),
+        case,
+        _tmp: tmp,
+        workdir,
         mode,
-        config: None,
         pr,
-        threads,
-        gate: gate.unwrap_or(match case.gate.as_deref().unwrap_or("merge") {
+        config: Arc::new(config),
+    }
+}
+
+impl Prepared {
+    /// The case's own gate.
+    fn gate(&self) -> Gate {
+        match self.case.gate.as_deref().unwrap_or("merge") {
             "merge" => Gate::Merge,
             "release" => Gate::Release,
             other => panic!("unknown gate {other}"),
-        }),
-        coverage: case.coverage,
-        today: Some(
-            invlint::engine::suppress::Date::parse(case.today.as_deref().unwrap_or("2026-06-01"))
+        }
+    }
+
+    /// Checks the case's repository at `threads` threads and at `gate`.
+    fn check(&self, threads: usize, gate: Gate) -> invlint::Report {
+        let dir = &self.dir;
+        let opts = CheckOptions {
+            dir: self.workdir.clone(),
+            mode: self.mode.clone(),
+            config: None,
+            pr: self.pr.clone(),
+            threads,
+            gate,
+            coverage: self.case.coverage,
+            today: Some(
+                invlint::engine::suppress::Date::parse(
+                    self.case.today.as_deref().unwrap_or("2026-06-01"),
+                )
                 .unwrap_or_else(|| panic!("{}: today is not YYYY-MM-DD", dir.display())),
-        ),
-    };
-    let repo = git2::Repository::open(&workdir).unwrap();
-    invlint::check_with_config(&opts, repo, workdir, Arc::new(config))
-        .unwrap_or_else(|e| panic!("{}: check failed: {e:?}", dir.display()))
+            ),
+        };
+        let repo = git2::Repository::open(&self.workdir).unwrap();
+        invlint::check_with_config(&opts, repo, self.workdir.clone(), self.config.clone())
+            .unwrap_or_else(|e| panic!("{}: check failed: {e:?}", dir.display()))
+    }
 }
 
 /// Asserts the case's intent and exit code; returns (snapshot text, other formats).
 fn judge_case(dir: &Path, report: invlint::Report) -> (String, String) {
-    let case: Case = toml::from_str(&std::fs::read_to_string(dir.join("case.toml")).unwrap())
-        .unwrap_or_else(|e| panic!("{}: bad case.toml: {e}", dir.display()));
+    let case = read_case(dir);
     let code = dir.parent().unwrap().file_name().unwrap().to_str().unwrap();
     let name = dir.file_name().unwrap().to_str().unwrap();
     let with_code = report.findings.iter().filter(|f| f.code == code).count();
@@ -181,6 +254,20 @@ fn judge_case(dir: &Path, report: invlint::Report) -> (String, String) {
         dir.display(),
         errors.join("\n")
     );
+    // Every policy citation names its entry; the snapshot keeps the name and drops the line (a
+    // comment added to the policy moves lines, never names).
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for f in doc["findings"].as_array().into_iter().flatten() {
+        if !f["policy"].is_null() {
+            assert!(
+                f["policy"]["entry"].is_string(),
+                "{}: a finding cites no policy entry: {}",
+                dir.display(),
+                f["policy"]
+            );
+        }
+    }
+    let json = without_policy_lines(&json);
     let exit = report.exit_code();
     // Every other format, for the determinism comparison and the SARIF schema check.
     let sarif = render::sarif::render(&report);
@@ -207,6 +294,23 @@ fn judge_case(dir: &Path, report: invlint::Report) -> (String, String) {
     )
 }
 
+/// `--format json` without the `"line"` of policy citations (the line after `"entry"`).
+fn without_policy_lines(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let mut after_entry = false;
+    for line in json.lines() {
+        let t = line.trim_start();
+        if after_entry && t.starts_with("\"line\": ") {
+            after_entry = false;
+            continue;
+        }
+        after_entry = t.starts_with("\"entry\": ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 /// invlint-output.schema.json, the published schema of `--format json`.
 fn output_validator() -> &'static jsonschema::Validator {
     static V: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
@@ -216,7 +320,6 @@ fn output_validator() -> &'static jsonschema::Validator {
     })
 }
 
-#[test]
 fn the_output_schema_check_can_fail() {
     let finding = |on: &str, print: Option<&str>| {
         let mut f = serde_json::json!({
@@ -279,43 +382,62 @@ fn fixture_dirs() -> Vec<PathBuf> {
         }
     }
     out.sort();
-    // `INVLINT_FIXTURES=POL-01 cargo test --test fixtures`: only cases whose path contains it.
-    if let Ok(only) = std::env::var("INVLINT_FIXTURES") {
-        out.retain(|d| d.to_string_lossy().contains(&only));
-    }
     out
 }
 
-#[test]
-fn fixtures_match_snapshots() {
-    let dirs = fixture_dirs();
-    assert!(!dirs.is_empty(), "no fixtures found");
-    for dir in dirs {
-        let (one, one_other) = run_case(&dir, 1);
-        let (eight, eight_other) = run_case(&dir, 8);
-        assert_eq!(
-            one,
-            eight,
-            "{}: output differs between -j1 and -j8",
-            dir.display()
-        );
-        assert_eq!(
-            one_other,
-            eight_other,
-            "{}: SARIF/GitHub/Markdown output differs between -j1 and -j8",
-            dir.display()
-        );
-        insta::with_settings!({
-            snapshot_path => dir.clone(),
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-        }, {
-            insta::assert_snapshot!("expected", one);
-        });
-    }
+/// `<CODE>/<case>`: the trial's name, what `cargo test --test fixtures <filter>` matches.
+fn case_name(dir: &Path) -> String {
+    let part = |p: &Path| p.file_name().unwrap().to_string_lossy().into_owned();
+    format!("{}/{}", part(dir.parent().unwrap()), part(dir))
 }
 
-#[test]
+/// What the escalation check saw across fail-* cases: (class, gate, blocking).
+type Seen = Mutex<BTreeSet<(&'static str, &'static str, bool)>>;
+
+/// One case: its output at 1 and 8 threads agrees, and matches its snapshot; for a fail-* case,
+/// every finding blocks exactly as its escalation class says, at both gates.
+fn fixture_case(dir: &Path, seen: &Seen) {
+    let prepared = prepare(dir);
+    let gate = prepared.gate();
+    let report_one = prepared.check(1, gate);
+    let is_fail = dir
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("fail-");
+    if is_fail {
+        let other = match gate {
+            Gate::Merge => Gate::Release,
+            Gate::Release => Gate::Merge,
+        };
+        for (g, report) in [(gate, &report_one), (other, &prepared.check(2, other))] {
+            check_escalation(dir, g, report, seen);
+        }
+    }
+    let (one, one_other) = judge_case(dir, report_one);
+    let (eight, eight_other) = judge_case(dir, prepared.check(8, gate));
+    assert_eq!(
+        one,
+        eight,
+        "{}: output differs between -j1 and -j8",
+        dir.display()
+    );
+    assert_eq!(
+        one_other,
+        eight_other,
+        "{}: SARIF/GitHub/Markdown output differs between -j1 and -j8",
+        dir.display()
+    );
+    insta::with_settings!({
+        snapshot_path => dir,
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!("expected", one);
+    });
+}
+
 fn the_sarif_check_can_fail() {
     // A result without a message and a region with a zero line break the 2.1.0 schema.
     let bad = serde_json::json!({
@@ -327,7 +449,6 @@ fn the_sarif_check_can_fail() {
     assert!(sarif_validator().iter_errors(&bad).count() >= 2);
 }
 
-#[test]
 fn the_github_ingestion_check_can_fail() {
     // Schema-valid, and what invlint produced before issue 20: a result on the PR description
     // without a location, a rule without helpUri, no columnKind.
@@ -354,54 +475,125 @@ fn the_github_ingestion_check_can_fail() {
     }
 }
 
-/// OA-RUST-003's escalation rules, on every finding of every fail-* case at both gates:
-/// `block-merge` blocks at both; `block-merge-unless-mitigated` blocks at both unless an
-/// owner-approved mitigation covers it; `block-release` warns at merge and blocks at release.
-/// (Suppressed, preview and warning-level findings never block.) Every class must be seen.
-#[test]
-fn escalation_classes_at_both_gates() {
-    use invlint::engine::config::{Escalation, Status};
-    use invlint::engine::finding::Severity;
-    let mut seen = std::collections::BTreeSet::new();
+fn an_overlay_merges_into_the_default_policy() {
+    let default = invlint::engine::config::DEFAULT_POLICY;
+    let text = overlay_policy(
+        default,
+        "[invariant.INV-03]\nsuppressible = true\n\n[invariant.INV-03.sse-poll-lane]\npaths = [\"apps/**\"]\n",
+    )
+    .unwrap();
+    let merged = Config::parse("inv-rules.toml", &text).unwrap();
+    let default = Config::parse("inv-rules.toml", default).unwrap();
+    let inv03 = |c: &Config| {
+        c.invariants
+            .iter()
+            .find(|i| i.id == "INV-03")
+            .map(|i| (i.is_suppressible, i.title.clone(), i.escalation))
+            .unwrap()
+    };
+    // The overlay's key changed, its neighbours kept the default's values, and every other
+    // invariant is still there.
+    assert!(inv03(&merged).0 && !inv03(&default).0);
+    assert_eq!(inv03(&merged).1, inv03(&default).1);
+    assert_eq!(inv03(&merged).2, inv03(&default).2);
+    assert_eq!(merged.invariants.len(), default.invariants.len());
+    assert!(text.contains("paths = [\"apps/**\"]"));
+    assert!(overlay_policy(invlint::engine::config::DEFAULT_POLICY, "[invariant").is_err());
+}
+
+/// The built-in policy with a comment line added before every table header: every entry moves
+/// down, none changes.
+fn comment_edited_default() -> String {
+    let mut out = String::new();
+    for line in invlint::engine::config::DEFAULT_POLICY.lines() {
+        if line.starts_with('[') {
+            out.push_str("# a comment added by the test, moving every line below it\n");
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Editing a comment in the built-in policy changes no snapshot: for the first fail-* case of
+/// each code that runs on the built-in policy (or an overlay on it), the output with a
+/// comment-edited policy is the output with the policy as shipped.
+fn a_comment_edit_in_the_default_policy_changes_no_snapshot() {
+    let edited = comment_edited_default();
+    assert!(edited.lines().count() > invlint::engine::config::DEFAULT_POLICY.lines().count() + 20);
+    let mut codes = BTreeSet::new();
+    let mut citing = 0;
     for dir in fixture_dirs() {
-        if !dir
+        let code = dir.parent().unwrap().to_path_buf();
+        let case = read_case(&dir);
+        let is_fail = dir
             .file_name()
             .unwrap()
-            .to_str()
-            .unwrap()
-            .starts_with("fail-")
-        {
+            .to_string_lossy()
+            .starts_with("fail-");
+        if !is_fail || case.config.is_some() || codes.contains(&code) {
             continue;
         }
-        for gate in [Gate::Merge, Gate::Release] {
-            let report = check_case(&dir, 2, Some(gate));
-            for f in &report.findings {
-                let eligible = f.level == Severity::Error
-                    && f.status == Status::Stable
-                    && f.suppression.is_none();
-                let expected = eligible
-                    && match f.escalation {
-                        Escalation::BlockMerge => true,
-                        Escalation::BlockMergeUnlessMitigated => f.mitigation.is_none(),
-                        Escalation::BlockRelease => gate == Gate::Release,
-                    };
-                assert_eq!(
-                    f.is_blocking,
-                    expected,
-                    "{}: {} {} at the {} gate",
-                    dir.display(),
-                    f.code,
-                    f.message,
-                    gate.as_str()
-                );
-                if eligible {
-                    seen.insert((f.escalation.as_str(), gate.as_str(), f.is_blocking));
-                }
-            }
-            let blocks = report.findings.iter().any(|f| f.is_blocking);
-            assert_eq!(report.exit_code() == 1, blocks, "{}", dir.display());
+        codes.insert(code);
+        let as_shipped = prepare(&dir);
+        let gate = as_shipped.gate();
+        let (want, _) = judge_case(&dir, as_shipped.check(1, gate));
+        let (got, _) = judge_case(&dir, prepare_with(&dir, &edited).check(1, gate));
+        assert_eq!(
+            got,
+            want,
+            "{}: a policy comment edit changed the output",
+            dir.display()
+        );
+        citing += usize::from(want.contains("made this a finding"));
+    }
+    // Enough cases cite a policy entry for the comparison to mean something.
+    assert!(
+        codes.len() >= 10 && citing >= 5,
+        "{} codes, {citing} citing",
+        codes.len()
+    );
+}
+
+/// OA-RUST-003's escalation rules, on every finding of a fail-* case at one gate:
+/// `block-merge` blocks at both; `block-merge-unless-mitigated` blocks at both unless an
+/// owner-approved mitigation covers it; `block-release` warns at merge and blocks at release.
+/// (Suppressed, preview and warning-level findings never block.)
+fn check_escalation(dir: &Path, gate: Gate, report: &invlint::Report, seen: &Seen) {
+    use invlint::engine::config::{Escalation, Status};
+    use invlint::engine::finding::Severity;
+    for f in &report.findings {
+        let eligible =
+            f.level == Severity::Error && f.status == Status::Stable && f.suppression.is_none();
+        let expected = eligible
+            && match f.escalation {
+                Escalation::BlockMerge => true,
+                Escalation::BlockMergeUnlessMitigated => f.mitigation.is_none(),
+                Escalation::BlockRelease => gate == Gate::Release,
+            };
+        assert_eq!(
+            f.is_blocking,
+            expected,
+            "{}: {} {} at the {} gate",
+            dir.display(),
+            f.code,
+            f.message,
+            gate.as_str()
+        );
+        if eligible {
+            seen.lock()
+                .unwrap()
+                .insert((f.escalation.as_str(), gate.as_str(), f.is_blocking));
         }
     }
+    let blocks = report.findings.iter().any(|f| f.is_blocking);
+    assert_eq!(report.exit_code() == 1, blocks, "{}", dir.display());
+}
+
+/// Every escalation class is seen blocking and not blocking where it should, across the
+/// fail-* cases (checked only when every case ran).
+fn every_escalation_class_is_exercised(seen: &Seen) -> Result<(), String> {
+    let seen = seen.lock().unwrap();
     for want in [
         ("block-merge", "merge", true),
         ("block-merge", "release", true),
@@ -411,6 +603,72 @@ fn escalation_classes_at_both_gates() {
         ("block-release", "merge", false),
         ("block-release", "release", true),
     ] {
-        assert!(seen.contains(&want), "no fixture shows {want:?}");
+        if !seen.contains(&want) {
+            return Err(format!("no fixture shows {want:?}"));
+        }
     }
+    Ok(())
+}
+
+fn trial(name: &str, f: impl FnOnce() + Send + 'static) -> Trial {
+    Trial::test(name, move || {
+        f();
+        Ok::<(), Failed>(())
+    })
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let seen: &'static Seen = Box::leak(Box::new(Mutex::new(BTreeSet::new())));
+    let dirs = fixture_dirs();
+    assert!(!dirs.is_empty(), "no fixtures found");
+    let mut trials = vec![
+        trial(
+            "the_output_schema_check_can_fail",
+            the_output_schema_check_can_fail,
+        ),
+        trial("the_sarif_check_can_fail", the_sarif_check_can_fail),
+        trial(
+            "the_github_ingestion_check_can_fail",
+            the_github_ingestion_check_can_fail,
+        ),
+        trial(
+            "an_overlay_merges_into_the_default_policy",
+            an_overlay_merges_into_the_default_policy,
+        ),
+        trial(
+            "a_comment_edit_in_the_default_policy_changes_no_snapshot",
+            a_comment_edit_in_the_default_policy_changes_no_snapshot,
+        ),
+    ];
+    let is_fail = |d: &Path| {
+        d.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("fail-")
+    };
+    let fail_cases = dirs.iter().filter(|d| is_fail(d)).count();
+    let ran_fail = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    for dir in dirs {
+        let ran_fail = ran_fail.clone();
+        trials.push(trial(&case_name(&dir), move || {
+            fixture_case(&dir, seen);
+            if is_fail(&dir) {
+                ran_fail.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }));
+    }
+    let conclusion = libtest_mimic::run(&args, trials);
+    // The classes are seen only across cases, so this runs after them, when every fail-* case
+    // ran and passed (a filtered run skips it).
+    if ran_fail.load(std::sync::atomic::Ordering::SeqCst) == fail_cases && !args.list {
+        if let Err(e) = every_escalation_class_is_exercised(seen) {
+            eprintln!("escalation classes: {e}");
+            std::process::exit(101);
+        }
+        println!(
+            "escalation classes: every class seen at both gates across {fail_cases} fail-* cases"
+        );
+    }
+    conclusion.exit();
 }

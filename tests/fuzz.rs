@@ -13,10 +13,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use invlint::analysis::sql::{split_path, Extractor};
 use invlint::engine::config::Config;
 use invlint::engine::pr::{from_text, PrDescription};
 use invlint::engine::scratch::{self, HeadAs};
-use invlint::rules::sql_access::{split_path, Extractor};
 use invlint::rules::util::{parse_proto, parse_rust};
 use proptest::prelude::*;
 

@@ -6,10 +6,10 @@
 
 use std::sync::Arc;
 
+use invlint::analysis::sql::{split_path, Extractor};
 use invlint::engine::config::{Config, DEFAULT_POLICY};
 use invlint::engine::pr::{from_text, PrDescription};
 use invlint::engine::source::Source;
-use invlint::rules::sql_access::{split_path, Extractor};
 use proptest::prelude::*;
 
 /// `cases` unless PROPTEST_CASES says otherwise.

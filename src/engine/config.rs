@@ -118,6 +118,8 @@ struct RawPolicy {
     bots: Option<Spanned<crate::cli_filter::RawBots>>,
     #[serde(default)]
     invariant: BTreeMap<String, RawInvariant>,
+    /// `invlint report`'s KPI thresholds (parsed and validated in `crate::report::policy`).
+    report: Option<crate::report::policy::RawReport>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -265,6 +267,8 @@ pub struct Config {
     pub invariants: Vec<Invariant>,
     /// `[bots]`: PR authors whose PR-description findings are softened or skipped at merge.
     pub bots: crate::cli_filter::Bots,
+    /// `[report]`: the KPI thresholds of `invlint report`.
+    pub report: crate::report::Thresholds,
 }
 
 /// One declared invariant.
@@ -727,13 +731,10 @@ impl Config {
             }
         }
 
-        let bots = match &raw.bots {
-            None => crate::cli_filter::Bots::default(),
-            Some(b) => crate::cli_filter::Bots::from_raw(b.get_ref()).unwrap_or_else(|message| {
-                v.problem(b.span(), message, "in this table", None);
-                crate::cli_filter::Bots::default()
-            }),
-        };
+        let bots = crate::cli_filter::Bots::compile(raw.bots.as_ref(), &mut v);
+        v.fallback = 0..0;
+        let report = crate::report::policy::compile(raw.report.as_ref(), &mut v);
+
         if !v.problems.is_empty() {
             v.problems
                 .sort_by_key(|p| p.at.map(|s| s.offset()).unwrap_or(0));
@@ -749,6 +750,7 @@ impl Config {
             max_file_size,
             invariants,
             bots,
+            report,
         })
     }
 

@@ -2,9 +2,9 @@
 //! block, and renderers read their fields (never parse rendered text).
 //!
 //! `Finding` implements `miette::Diagnostic` by hand: primary span and label in the changed file,
-//! secondary labels in the same file, and the policy entry that produced it as a related
-//! diagnostic whose source is `inv-rules.toml` (a diagnostic has one source, so the second file
-//! goes in `related`, as cargo-deny does).
+//! secondary labels in the same file, other files as related diagnostics (a diagnostic has one
+//! source, so a second file goes in `related`, as cargo-deny does), and the policy entry that
+//! produced it as a related advice that names the entry by key path (see `policy_entry`).
 
 use std::fmt;
 use std::ops::Range;
@@ -13,6 +13,7 @@ use std::sync::Arc;
 use miette::{Diagnostic, LabeledSpan, SourceCode};
 
 use crate::engine::config::{Escalation, Invariant, Status};
+use crate::engine::policy_entry::PolicyEntries;
 use crate::engine::render::sanitize::line;
 use crate::engine::source::Source;
 
@@ -292,6 +293,8 @@ impl Diagnostic for RelatedSpan<'_> {
 pub struct FindingDiagnostic<'a> {
     finding: &'a Finding,
     related: Vec<RelatedSpan<'a>>,
+    /// The policy entry that made this a finding, named, shown after `related`.
+    cited: Option<PolicyCitation>,
     help: Option<String>,
     code: String,
     /// False when a span sits on a line too long to show (then only `path:line:col`).
@@ -299,9 +302,11 @@ pub struct FindingDiagnostic<'a> {
 }
 
 impl<'a> FindingDiagnostic<'a> {
-    /// Wraps a finding; `footer` is appended to the help (the renderer's `see:` line).
-    pub fn new(finding: &'a Finding, footer: Option<String>) -> Self {
-        let mut related: Vec<RelatedSpan<'a>> = finding
+    /// Wraps a finding; `footer` is appended to the help (the renderer's `see:` line). The
+    /// policy entry the finding cites is named by `entries` (its key path, never its line, so
+    /// an edit elsewhere in the policy does not change the output).
+    pub fn new(finding: &'a Finding, footer: Option<String>, entries: &PolicyEntries) -> Self {
+        let related: Vec<RelatedSpan<'a>> = finding
             .elsewhere
             .iter()
             .map(|s| RelatedSpan {
@@ -311,17 +316,21 @@ impl<'a> FindingDiagnostic<'a> {
                 excerpt: s.source.clipped(&s.span),
             })
             .collect();
-        if let Some(p) = &finding.policy {
-            related.push(RelatedSpan {
-                message: format!(
-                    "policy: {} `{}` made this a finding",
-                    finding.code, finding.check
+        let cited = finding.policy.as_ref().map(|p| PolicyCitation {
+            message: format!(
+                "policy: {} `{}` made this a finding: {} `{}` ({})",
+                finding.code,
+                finding.check,
+                line(p.source.name()),
+                line(
+                    entries
+                        .id_in(&p.source, &p.span)
+                        .as_deref()
+                        .unwrap_or("the policy")
                 ),
-                spanned: p,
-                severity: miette::Severity::Advice,
-                excerpt: p.source.clipped(&p.span),
-            });
-        }
+                line(&p.label),
+            ),
+        });
         // Help text may span lines (miette indents each under `help:`); no other control
         // character from the change reaches the terminal.
         let text = |s: &str| crate::engine::render::sanitize::terminal(s, false).into_owned();
@@ -350,6 +359,7 @@ impl<'a> FindingDiagnostic<'a> {
         FindingDiagnostic {
             finding,
             related,
+            cited,
             help,
             code: format!("{}({})", finding.code, finding.check),
             is_showable,
@@ -418,9 +428,36 @@ impl Diagnostic for FindingDiagnostic<'_> {
         Some(Box::new(std::iter::once(primary).chain(rest)))
     }
     fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {
-        if self.related.is_empty() {
+        if self.related.is_empty() && self.cited.is_none() {
             return None;
         }
-        Some(Box::new(self.related.iter().map(|r| r as &dyn Diagnostic)))
+        Some(Box::new(
+            self.related
+                .iter()
+                .map(|r| r as &dyn Diagnostic)
+                .chain(self.cited.iter().map(|c| c as &dyn Diagnostic)),
+        ))
+    }
+}
+
+/// The policy entry a finding cites, as one advice line: `policy: INV-03 `sse-poll-lane` made
+/// this a finding: inv-rules.toml `invariant.INV-03.sse-poll-lane.patterns[axum-sse].regex`
+/// (pattern `axum-sse`)`.
+#[derive(Debug)]
+pub struct PolicyCitation {
+    message: String,
+}
+
+impl fmt::Display for PolicyCitation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for PolicyCitation {}
+
+impl Diagnostic for PolicyCitation {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Advice)
     }
 }

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod error;
 pub mod finding;
 pub mod governance;
+pub mod policy_entry;
 pub mod pr;
 pub mod render;
 pub mod schema;

@@ -575,6 +575,7 @@ pub fn schema() -> Value {
                     }
                 }
             },
+            "report": crate::report::policy::schema(),
             "invariant": {
                 "type": "object",
                 "description": "The invariants, by ID (PREFIX-NN, e.g. INV-03).",

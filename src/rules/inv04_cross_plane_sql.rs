@@ -3,7 +3,7 @@
 //! (OA-RUST-003).
 //!
 //! Looks at: every changed file under a plane's `paths` (SQL files, SQL literals passed to
-//! `sql-calls`, Laravel/knex/Ecto builders; see `sql_access`), at base and at head.
+//! `sql-calls`, Laravel/knex/Ecto builders; see `analysis::sql`), at base and at head.
 //! Flags: statements new at head (by plane, table, kind and joined tables, so a moved or
 //! reformatted query is not new) that write or change the schema of another plane's table, join
 //! tables of two planes, or read another plane's table.
@@ -12,8 +12,8 @@
 
 use std::fmt::Write;
 
+use crate::analysis::sql::{self, Extractor, Kind, PlaneMap, RawPlane, Resolved};
 use crate::rules::prelude::*;
-use crate::rules::sql_access::{self, Extractor, Kind, PlaneMap, RawPlane, Resolved};
 
 /// Rule metadata.
 pub static META: Meta = Meta {
@@ -75,7 +75,7 @@ impl RawSettings {
         Settings {
             exempt: v.glob_list(&self.exempt),
             map: PlaneMap::compile(&self.planes, v),
-            extractor: sql_access::compile_extractor(&self.sql_calls, &self.builders),
+            extractor: sql::compile_extractor(&self.sql_calls, &self.builders),
         }
     }
 }
@@ -93,7 +93,7 @@ impl Rule for CrossPlaneSql {
             return;
         };
         let map = &cfg.map;
-        for fa in sql_access::new_accesses(cx, map, &cfg.extractor, &cfg.exempt) {
+        for fa in sql::new_accesses(cx, map, &cfg.extractor, &cfg.exempt) {
             for st in &fa.new {
                 let entry = &map.planes[st.entry];
                 let plane = entry.name.as_str();
@@ -114,7 +114,7 @@ impl Rule for CrossPlaneSql {
                                 "{plane}-plane code {} `{}`, a table no plane claims{}",
                                 verb(u.kind),
                                 u.full,
-                                sql_access::fallback_note(st.parsed)
+                                sql::fallback_note(st.parsed)
                             ),
                         )
                         .level(Severity::Warning)
@@ -151,7 +151,7 @@ impl Rule for CrossPlaneSql {
                     .iter()
                     .filter(|(u, p)| u.kind == Kind::Read && *p != plane)
                     .collect();
-                let note = sql_access::fallback_note(st.parsed);
+                let note = sql::fallback_note(st.parsed);
                 let (message, offending, help): (String, Vec<&(&Resolved, &str)>, String) =
                     if let Some((u, q)) = writes.first() {
                         (

@@ -2,15 +2,15 @@
 //! write path; Khala writes only sync metadata (OA-RUST-003).
 //!
 //! Looks at: changed files that the plane map of `planes-from` (INV-04's `cross-plane-sql`)
-//! assigns to `khala-plane`: their SQL (see `sql_access`) and the lines the change adds.
+//! assigns to `khala-plane`: their SQL (see `analysis::sql`) and the lines the change adds.
 //! Flags: statements new at head that write or change the schema of a table outside
 //! `sync-metadata` (a runtime or control table, or an unlisted table of the sync store), and added
 //! lines matching an `authority-apis` pattern (the runtime's mutation API called from Khala).
 //! Ignores: reads (INV-04's concern), `exempt` paths, comment lines, files of other planes.
 
+use crate::analysis::sql::{self, Kind};
 use crate::engine::config::Settings as AnySettings;
 use crate::rules::prelude::*;
-use crate::rules::sql_access::{self, Kind};
 
 use globset::{GlobBuilder, GlobMatcher};
 use std::ops::Range;
@@ -176,12 +176,12 @@ impl Rule for KhalaAuthorityWrite {
             .unwrap_or(0..0);
 
         // Writes outside sync metadata.
-        for fa in sql_access::new_accesses(cx, map, &planes.extractor, &cfg.exempt) {
+        for fa in sql::new_accesses(cx, map, &planes.extractor, &cfg.exempt) {
             if !is_khala(&fa.file.path) {
                 continue;
             }
             for st in &fa.new {
-                let bad: Vec<&sql_access::Resolved> = st
+                let bad: Vec<&sql::Resolved> = st
                     .uses
                     .iter()
                     .filter(|u| u.kind.is_write())
@@ -210,7 +210,7 @@ impl Rule for KhalaAuthorityWrite {
                             "writes"
                         },
                         first.full,
-                        sql_access::fallback_note(st.parsed)
+                        sql::fallback_note(st.parsed)
                     ),
                 )
                 .at(

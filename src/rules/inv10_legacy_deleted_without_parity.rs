@@ -109,6 +109,22 @@ impl Settings {
             exclude: vec![&self.exclude],
         }
     }
+
+    /// For `invlint report`: whether `path` is a legacy file this check watches (under
+    /// `legacy`, not excluded).
+    pub fn is_legacy(&self, path: &str) -> bool {
+        self.legacy.is_match(path) && !self.exclude.is_match(path)
+    }
+
+    /// For `invlint report`: the parity gates `text` references (`OA-RUST-054`, ranges
+    /// expanded), as names.
+    pub fn cited_gates(&self, text: &str) -> Vec<String> {
+        self.gate_ids
+            .parse(text, true)
+            .into_iter()
+            .map(|n| gate_name(&self.gate_ids.prefix, n))
+            .collect()
+    }
 }
 
 #[derive(Debug)]

@@ -31,7 +31,6 @@ pub mod inv08_identity_outside_control;
 pub mod inv09_deploy_without_migrate;
 pub mod inv10_legacy_deleted_without_parity;
 pub mod pr_checklist;
-pub mod sql_access;
 pub mod util;
 
 /// What every rule file declares about itself.
@@ -203,7 +202,7 @@ pub struct Context<'a> {
     root: &'a Path,
     cache: Mutex<BTreeMap<String, Option<Arc<Source>>>>,
     /// SQL statements of the change under each active plane map, made before the checks run.
-    sql_scans: Vec<sql_access::Scan<'a>>,
+    sql_scans: Vec<crate::analysis::sql::Scan<'a>>,
 }
 
 impl<'a> Context<'a> {
@@ -234,7 +233,7 @@ impl<'a> Context<'a> {
         for inv in active {
             if let crate::engine::config::Settings::CrossPlaneSql(cfg) = &inv.settings {
                 if !self.sql_scans.iter().any(|s| s.is_for(&cfg.map)) {
-                    self.sql_scans.push(sql_access::Scan::new(
+                    self.sql_scans.push(crate::analysis::sql::Scan::new(
                         self.changes,
                         &cfg.map,
                         &cfg.extractor,
@@ -245,7 +244,10 @@ impl<'a> Context<'a> {
     }
 
     /// The SQL scan made under `map` by [`Context::prepare`], if any.
-    pub fn sql_scan(&self, map: &sql_access::PlaneMap) -> Option<&sql_access::Scan<'a>> {
+    pub fn sql_scan(
+        &self,
+        map: &crate::analysis::sql::PlaneMap,
+    ) -> Option<&crate::analysis::sql::Scan<'a>> {
         self.sql_scans.iter().find(|s| s.is_for(map))
     }
 

@@ -6,6 +6,7 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 
 use super::sanitize;
 use crate::engine::finding::FindingDiagnostic;
+use crate::engine::policy_entry::PolicyEntries;
 use crate::Report;
 
 /// Output options.
@@ -33,9 +34,10 @@ pub fn render(report: &Report, opts: HumanOptions) -> String {
     let plain_handler = handler(GraphicalTheme::unicode_nocolor());
     let colour_handler = handler(theme);
     let mut out = String::new();
+    let entries = PolicyEntries::new(report.config.source.text_arc());
     for f in &report.findings {
         let footer = Some(format!("see: invlint --explain {}", f.code));
-        let diag = FindingDiagnostic::new(f, footer);
+        let diag = FindingDiagnostic::new(f, footer, &entries);
         let render = |h: &GraphicalReportHandler| {
             let mut buf = String::new();
             if h.render_report(&mut buf, &diag).is_err() {

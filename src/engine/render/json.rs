@@ -4,6 +4,7 @@
 //! validates real output against it, and `additionalProperties: false` there makes a field
 //! added here without the schema fail that test.
 
+use crate::engine::policy_entry::PolicyEntries;
 use serde::Serialize;
 
 use crate::Report;
@@ -88,6 +89,9 @@ struct JsonFinding<'a> {
 #[derive(Serialize)]
 struct PolicyRef<'a> {
     file: &'a str,
+    /// The entry's key path (`invariant.INV-03.sse-poll-lane.patterns[axum-sse].regex`): what
+    /// to compare across runs, since a comment added above the entry moves its line.
+    entry: Option<String>,
     line: usize,
     label: &'a str,
 }
@@ -110,6 +114,7 @@ struct JsonNote<'a> {
 /// Renders the report as pretty JSON with a trailing newline.
 pub fn render(report: &Report) -> String {
     let prints = super::fingerprints(report);
+    let entries = PolicyEntries::new(report.config.source.text_arc());
     let findings = report
         .findings
         .iter()
@@ -134,6 +139,7 @@ pub fn render(report: &Report) -> String {
                 help: f.help.as_deref(),
                 policy: f.policy.as_ref().map(|p| PolicyRef {
                     file: &report.config.display_path,
+                    entry: entries.id_in(&p.source, &p.span),
                     line: p.source.line_of(p.span.start),
                     label: &p.label,
                 }),

@@ -1,0 +1,265 @@
+//! Literals: a small per-language lexer (Rust, PHP, TypeScript/JavaScript, Elixir) that finds
+//! string literals and the call each is passed to; comments never yield a literal.
+
+use super::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lang {
+    Rust,
+    Php,
+    Js,
+    Elixir,
+}
+
+/// A string literal: where its opening quote is, its content span, and its content with escapes
+/// blanked (same length, so offsets map one to one).
+#[derive(Debug)]
+pub(crate) struct Lit {
+    pub(crate) open: usize,
+    pub(crate) content: Range<usize>,
+    pub(crate) clean: String,
+}
+
+pub(crate) fn literals(text: &str, lang: Lang) -> Vec<Lit> {
+    let b = text.as_bytes();
+    let n = b.len();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let line_comment: &[&str] = match lang {
+        Lang::Rust | Lang::Js => &["//"],
+        Lang::Php => &["//", "#"],
+        Lang::Elixir => &["#"],
+    };
+    while i < n {
+        let rest = &b[i..];
+        if line_comment.iter().any(|m| rest.starts_with(m.as_bytes()))
+            && !(lang == Lang::Php && rest.starts_with(b"#["))
+        {
+            while i < n && b[i] != b'\n' {
+                i += 1;
+            }
+            continue;
+        }
+        if lang != Lang::Elixir && rest.starts_with(b"/*") {
+            i = find(b, i + 2, b"*/").map(|e| e + 2).unwrap_or(n);
+            continue;
+        }
+        match (lang, b[i]) {
+            (Lang::Rust, b'r') if is_raw_start(b, i) && (i == 0 || !is_word(b[i - 1])) => {
+                let mut j = i + 1;
+                while j < n && b[j] == b'#' {
+                    j += 1;
+                }
+                let hashes = j - i - 1;
+                let mut close = vec![b'"'];
+                close.extend(std::iter::repeat_n(b'#', hashes));
+                let start = j + 1;
+                let end = find(b, start, &close).unwrap_or(n);
+                push_lit(text, &mut out, i, start, end, false);
+                i = (end + close.len()).min(n);
+                continue;
+            }
+            (Lang::Rust, b'\'') => {
+                // A char literal ('a', '\n') or a lifetime: skip without treating as a string.
+                if b.get(i + 1) == Some(&b'\\') {
+                    i = find(b, i + 2, b"'").map(|e| e + 1).unwrap_or(n);
+                } else if b.get(i + 2) == Some(&b'\'') {
+                    i += 3;
+                } else {
+                    i += 1;
+                }
+                continue;
+            }
+            (Lang::Elixir, b'"') if rest.starts_with(b"\"\"\"") => {
+                let start = i + 3;
+                let end = find(b, start, b"\"\"\"").unwrap_or(n);
+                push_lit(text, &mut out, i, start, end, true);
+                i = (end + 3).min(n);
+                continue;
+            }
+            (Lang::Php, b'<') if rest.starts_with(b"<<<") => {
+                // Heredoc / nowdoc: <<<SQL ... SQL
+                let mut j = i + 3;
+                while j < n && matches!(b[j], b' ' | b'\'' | b'"') {
+                    j += 1;
+                }
+                let id_start = j;
+                while j < n && is_word(b[j]) {
+                    j += 1;
+                }
+                let id = &text[id_start..j];
+                let start = find(b, j, b"\n").map(|e| e + 1).unwrap_or(n);
+                let mut end = n;
+                let mut k = start;
+                while k < n {
+                    let line_end = find(b, k, b"\n").unwrap_or(n);
+                    if !id.is_empty() && text[k..line_end].trim_start().starts_with(id) {
+                        end = k;
+                        break;
+                    }
+                    k = line_end + 1;
+                }
+                push_lit(text, &mut out, i, start, end, true);
+                i = (end + id.len()).min(n).max(i + 3);
+                continue;
+            }
+            (_, q @ (b'"' | b'\'')) | (Lang::Js, q @ b'`') => {
+                if lang == Lang::Elixir && q == b'\'' {
+                    // charlist: skip like a string
+                }
+                let start = i + 1;
+                let mut j = start;
+                while j < n && b[j] != q {
+                    if b[j] == b'\\' {
+                        j += 1;
+                    }
+                    j += 1;
+                }
+                let end = j.min(n);
+                push_lit(text, &mut out, i, start, end, true);
+                i = (end + 1).min(n);
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+pub(crate) fn is_raw_start(b: &[u8], i: usize) -> bool {
+    let mut j = i + 1;
+    while j < b.len() && b[j] == b'#' {
+        j += 1;
+    }
+    b.get(j) == Some(&b'"')
+}
+
+pub(crate) fn is_word(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+pub(crate) fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    if from > b.len() {
+        return None;
+    }
+    b[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
+}
+
+pub(crate) fn push_lit(
+    text: &str,
+    out: &mut Vec<Lit>,
+    open: usize,
+    start: usize,
+    end: usize,
+    escapes: bool,
+) {
+    if start > end || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+        return;
+    }
+    let raw = &text[start..end];
+    let clean = if escapes && raw.contains('\\') {
+        let mut s = String::with_capacity(raw.len());
+        let mut chars = raw.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                s.push(' ');
+                if let Some(next) = chars.next() {
+                    match next {
+                        'n' | 't' | 'r' | '\n' => s.push(if next == '\n' { '\n' } else { ' ' }),
+                        other => s.push(other),
+                    }
+                }
+            } else {
+                s.push(c);
+            }
+        }
+        s
+    } else {
+        raw.to_string()
+    };
+    out.push(Lit {
+        open,
+        content: start..end,
+        clean,
+    });
+}
+
+/// True when the literal at `open` is bound to a name: `= "..."`, `=> "..."`, `: "..."`.
+pub(crate) fn bound_to_name(text: &str, open: usize) -> bool {
+    let before = text[..open].trim_end();
+    let before = before
+        .strip_suffix("r#")
+        .or_else(|| before.strip_suffix('r'))
+        .unwrap_or(before)
+        .trim_end();
+    before.ends_with('=') && !before.ends_with("==") && !before.ends_with("!=")
+}
+
+/// The callee of the call whose arguments contain `pos`: walks back to the innermost unclosed
+/// `(` and reads the path before it. Also accepts an identifier right before the literal
+/// (tagged templates, paren-less Elixir calls). Returns the callee and the `(` offset.
+pub(crate) fn callee_before(text: &str, pos: usize, lang: Lang) -> Option<(String, Option<usize>)> {
+    let b = text.as_bytes();
+    // An identifier directly before the literal: `sql`...``, `execute "..."`.
+    let mut j = pos;
+    let ws_end = j;
+    while j > 0 && (b[j - 1] == b' ' || b[j - 1] == b'\t') {
+        j -= 1;
+    }
+    if (lang == Lang::Js && j == ws_end && j > 0 && is_word(b[j - 1]))
+        || (lang == Lang::Elixir && j < ws_end && j > 0 && is_word(b[j - 1]))
+    {
+        let p = path_before(text, j);
+        if !p.is_empty() {
+            return Some((p, None));
+        }
+    }
+    // Innermost unclosed paren.
+    let lo = pos.saturating_sub(600);
+    let mut depth = 0i32;
+    let mut k = pos;
+    while k > lo {
+        k -= 1;
+        match b[k] {
+            b')' | b']' => depth += 1,
+            b'(' | b'[' if depth > 0 => depth -= 1,
+            b'[' => return None,
+            b'(' => {
+                let mut e = k;
+                while e > 0 && b[e - 1] == b' ' {
+                    e -= 1;
+                }
+                let p = path_before(text, e);
+                return if p.is_empty() {
+                    None
+                } else {
+                    Some((p, Some(k)))
+                };
+            }
+            b';' | b'{' | b'}' if depth == 0 => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The call path ending at `end`: `sqlx::query_as!`, `$this->db->select`, `client.query`.
+pub(crate) fn path_before(text: &str, end: usize) -> String {
+    let b = text.as_bytes();
+    let mut s = end;
+    while s > 0 {
+        let c = b[s - 1];
+        if is_word(c) || matches!(c, b':' | b'.' | b'!' | b'$') {
+            s -= 1;
+        } else if c == b'>' && s >= 2 && b[s - 2] == b'-' {
+            s -= 2;
+        } else {
+            break;
+        }
+    }
+    text[s..end].trim_start_matches(['.', ':']).to_string()
+}

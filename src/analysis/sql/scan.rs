@@ -1,0 +1,225 @@
+//! The scan of a change: the statements each changed file adds (at head, absent at base),
+//! resolved against the plane map.
+
+use super::*;
+
+/// A table use resolved against the plane map.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// As written.
+    pub written: String,
+    /// `schema.name`.
+    pub full: String,
+    /// Owning plane entry and glob span, if any plane claims it.
+    pub owner: Option<(usize, Range<usize>)>,
+    /// What is done to it.
+    pub kind: Kind,
+    /// Span in the head file.
+    pub span: Range<usize>,
+}
+
+/// A statement the change adds, in a file of plane entry `entry`.
+#[derive(Debug)]
+pub struct NewStatement {
+    /// Plane entry of the file doing the access.
+    pub entry: usize,
+    /// Its tables.
+    pub uses: Vec<Resolved>,
+    /// Parsed by sqlparser (false: tokenizer fallback).
+    pub parsed: bool,
+    /// Where it came from.
+    pub via: String,
+}
+
+/// A changed file with the statements it adds.
+pub struct FileAccesses<'a> {
+    /// The file.
+    pub file: &'a FileChange,
+    /// Its head text.
+    pub src: Arc<Source>,
+    /// New statements (by key), in text order.
+    pub new: Vec<NewStatement>,
+}
+
+pub(crate) type Key = (String, String, Kind, BTreeSet<String>);
+
+/// A file's head text, its plane entry, and its statements (resolved and as extracted).
+pub(crate) type HeadStatements = (Arc<Source>, usize, Vec<(Vec<Resolved>, Statement)>);
+
+pub(crate) fn resolve(map: &PlaneMap, entry: usize, st: &Statement) -> Vec<Resolved> {
+    let default = &map.planes[entry].default_schema;
+    st.uses
+        .iter()
+        .map(|u| {
+            let full = format!("{}.{}", u.schema.as_deref().unwrap_or(default), u.name);
+            Resolved {
+                written: u.written(),
+                owner: map.owner_of_table(&full).map(|(i, g)| (i, g.span.clone())),
+                full,
+                kind: u.kind,
+                span: u.span.clone(),
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn keys(map: &PlaneMap, entry: usize, uses: &[Resolved]) -> Vec<Key> {
+    let plane = &map.planes[entry].name;
+    uses.iter()
+        .map(|u| {
+            let others = uses
+                .iter()
+                .filter(|o| o.full != u.full)
+                .map(|o| o.full.clone())
+                .collect();
+            (plane.clone(), u.full.clone(), u.kind, others)
+        })
+        .collect()
+}
+
+/// Statements that `cx`'s change adds in plane code (not under `exempt`). A statement is new
+/// when one of its `(plane, table, kind, other tables)` keys is neither in the same file at base
+/// (its old path for renames) nor removed from another changed file (a moved query).
+pub fn new_accesses<'a>(
+    cx: &Context<'a>,
+    map: &PlaneMap,
+    ex: &Extractor,
+    exempt: &GlobList,
+) -> Vec<FileAccesses<'a>> {
+    // INV-04 and INV-06 read the same plane map: the engine scans once before the checks run
+    // (Context::sql_scan); a scan is made here only when it did not (unit tests, a policy whose
+    // INV-06 names a plane map no active INV-04 owns).
+    let local;
+    let scan = match cx.sql_scan(map) {
+        Some(s) => s,
+        None => {
+            local = Scan::new(cx.changes(), map, ex);
+            &local
+        }
+    };
+    let mut out = Vec::new();
+    for p in &scan.per {
+        let Some((src, entry, sts)) = &p.head else {
+            continue;
+        };
+        if exempt.is_match(&p.file.path) {
+            continue;
+        }
+        let mut new = Vec::new();
+        for (uses, st) in sts {
+            let is_new = keys(map, *entry, uses)
+                .iter()
+                .any(|k| !p.base.contains(k) && !scan.removed.contains(k));
+            if is_new {
+                new.push(NewStatement {
+                    entry: *entry,
+                    uses: uses.clone(),
+                    parsed: st.parsed,
+                    via: st.via.clone(),
+                });
+            }
+        }
+        if !new.is_empty() {
+            out.push(FileAccesses {
+                file: p.file,
+                src: src.clone(),
+                new,
+            });
+        }
+    }
+    out
+}
+
+/// Every changed file's SQL statements at base and head under one plane map, extracted once
+/// (in parallel) and shared by the checks that read that map.
+pub struct Scan<'a> {
+    /// The plane map scanned (by address), to match a check's settings to its scan.
+    map: usize,
+    per: Vec<PerFile<'a>>,
+    /// Keys removed from some file: a query moved elsewhere is not new there.
+    removed: BTreeSet<Key>,
+}
+
+pub(crate) struct PerFile<'a> {
+    pub(crate) file: &'a FileChange,
+    pub(crate) head: Option<HeadStatements>,
+    pub(crate) base: BTreeSet<Key>,
+    pub(crate) head_keys: BTreeSet<Key>,
+}
+
+impl<'a> Scan<'a> {
+    /// Extracts and resolves the statements of every changed file that a plane claims.
+    pub fn new(
+        changes: &'a crate::engine::diff::ChangeSet,
+        map: &PlaneMap,
+        ex: &Extractor,
+    ) -> Scan<'a> {
+        use rayon::prelude::*;
+        let files: Vec<&'a FileChange> = changes
+            .files
+            .iter()
+            .filter(|f| !f.is_binary)
+            .filter(|f| {
+                let base = f.old_path.as_deref().unwrap_or(&f.path);
+                map.entry_of_path(&f.path).is_some() || map.entry_of_path(base).is_some()
+            })
+            .collect();
+        let per: Vec<PerFile<'a>> = files
+            .par_iter()
+            .map(|f| {
+                let base_path = f.old_path.as_deref().unwrap_or(&f.path);
+                let mut base = BTreeSet::new();
+                if let (Some(src), Some(entry)) = (f.base.source(), map.entry_of_path(base_path)) {
+                    for st in ex.extract(base_path, src.text()) {
+                        base.extend(keys(map, entry, &resolve(map, entry, &st)));
+                    }
+                }
+                let mut head = None;
+                let mut head_keys = BTreeSet::new();
+                if f.exists_at_head() {
+                    if let (Some(src), Some(entry)) = (f.head.source(), map.entry_of_path(&f.path))
+                    {
+                        let sts: Vec<(Vec<Resolved>, Statement)> = ex
+                            .extract(&f.path, src.text())
+                            .into_iter()
+                            .map(|st| (resolve(map, entry, &st), st))
+                            .collect();
+                        for (r, _) in &sts {
+                            head_keys.extend(keys(map, entry, r));
+                        }
+                        head = Some((src.clone(), entry, sts));
+                    }
+                }
+                PerFile {
+                    file: f,
+                    head,
+                    base,
+                    head_keys,
+                }
+            })
+            .collect();
+        let mut removed = BTreeSet::new();
+        for p in &per {
+            removed.extend(p.base.iter().filter(|k| !p.head_keys.contains(*k)).cloned());
+        }
+        Scan {
+            map: map as *const PlaneMap as usize,
+            per,
+            removed,
+        }
+    }
+
+    /// True when this scan was made under `map`.
+    pub fn is_for(&self, map: &PlaneMap) -> bool {
+        self.map == map as *const PlaneMap as usize
+    }
+}
+
+/// `" (SQL did not parse; tables found by the tokenizer)"` for fallback statements.
+pub fn fallback_note(parsed: bool) -> &'static str {
+    if parsed {
+        ""
+    } else {
+        " (SQL did not parse; tables found by the tokenizer)"
+    }
+}
