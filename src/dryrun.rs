@@ -13,7 +13,6 @@ use std::sync::Arc;
 use git2::{Oid, Repository, RevparseMode, Sort};
 use serde::Serialize;
 
-use crate::engine::config::Config;
 use crate::engine::diff::DiffMode;
 use crate::engine::error::Error;
 use crate::engine::finding::Finding;
@@ -392,7 +391,7 @@ pub fn run(
     progress: &mut dyn FnMut(usize, usize, &Row),
 ) -> Result<DryRun, Error> {
     let (repo, root) = crate::engine::diff::open(&opts.dir)?;
-    let config = Arc::new(Config::load(opts.config.as_deref(), Some(&root))?);
+    let config = Arc::new(crate::load_policy(opts.config.as_deref(), Some(&root))?);
     let ids = commits(&repo, &opts.revs)?;
     let mut rows = Vec::with_capacity(ids.len());
     for (n, &id) in ids.iter().enumerate() {
@@ -421,12 +420,9 @@ pub fn run(
         let mut report = crate::check_with_config(&check, repo, root, Arc::clone(&config))?;
         if !opts.pr_checks {
             // The checks that read the description (PR-01..PR-06) run after all others.
-            report.findings.retain(|f| {
-                config
-                    .invariant(&f.code)
-                    .and_then(|i| crate::rules::find(&i.check))
-                    .is_none_or(|r| !r.is_post())
-            });
+            report
+                .findings
+                .retain(|f| config.invariant(&f.code).is_none_or(|i| !i.is_post()));
         }
         rows.push(Row::of(id, subject, &report));
         progress(n + 1, ids.len(), &rows[n]);

@@ -3,14 +3,16 @@
 
 use std::fmt::Write;
 
+use crate::engine::check::Kind;
 use crate::engine::config::{Config, Invariant};
 use crate::engine::error::Error;
 use crate::rules;
 
 /// The explain text for `id`: page, then live policy.
 pub fn explain(config: &Config, id: &str) -> Result<String, Error> {
-    if let Some(rule) = rules::GATE_RULES
-        .iter()
+    let registry = config.registry;
+    if let Some(rule) = registry
+        .of_kind(Kind::Gate)
         .find(|r| r.meta().default_code.eq_ignore_ascii_case(id))
     {
         let mut out = rule.meta().explain.to_string();
@@ -22,16 +24,17 @@ pub fn explain(config: &Config, id: &str) -> Result<String, Error> {
         return Ok(out);
     }
     let Some(inv) = config.invariant(id) else {
-        let known = config
-            .invariants
-            .iter()
-            .map(|i| i.id.as_str())
-            .chain(rules::PAGES.iter().map(|(c, _)| *c));
+        let known = config.invariants.iter().map(|i| i.id.as_str()).chain(
+            registry
+                .all()
+                .map(|c| c.meta().default_code)
+                .filter(|c| registry.page(c).is_some()),
+        );
         let suggestion = crate::engine::config::closest(id, known)
             .map(|c| format!("; did you mean `{c}`?"))
             .unwrap_or_default();
         // A spec code the policy no longer declares still has its page (codes are never reused).
-        if let Some(page) = rules::page(id) {
+        if let Some(page) = registry.page(id) {
             let mut out = page.to_string();
             let _ = writeln!(
                 out,
@@ -45,9 +48,9 @@ pub fn explain(config: &Config, id: &str) -> Result<String, Error> {
             suggestion,
         });
     };
-    let code = rules::code_of_check(&inv.check);
+    let code = registry.code_of_check(&inv.check);
     let mut out = String::new();
-    if let Some(rule) = rules::find(&inv.check) {
+    if let Some(rule) = registry.implemented(&inv.check) {
         if rule.meta().default_code.is_empty() {
             let _ = writeln!(out, "# {}: {}\n", inv.id, inv.title);
             let _ = writeln!(
@@ -57,7 +60,7 @@ pub fn explain(config: &Config, id: &str) -> Result<String, Error> {
             );
         }
         out.push_str(rule.meta().explain);
-    } else if let Some(page) = code.and_then(rules::page) {
+    } else if let Some(page) = code.and_then(|c| registry.page(c)) {
         out.push_str(page);
     } else {
         let _ = writeln!(out, "# {}: {} (`{}`)", inv.id, inv.title, inv.check);
@@ -67,7 +70,7 @@ pub fn explain(config: &Config, id: &str) -> Result<String, Error> {
     }
     out.push_str(&live_policy(config, inv, code));
     // A check that reads another invariant's settings shows them too (INV-06: INV-04's planes).
-    if let crate::engine::config::Settings::KhalaAuthorityWrite(s) = &inv.settings {
+    if let Some(s) = inv.settings_of::<rules::inv06_khala_authority_write::Settings>() {
         if let Some(from) = config.invariant(s.planes_from()) {
             let _ = writeln!(out, "\n  plane map (from {}, `planes-from`):", from.id);
             out.push_str(&section_lines(
@@ -174,7 +177,9 @@ pub fn rules_table(config: &Config) -> String {
         .invariants
         .iter()
         .map(|i| {
-            let summary = rules::find(&i.check)
+            let summary = config
+                .registry
+                .implemented(&i.check)
                 .filter(|_| i.status.is_active())
                 .map(|r| r.meta().summary.to_string())
                 .unwrap_or_else(|| i.title.clone());

@@ -38,31 +38,13 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use engine::config::{Config, Escalation, Status};
+use engine::config::{Config, Status};
 use engine::diff::{ChangeSet, DiffMode};
 use engine::error::Error;
 use engine::finding::{Finding, Severity};
 use engine::source::Source;
 
-/// Which gate findings are evaluated against (OA-RUST-003, "Escalation Rules").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Gate {
-    /// Pull-request merge: `block-release` findings only warn.
-    #[default]
-    Merge,
-    /// Release promotion: every escalation class blocks.
-    Release,
-}
-
-impl Gate {
-    /// Lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Gate::Merge => "merge",
-            Gate::Release => "release",
-        }
-    }
-}
+pub use engine::run::{Coverage, Gate, PrStatus, Report, RunNote, Stats};
 
 /// What to check and how.
 #[derive(Debug, Clone)]
@@ -88,121 +70,25 @@ pub struct CheckOptions {
     pub coverage: bool,
 }
 
-/// How many files of the tree each invariant's check reads.
-#[derive(Debug, Clone, Default)]
-pub struct Coverage {
-    /// Invariants whose check has a path scope.
-    pub measured: usize,
-    /// Those that see no file and are not marked not applicable.
-    pub blind: Vec<String>,
-    /// Those that see no file and are marked `not-applicable`.
-    pub not_applicable: Vec<String>,
-}
-
-/// A skipped or partially read input.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct RunNote {
-    /// Path concerned.
-    pub path: String,
-    /// What happened.
-    pub message: String,
-    /// True when a check needed the file, so the result is incomplete (exit 2).
-    pub is_incomplete: bool,
-}
-
-/// The result of a check run.
-#[derive(Debug)]
-pub struct Report {
-    /// Sorted findings.
-    pub findings: Vec<Finding>,
-    /// Files skipped or unreadable.
-    pub notes: Vec<RunNote>,
-    /// The policy used.
-    pub config: Arc<Config>,
-    /// What was compared.
-    pub description: String,
-    /// Number of changed files.
-    pub files_changed: usize,
-    /// The gate.
-    pub gate: Gate,
-    /// IDs of invariants declared but not checked (planned).
-    pub planned: Vec<String>,
-    /// What the PR description said, when there was one.
-    pub pr: Option<PrStatus>,
-    /// Work counters, for `check --stats`.
-    pub stats: Stats,
-    /// What the invariants see of the tree (`None` when not measured: `--staged`, or off).
-    pub coverage: Option<Coverage>,
-    /// What was left out or softened after the checks (baseline, --select/--ignore, bots).
-    pub filtered: cli_filter::Filtered,
-}
-
-/// What a run did, for `check --stats` and the benchmark's notes.
-#[derive(Debug, Clone, Default)]
-pub struct Stats {
-    /// Files in the change set (every file for `--all`).
-    pub files: usize,
-    /// `.rs` files among them.
-    pub rust_files: usize,
-    /// Rust files parsed with syn (after the checks' text prefilters).
-    pub syn_parses: usize,
-    /// Wall time of each check, in milliseconds (checks run in parallel).
-    pub rule_ms: Vec<(String, f64)>,
-}
-
-/// The PR description's mapping, for summaries.
-#[derive(Debug, Clone, Default)]
-pub struct PrStatus {
-    /// Where it came from ("PR description", "commit messages").
-    pub source: String,
-    /// IDs claimed as affected, in order of first mention.
-    pub affected: Vec<String>,
-    /// IDs marked not applicable.
-    pub not_applicable: Vec<String>,
-}
-
-impl PrStatus {
-    fn of(pr: &engine::pr::PrDescription) -> PrStatus {
-        let mut out = PrStatus {
-            source: pr.source.name().to_string(),
-            ..PrStatus::default()
-        };
-        for m in &pr.mentions {
-            let list = match m.claim {
-                engine::pr::Claim::Affected => &mut out.affected,
-                engine::pr::Claim::NotApplicable(_) => &mut out.not_applicable,
-            };
-            if !list.contains(&m.id) {
-                list.push(m.id.clone());
-            }
-        }
-        out
-    }
-}
-
-impl Report {
-    /// Findings that block at the gate.
-    pub fn blocking(&self) -> impl Iterator<Item = &Finding> {
-        self.findings.iter().filter(|f| f.is_blocking)
-    }
-
-    /// Process exit code: 1 when something blocks, 2 when a needed file could not be read,
-    /// else 0.
-    pub fn exit_code(&self) -> i32 {
-        if self.blocking().next().is_some() {
-            1
-        } else if self.notes.iter().any(|n| n.is_incomplete) {
-            2
-        } else {
-            0
-        }
-    }
-}
-
 /// Stack of each rayon worker (virtual memory, committed only as used). Parsers of untrusted
 /// source recurse per nesting level; `rules::util::too_deep` bounds the levels, and this leaves
 /// them a wide margin in debug builds too (the default 2 MiB overflowed at 700 nested parens).
 pub const WORKER_STACK: usize = 256 << 20;
+
+/// Parses and validates policy text against the built-in checks (`rules::REGISTRY`); `name`
+/// is how output refers to the file.
+pub fn parse_policy(name: &str, text: &str) -> Result<Config, Error> {
+    Config::parse(rules::REGISTRY, name, text)
+}
+
+/// Loads the policy (`explicit`, else `inv-rules.toml` at `repo_root`, else the built-in
+/// default) against the built-in checks.
+pub fn load_policy(
+    explicit: Option<&std::path::Path>,
+    repo_root: Option<&std::path::Path>,
+) -> Result<Config, Error> {
+    Config::load(rules::REGISTRY, explicit, repo_root)
+}
 
 /// Runs a check: the whole pipeline, without rendering.
 pub fn check(opts: &CheckOptions) -> Result<Report, Error> {
@@ -224,7 +110,7 @@ pub fn judging_policy(
     use engine::diff::BaseFile;
     use engine::governance::{MAX_POLICY_BYTES, POLICY_PATH};
     if opts.config.is_some() || opts.mode == DiffMode::All {
-        return Config::load(opts.config.as_deref(), Some(root));
+        return load_policy(opts.config.as_deref(), Some(root));
     }
     match engine::diff::base_blob(repo, &opts.mode, POLICY_PATH, MAX_POLICY_BYTES)? {
         BaseFile::Bytes(bytes, at) => {
@@ -235,7 +121,7 @@ pub fn judging_policy(
                 src: engine::source::Source::new(&name, "").named(),
                 at: None,
             })?;
-            Config::parse(&name, &text)
+            parse_policy(&name, &text)
         }
         BaseFile::TooLarge(n) => Err(Error::Usage {
             message: format!(
@@ -245,11 +131,11 @@ pub fn judging_policy(
         }),
         // No policy at base: the built-in default judged the repository until now, so it
         // judges this change too; a first policy the change adds takes effect after merge.
-        BaseFile::Absent => Config::parse(
+        BaseFile::Absent => parse_policy(
             "inv-rules.toml (built-in default)",
             engine::config::DEFAULT_POLICY,
         ),
-        BaseFile::NoBase => Config::load(None, Some(root)),
+        BaseFile::NoBase => load_policy(None, Some(root)),
     }
 }
 
@@ -277,8 +163,7 @@ pub fn check_with_config(
     let active: Vec<_> = config
         .invariants
         .iter()
-        .filter(|i| i.status.is_active())
-        .filter_map(|i| rules::find(&i.check).map(|r| (i, r)))
+        .filter_map(|i| i.runs().map(|c| (i, c)))
         .collect();
     let measure_coverage = opts.coverage && opts.mode != DiffMode::Staged;
     let needs_tree = measure_coverage || active.iter().any(|(_, r)| r.meta().needs_tree);
@@ -315,7 +200,7 @@ pub fn check_with_config(
                     // nothing to do with this check (INV-10's legacy roots, a plane map).
                     differs(&i.surfaces)
                         || differs(&i.related)
-                        || i.settings.scope(&config).is_some_and(|s| {
+                        || i.scope(&config).is_some_and(|s| {
                             let excluded = |p: &str| s.exclude.iter().any(|g| g.is_match(p));
                             excluded(old) != excluded(new)
                         })
@@ -337,21 +222,23 @@ pub fn check_with_config(
     let grammar = rules::pr_checklist::grammar(&config);
     let pr = pr_source.map(|s| engine::pr::PrDescription::parse_with(s, &ids, &grammar));
 
-    let parses_before = rules::util::SYN_PARSES.load(std::sync::atomic::Ordering::Relaxed);
-    let mut cx = rules::Context::new(&changes, &tree, pr.as_ref(), &config, &root);
-    let (post, first): (Vec<_>, Vec<_>) = active.iter().partition(|(_, r)| r.is_post());
-    let first_invariants: Vec<&engine::config::Invariant> =
-        first.iter().map(|(inv, _)| *inv).collect();
+    let cx = engine::check::Context::new(&changes, &tree, pr.as_ref(), &config, &root);
+    let (post, first): (Vec<_>, Vec<_>) = active.iter().partition(|(_, c)| c.meta().kind.is_post());
+    // Work the checks share (INV-04's SQL scan, which INV-06 reads too), once, before they run.
     let prepare_started = std::time::Instant::now();
-    pool.install(|| cx.prepare(&first_invariants));
+    pool.install(|| {
+        for (inv, check) in &first {
+            check.prepare_bound(&cx, inv);
+        }
+    });
     let prepare_ms = prepare_started.elapsed().as_secs_f64() * 1000.0;
     let timed: Vec<(Vec<Finding>, (String, f64))> = pool.install(|| {
         first
             .par_iter()
-            .map(|(inv, rule)| {
+            .map(|(inv, check)| {
                 let started = std::time::Instant::now();
-                let mut out = rules::Findings::default();
-                rule.check(&cx, inv, &mut out);
+                let mut out = engine::check::Findings::default();
+                check.check_bound(&cx, inv, &mut out);
                 let ms = started.elapsed().as_secs_f64() * 1000.0;
                 (out.0, (inv.id.clone(), ms))
             })
@@ -366,9 +253,9 @@ pub fn check_with_config(
     findings.sort_by_cached_key(|f| f.sort_key());
     let after: Vec<Finding> = post
         .iter()
-        .flat_map(|(inv, rule)| {
-            let mut out = rules::Findings::default();
-            rule.check_after(&cx, inv, &findings, &mut out);
+        .flat_map(|(inv, check)| {
+            let mut out = engine::check::Findings::default();
+            check.check_after_bound(&cx, inv, &findings, &mut out);
             out.0
         })
         .collect();
@@ -385,7 +272,7 @@ pub fn check_with_config(
     engine::suppress::apply(&mut findings, &changes, &config, opts.gate, today);
 
     for f in &mut findings {
-        apply_gate(f, opts.gate, pr.as_ref(), &config);
+        engine::gate::apply(f, opts.gate, pr.as_ref(), &config);
     }
     findings.sort_by_cached_key(|f| f.sort_key());
     findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
@@ -406,7 +293,7 @@ pub fn check_with_config(
     }
     for f in &mut findings {
         if f.check == engine::governance::META.name || f.check == engine::verify::META.name {
-            apply_built_in_gate(f, opts.gate, pr.as_ref(), &config);
+            engine::gate::apply_built_in(f, opts.gate, pr.as_ref(), &config);
         }
     }
     findings.sort_by_cached_key(|f| f.sort_key());
@@ -417,6 +304,8 @@ pub fn check_with_config(
         measure_coverage.then(|| coverage(&config, &tree, opts.gate, &mut findings, &mut notes));
     findings.sort_by_cached_key(|f| f.sort_key());
 
+    let syn_parses = cx.counted(rules::util::SYN_PARSES);
+    drop(cx);
     let planned = config
         .invariants
         .iter()
@@ -441,9 +330,7 @@ pub fn check_with_config(
                 .iter()
                 .filter(|f| f.path.ends_with(".rs"))
                 .count(),
-            syn_parses: rules::util::SYN_PARSES
-                .load(std::sync::atomic::Ordering::Relaxed)
-                .saturating_sub(parses_before),
+            syn_parses,
             rule_ms,
         },
     })
@@ -462,7 +349,7 @@ fn coverage(
 ) -> Coverage {
     let mut out = Coverage::default();
     for inv in config.invariants.iter().filter(|i| i.status.is_active()) {
-        let Some(scope) = inv.settings.scope(config) else {
+        let Some(scope) = inv.scope(config) else {
             continue;
         };
         out.measured += 1;
@@ -521,107 +408,4 @@ fn coverage(
     }
     notes.sort();
     out
-}
-
-/// The mitigation recorded for `f`'s invariant, if it is complete: approved by an owner the
-/// policy lists for the invariant, with a follow-up reference.
-fn mitigation_for(
-    f: &Finding,
-    pr: Option<&engine::pr::PrDescription>,
-    config: &Config,
-) -> Option<String> {
-    let pr = pr?;
-    let inv = config.invariant(&f.code)?;
-    pr.mitigations
-        .iter()
-        .filter(|m| m.id.eq_ignore_ascii_case(&f.code))
-        .find_map(|m| {
-            let approver = m.approver.as_ref()?;
-            let follow_up = m.follow_up.as_ref()?;
-            let is_owner = inv.owners.iter().any(|o| {
-                o.trim_start_matches('@')
-                    .eq_ignore_ascii_case(approver.trim_start_matches('@'))
-            });
-            is_owner.then(|| format!("mitigated: approved by {approver}, follow-up {follow_up}"))
-        })
-}
-
-/// Gate evaluation for the built-in integrity findings (POL-01, VER-01): a policy weakening
-/// blocks merge unless an owner of the weakened invariant *in the judging policy* approves it in
-/// the description with a follow-up, and always blocks at the release gate; VER-01 findings are
-/// made only at the release gate, where they block. Inline suppressions never apply to them.
-fn apply_built_in_gate(
-    f: &mut Finding,
-    gate: Gate,
-    pr: Option<&engine::pr::PrDescription>,
-    config: &Config,
-) {
-    if f.check == engine::governance::META.name && f.level == Severity::Error {
-        let owners = engine::governance::approvers_for(config, f.policy_subject.as_deref());
-        let subject = f.policy_subject.as_deref().unwrap_or(&f.code);
-        f.mitigation = pr.and_then(|pr| {
-            pr.mitigations.iter().find_map(|m| {
-                let named = m.id.eq_ignore_ascii_case(subject)
-                    || m.id
-                        .eq_ignore_ascii_case(engine::governance::META.default_code);
-                let approver = m.approver.as_ref()?;
-                let follow_up = m.follow_up.as_ref()?;
-                let is_owner = owners.iter().any(|o| {
-                    o.trim_start_matches('@')
-                        .eq_ignore_ascii_case(approver.trim_start_matches('@'))
-                });
-                (named && is_owner)
-                    .then(|| format!("approved by {approver}, follow-up {follow_up}"))
-            })
-        });
-    }
-    f.suppression = None;
-    f.is_blocking = f.level == Severity::Error
-        && (gate == Gate::Release
-            || (f.escalation != Escalation::BlockRelease && f.mitigation.is_none()));
-    f.severity = if f.is_blocking {
-        Severity::Error
-    } else if f.level == Severity::Note {
-        Severity::Note
-    } else {
-        Severity::Warning
-    };
-    if gate == Gate::Release && f.mitigation.is_some() {
-        let m = f.mitigation.take().unwrap_or_default();
-        let note = format!("an approval ({m}) lets a policy weakening merge, never release");
-        f.help = Some(match f.help.take() {
-            Some(h) => format!("{h}\n{note}"),
-            None => note,
-        });
-    }
-}
-
-/// Decides severity and blocking for one finding at `gate` (OA-RUST-003, "Escalation Rules"):
-/// `block-merge` blocks at both gates; `block-merge-unless-mitigated` blocks unless the PR
-/// description records an owner-approved mitigation with a follow-up issue (then it is reported
-/// as mitigated, not dropped); `block-release` warns at merge and blocks at release. A finding an
-/// inline suppression covers (`engine::suppress`) never blocks and is reported as a note.
-fn apply_gate(
-    f: &mut Finding,
-    gate: Gate,
-    pr: Option<&engine::pr::PrDescription>,
-    config: &Config,
-) {
-    if f.escalation == Escalation::BlockMergeUnlessMitigated {
-        f.mitigation = mitigation_for(f, pr, config);
-    }
-    let escalates = f.suppression.is_none()
-        && match f.escalation {
-            Escalation::BlockMerge => true,
-            Escalation::BlockMergeUnlessMitigated => f.mitigation.is_none(),
-            Escalation::BlockRelease => gate == Gate::Release,
-        };
-    f.is_blocking = f.level == Severity::Error && f.status == Status::Stable && escalates;
-    f.severity = if f.is_blocking {
-        Severity::Error
-    } else if f.level == Severity::Note || f.suppression.is_some() {
-        Severity::Note
-    } else {
-        Severity::Warning
-    };
 }

@@ -11,7 +11,6 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 
-use invlint::engine::config::Config;
 use invlint::engine::diff::DiffMode;
 use invlint::engine::error::Error;
 use invlint::engine::render;
@@ -390,7 +389,7 @@ fn append(path: &std::path::Path, text: &str) -> Result<(), Error> {
 
 fn run(cli: Cli, color: bool) -> Result<u8, Error> {
     let dir = cli.dir.clone().unwrap_or_else(|| PathBuf::from("."));
-    let load_config = || Config::load(cli.config.as_deref(), repo_root(&dir).as_deref());
+    let load_config = || invlint::load_policy(cli.config.as_deref(), repo_root(&dir).as_deref());
 
     if let Some(id) = &cli.explain {
         print(&invlint::explain::explain(&load_config()?, id)?)?;
@@ -413,7 +412,7 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
             Ok(0)
         }
         Command::Schema { output: false } => {
-            print(&invlint::engine::schema::render())?;
+            print(&invlint::engine::schema::render(invlint::rules::REGISTRY))?;
             Ok(0)
         }
         Command::Completions { shell } => {
@@ -643,7 +642,7 @@ fn init(dir: &std::path::Path, to_stdout: bool) -> Result<u8, Error> {
             .and_then(|b| String::from_utf8(b).ok())
     });
     // The starter must be a policy this invlint accepts; anything else is a bug here.
-    Config::parse("inv-rules.toml", &starter.text)?;
+    invlint::parse_policy("inv-rules.toml", &starter.text)?;
     let summary = format!(
         "invlint init: {} setting(s) set from what was found, {} left with a TODO(invlint init) comment{}",
         starter.guessed.len(),

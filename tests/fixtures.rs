@@ -146,13 +146,13 @@ fn prepare_with(dir: &Path, default: &str) -> Prepared {
         }
         (None, None) => default.to_string(),
     };
-    let mut config = Config::parse("inv-rules.toml", &text)
+    let mut config = invlint::parse_policy("inv-rules.toml", &text)
         .unwrap_or_else(|e| panic!("{}: policy: {e:?}", dir.display()));
     if case.pr_checks == Some(false) {
         config.invariants.retain(|i| {
-            !invlint::rules::PR_RULES
-                .iter()
-                .any(|r| r.meta().name == i.check)
+            invlint::rules::REGISTRY
+                .find(&i.check)
+                .is_none_or(|c| c.meta().kind != invlint::engine::check::Kind::Pr)
         });
     }
     Prepared {
@@ -482,8 +482,8 @@ fn an_overlay_merges_into_the_default_policy() {
         "[invariant.INV-03]\nsuppressible = true\n\n[invariant.INV-03.sse-poll-lane]\npaths = [\"apps/**\"]\n",
     )
     .unwrap();
-    let merged = Config::parse("inv-rules.toml", &text).unwrap();
-    let default = Config::parse("inv-rules.toml", default).unwrap();
+    let merged = invlint::parse_policy("inv-rules.toml", &text).unwrap();
+    let default = invlint::parse_policy("inv-rules.toml", default).unwrap();
     let inv03 = |c: &Config| {
         c.invariants
             .iter()

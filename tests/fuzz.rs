@@ -14,10 +14,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use invlint::analysis::sql::{split_path, Extractor};
-use invlint::engine::config::Config;
 use invlint::engine::pr::{from_text, PrDescription};
 use invlint::engine::scratch::{self, HeadAs};
-use invlint::rules::util::{parse_proto, parse_rust};
+use invlint::rules::util::{parse_proto, parse_rust_bounded};
 use proptest::prelude::*;
 
 fn config(cases: u32) -> ProptestConfig {
@@ -263,7 +262,7 @@ proptest! {
         let seeds = SEEDS.get_or_init(|| seeds(&["inv-rules.toml", ".toml"]));
         let text = String::from_utf8_lossy(&mutate(seeds, pick, &edits, 0)).into_owned();
         on_worker(|| {
-            if let Err(e) = Config::parse("inv-rules.toml", &text) {
+            if let Err(e) = invlint::parse_policy("inv-rules.toml", &text) {
                 let mut out = String::new();
                 let handler = miette::GraphicalReportHandler::new_themed(
                     miette::GraphicalTheme::unicode_nocolor(),
@@ -319,7 +318,7 @@ proptest! {
         let seeds = SEEDS.get_or_init(|| seeds(&[".rs"]));
         let text = String::from_utf8_lossy(&mutate(seeds, pick, &edits, 0)).into_owned();
         on_worker(|| {
-            let _ = parse_rust(&text).map(|f| f.items.len());
+            let _ = parse_rust_bounded(&text).map(|f| f.items.len());
         });
     }
 }

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use invlint::analysis::sql::{split_path, Extractor};
-use invlint::engine::config::{Config, DEFAULT_POLICY};
+use invlint::engine::config::DEFAULT_POLICY;
 use invlint::engine::pr::{from_text, PrDescription};
 use invlint::engine::source::Source;
 use proptest::prelude::*;
@@ -136,7 +136,7 @@ proptest! {
         for e in &edits {
             apply(&mut text, e);
         }
-        match Config::parse("inv-rules.toml", &text) {
+        match invlint::parse_policy("inv-rules.toml", &text) {
             Ok(_) => {}
             Err(invlint::engine::error::Error::ConfigParse { at, .. }) => {
                 if let Some(at) = at {
@@ -164,7 +164,7 @@ proptest! {
     fn policy_parser_never_panics_on_arbitrary_text(
         text in "(version = [0-9]\n|\\[invariant\\.[A-Za-z0-9\\-]{0,8}\\]\n|\\[invariant\\.INV-0[0-9]\\.[a-z\\-]{0,16}\\]\n|title = \"[a-z]*\"\n|check = \"(sse-poll-lane|cross-plane-sql|x)\"\n|escalation = \"block-(merge|release)\"\n|status = \"(stable|planned)\"\n|paths = \\[\"[a-z*/\\[\\]{}]*\"\\]\n|exclude = \\[\"@[a-z]*\"\\]\n|patterns = \\[\\{ id = \"p\", regex = '[a-z()\\[\\]\\\\*+?|]*', what = \"w\" \\}\\]\n|\\[vocabulary\\]\n|tests = \\[\"[a-z*/]*\"\\]\n|\\[limits\\]\n|max-file-size = -?[0-9]{0,20}\n|.{0,3}\n)*"
     ) {
-        let _ = Config::parse("inv-rules.toml", &text);
+        let _ = invlint::parse_policy("inv-rules.toml", &text);
     }
 
     /// Source: line ranges tile the text, and line/column <-> offset round-trips on every char

@@ -423,7 +423,7 @@ fn thresholds_come_from_the_policy_report_table() {
             ),
         )
         .unwrap();
-        let e = invlint::engine::config::Config::load(Some(&policy), None).unwrap_err();
+        let e = invlint::load_policy(Some(&policy), None).unwrap_err();
         let text = format!("{e:?}");
         assert!(
             text.contains("SourceSpan"),

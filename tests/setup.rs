@@ -69,7 +69,7 @@ fn init_on_the_demo_repository_gives_a_policy_check_runs_under() {
         stdout(&printed),
         "--stdout prints what init writes"
     );
-    invlint::engine::config::Config::parse("inv-rules.toml", &written).unwrap();
+    invlint::parse_policy("inv-rules.toml", &written).unwrap();
 
     // `check` runs under it: findings or none, never an error.
     let pr = repo.join(".git").join("invlint-demo-pr.md");
@@ -150,7 +150,7 @@ fn init_guesses_paths_in_an_unrelated_layout() {
     assert!(text.contains("\"ops/deploy/**\""), "{text}");
     assert!(text.contains("# TODO(invlint init):"), "{text}");
     assert!(!root.join("inv-rules.toml").exists());
-    invlint::engine::config::Config::parse("inv-rules.toml", &text).unwrap();
+    invlint::parse_policy("inv-rules.toml", &text).unwrap();
 }
 
 #[test]
@@ -181,7 +181,7 @@ fn output_schema_is_printed_and_committed() {
 
 fn schema_validator() -> jsonschema::Validator {
     let schema: serde_json::Value =
-        serde_json::from_str(&invlint::engine::schema::render()).unwrap();
+        serde_json::from_str(&invlint::engine::schema::render(invlint::rules::REGISTRY)).unwrap();
     jsonschema::validator_for(&schema).expect("the schema compiles")
 }
 
@@ -231,7 +231,7 @@ fn schema_rejects_what_the_policy_parser_rejects() {
         let doc: serde_json::Value = toml::from_str(bad).unwrap();
         assert!(!v.is_valid(&doc), "the schema accepts a policy with {why}");
         assert!(
-            invlint::engine::config::Config::parse("p.toml", bad).is_err(),
+            invlint::parse_policy("p.toml", bad).is_err(),
             "the parser accepts a policy with {why}"
         );
     }
@@ -264,21 +264,21 @@ fn sample(ty: invlint::engine::schema::Ty) -> String {
 fn every_key_the_schema_describes_exists_in_the_policy_types() {
     use invlint::engine::error::Error;
     let v = schema_validator();
-    for (check, keys) in invlint::engine::schema::CHECKS {
+    for (check, keys) in invlint::engine::schema::settings_tables(invlint::rules::REGISTRY) {
         let mut text = format!(
             "version = 1\n[limits]\nmax-file-size = 10\n[vocabulary]\ntests = ['**/tests/**']\n\
              [invariant.X-01]\ntitle = 't'\ncheck = '{check}'\nescalation = 'block-merge'\n\
              status = 'stable'\nowners = ['@me']\nsurfaces = ['a/**']\nsuppressible = true\n\
              [invariant.X-01.{check}]\n"
         );
-        for k in *keys {
+        for k in keys {
             text.push_str(&format!("{} = {}\n", k.name, sample(k.ty)));
         }
         let doc: serde_json::Value = toml::from_str(&text).unwrap();
         assert_eq!(errors(&v, &doc), Vec::<String>::new(), "{text}");
         // Values may be semantically wrong for a check (a plane map without planes), but every
         // key and type must get past the deserializer: a parse error here is schema drift.
-        match invlint::engine::config::Config::parse("p.toml", &text) {
+        match invlint::parse_policy("p.toml", &text) {
             Ok(_) | Err(Error::ConfigInvalid { .. }) => {}
             Err(e) => panic!("`{check}` settings the schema describes do not parse: {e:?}\n{text}"),
         }
@@ -287,9 +287,9 @@ fn every_key_the_schema_describes_exists_in_the_policy_types() {
 
 #[test]
 fn check_names_match_the_settings_tables() {
-    let names = invlint::engine::schema::check_names();
-    for (check, _) in invlint::engine::schema::CHECKS {
-        assert!(names.contains(check), "{check} is not a registered check");
+    let names = invlint::engine::schema::check_names(invlint::rules::REGISTRY);
+    for (check, _) in invlint::engine::schema::settings_tables(invlint::rules::REGISTRY) {
+        assert!(names.contains(&check), "{check} is not a registered check");
     }
 }
 

@@ -2,4 +2,5 @@
 //! that judge it (as cargo-deny keeps `bans/graph.rs` apart from the bans check). A check reads
 //! facts from here; nothing here knows an invariant, a finding or the policy's escalation.
 
+pub mod proto;
 pub mod sql;

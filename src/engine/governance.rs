@@ -21,9 +21,10 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 use std::sync::Arc;
 
+use crate::engine::check::{Check, Kind, Meta, NoSettings};
+use crate::engine::config::Validator;
 use crate::engine::config::{Config, Escalation, Invariant, Status};
 use crate::engine::source::Source;
-use crate::rules::Meta;
 
 /// Where the repository keeps its policy.
 pub const POLICY_PATH: &str = "inv-rules.toml";
@@ -34,29 +35,26 @@ pub const MAX_POLICY_BYTES: u64 = 1 << 20;
 /// POL-01's page and metadata. Gate-integrity checks are built in: no policy binds or unbinds
 /// them, so the change under review cannot switch them off.
 pub static META: Meta = Meta {
-    default_code: "POL-01",
-    name: "policy-weakened",
-    summary: "the change weakens the policy that judges changes (takes effect only with an owner's approval)",
-    escalation: Escalation::BlockMergeUnlessMitigated,
-    status: Status::Stable,
     explain: include_str!("../../rules/POL-01.md"),
-    needs_tree: false,
+    kind: Kind::Gate,
+    ..Meta::spec(
+        "POL-01",
+        "policy-weakened",
+        "the change weakens the policy that judges changes (takes effect only with an owner's approval)",
+        Escalation::BlockMergeUnlessMitigated,
+    )
 };
 
-/// The rule object for the registry (`rules::GATE_RULES`); the engine produces its findings.
+/// POL-01's registry entry; the engine produces its findings ([`findings`]).
 pub struct PolicyWeakened;
 
-impl crate::rules::Rule for PolicyWeakened {
+impl Check for PolicyWeakened {
+    type Raw = NoSettings;
+    type Settings = ();
     fn meta(&self) -> &'static Meta {
         &META
     }
-    fn check(
-        &self,
-        _cx: &crate::rules::Context<'_>,
-        _inv: &Invariant,
-        _out: &mut crate::rules::Findings,
-    ) {
-    }
+    fn compile(&self, _: &NoSettings, _: &mut Validator) {}
 }
 
 /// One difference between the base and head policy.
@@ -590,12 +588,12 @@ pub fn findings(
             )
         }
         (Some(base), Some(head)) => {
-            let base_cfg = match Config::parse(base.name(), base.text()) {
+            let base_cfg = match Config::parse(judging.registry, base.name(), base.text()) {
                 Ok(c) => c,
                 // A base that never loaded judged nothing; the judging policy is another file.
                 Err(_) => return out,
             };
-            let head_cfg = match Config::parse(POLICY_PATH, head.text()) {
+            let head_cfg = match Config::parse(judging.registry, POLICY_PATH, head.text()) {
                 Ok(c) => c,
                 Err(e) => {
                     let detail = match &e {

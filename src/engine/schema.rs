@@ -2,15 +2,16 @@
 //! and validate a policy file with it (`#:schema ./inv-rules.schema.json` on the first line).
 //!
 //! The settings types (`RawSettings` in each `src/rules/*.rs`) hold `toml::Spanned` values, which
-//! schema derives cannot see through, so the schema is generated from the description table
-//! below, kept next to the config code. Tests keep the two in step: the default policy must
+//! schema derives cannot see through, so each check describes its keys next to them
+//! (`Meta::keys`, with the [`Key`] and [`Ty`] types here) and the schema is generated from the
+//! registry the pipeline hands in. Tests keep the two in step: the default policy must
 //! validate against the schema (every key it uses is described, with the right type), and a
 //! policy that sets every described key must get past the Rust deserializer (every described key
 //! exists). `inv-rules.schema.json` at the repository root is this module's output, committed.
 
 use serde_json::{json, Map, Value};
 
-use crate::rules;
+use crate::engine::check::Registry;
 
 /// The type of a policy value.
 #[derive(Debug, Clone, Copy)]
@@ -52,7 +53,8 @@ pub struct Key {
     pub doc: &'static str,
 }
 
-const fn opt(name: &'static str, ty: Ty, doc: &'static str) -> Key {
+/// An optional key.
+pub const fn opt(name: &'static str, ty: Ty, doc: &'static str) -> Key {
     Key {
         name,
         ty,
@@ -61,7 +63,8 @@ const fn opt(name: &'static str, ty: Ty, doc: &'static str) -> Key {
     }
 }
 
-const fn req(name: &'static str, ty: Ty, doc: &'static str) -> Key {
+/// A required key.
+pub const fn req(name: &'static str, ty: Ty, doc: &'static str) -> Key {
     Key {
         name,
         ty,
@@ -70,9 +73,11 @@ const fn req(name: &'static str, ty: Ty, doc: &'static str) -> Key {
     }
 }
 
-const SEVERITY: &[&str] = &["warning", "error"];
+/// Keys shared by checks' settings (see the checks that use it).
+pub const SEVERITY: &[&str] = &["warning", "error"];
 
-const GENERATED: &[Key] = &[
+/// Keys shared by checks' settings (see the checks that use it).
+pub const GENERATED: &[Key] = &[
     req("sources", Ty::Globs, "Proto sources."),
     req(
         "outputs",
@@ -81,7 +86,8 @@ const GENERATED: &[Key] = &[
     ),
 ];
 
-const ALLOW: &[Key] = &[
+/// Keys shared by checks' settings (see the checks that use it).
+pub const ALLOW: &[Key] = &[
     req("path", Ty::Str, "Glob of the allowed file(s)."),
     opt(
         "patterns",
@@ -95,7 +101,8 @@ const ALLOW: &[Key] = &[
     ),
 ];
 
-const PLANE: &[Key] = &[
+/// Keys shared by checks' settings (see the checks that use it).
+pub const PLANE: &[Key] = &[
     req(
         "name",
         Ty::Str,
@@ -123,7 +130,8 @@ const PLANE: &[Key] = &[
     ),
 ];
 
-const UNIT: &[Key] = &[
+/// Keys shared by checks' settings (see the checks that use it).
+pub const UNIT: &[Key] = &[
     req("name", Ty::Str, "Plane or library name, shown in findings."),
     opt(
         "roots",
@@ -138,7 +146,8 @@ const UNIT: &[Key] = &[
     ),
 ];
 
-const SYMBOL: &[Key] = &[
+/// Keys shared by checks' settings (see the checks that use it).
+pub const SYMBOL: &[Key] = &[
     req("id", Ty::Str, "Stable id, shown in findings."),
     req("regex", Ty::Regex, "Rust regex matched against one line."),
     req("what", Ty::Str, "What a match means."),
@@ -149,7 +158,8 @@ const SYMBOL: &[Key] = &[
     ),
 ];
 
-const SURFACE: &[Key] = &[
+/// Keys shared by checks' settings (see the checks that use it).
+pub const SURFACE: &[Key] = &[
     req("root", Ty::Globs, "Globs of the surface."),
     req(
         "gates",
@@ -158,7 +168,8 @@ const SURFACE: &[Key] = &[
     ),
 ];
 
-const ITEM: &[Key] = &[
+/// Keys shared by checks' settings (see the checks that use it).
+pub const ITEM: &[Key] = &[
     req("title", Ty::Str, "Short title (\"transport impact\")."),
     req(
         "keywords",
@@ -172,7 +183,8 @@ const ITEM: &[Key] = &[
     ),
 ];
 
-const EVIDENCE: &[Key] = &[
+/// Keys shared by checks' settings (see the checks that use it).
+pub const EVIDENCE: &[Key] = &[
     req("invariant", Ty::Str, "The invariant it applies to."),
     req(
         "regex",
@@ -182,7 +194,8 @@ const EVIDENCE: &[Key] = &[
     req("what", Ty::Str, "What it is, for the message."),
 ];
 
-const PR_CHECKLIST: &[Key] = &[
+/// Keys shared by checks' settings (see the checks that use it).
+pub const PR_CHECKLIST: &[Key] = &[
     opt(
         "surfaces",
         Ty::Globs,
@@ -209,193 +222,6 @@ const PR_CHECKLIST: &[Key] = &[
         Ty::Regexes,
         "Regexes that negate a clause: evidence or an approval in such a clause does not count.",
     ),
-];
-
-/// Every check's settings table: `[invariant.<ID>.<check>]`.
-pub const CHECKS: &[(&str, &[Key])] = &[
-    (
-        "bad-suppression",
-        &[opt(
-            "exclude",
-            Ty::Globs,
-            "Files whose `invlint: allow(...)` comments are not judged (docs that show the syntax).",
-        )],
-    ),
-    (
-        "contract-without-proto",
-        &[
-            opt("proto-paths", Ty::Globs, "The proto sources (contract source of truth)."),
-            opt("rust-paths", Ty::Globs, "Rust API, handler and client modules whose serde types cross a process boundary."),
-            opt("client-paths", Ty::Globs, "TypeScript and PHP client API paths."),
-            opt("exclude", Ty::Globs, "Out of scope everywhere (tests, vendored code)."),
-            opt("serde-derives", Ty::Strings, "Derive names that make a Rust type a serde type."),
-            opt("wire-type-names", Ty::Patterns, "A serde type in `rust-paths` is a wire type when its name matches one of these."),
-            opt("client-type-patterns", Ty::Patterns, "Declarations of wire types in client files; capture group `name` is the type name."),
-            opt("route-patterns", Ty::Patterns, "Added lines in `rust-paths` that add an HTTP contract route."),
-            opt("generator", Ty::Str, "The build script or generator that compiles the proto tree (empty: not checked)."),
-            opt("package-root", Ty::Str, "Directory whose child directories are proto packages."),
-            opt("proto-root", Ty::Str, "Proto include root."),
-            opt("breaking", Ty::Bool, "Check wire-breaking proto changes against the base (default true)."),
-            opt("generated", Ty::Tables(GENERATED), "Committed generated outputs, each paired with the proto sources it is generated from."),
-        ],
-    ),
-    (
-        "ws-command-rpc",
-        &[
-            opt("paths", Ty::Globs, "Files to scan (Rust, proto and client code)."),
-            opt("exclude", Ty::Globs, "Out of scope (tests, docs, vendored code)."),
-            opt("ws-context", Ty::Regex, "A Rust file (prefilter) or function (context) that handles the WebSocket."),
-            opt("inbound-types", Ty::Regex, "Enum names of inbound WebSocket message types."),
-            opt("dispatch-fields", Ty::Strings, "Fields whose value a WS handler must not dispatch on."),
-            opt("client-patterns", Ty::Patterns, "Client-side sends; each regex has a `name` capture group (the event name)."),
-            opt("proto-paths", Ty::Globs, "The sync proto package(s)."),
-            opt("proto-message-suffixes", Ty::Strings, "Proto message name suffixes that make a message a request or command."),
-            opt("verbs", Ty::Strings, "Words that make a message name a command or mutation."),
-            opt("allowed", Ty::Strings, "Delivery-control message names that are always allowed."),
-        ],
-    ),
-    (
-        "sse-poll-lane",
-        &[
-            opt("paths", Ty::Globs, "Where live-sync code lives."),
-            opt("exclude", Ty::Globs, "Out of scope."),
-            opt("warn-paths", Ty::Globs, "Paths whose hits are warnings (design docs)."),
-            opt("patterns", Ty::Patterns, "What opens a lane."),
-            opt("ignore-identifiers", Ty::Strings, "Identifiers that contain a pattern's text but are not lanes."),
-            opt("allow", Ty::Tables(ALLOW), "Path-scoped exceptions, each citing its decision record."),
-        ],
-    ),
-    (
-        "cross-plane-sql",
-        &[
-            opt("exempt", Ty::Globs, "Paths never checked."),
-            opt("sql-calls", Ty::Strings, "Calls whose string arguments are SQL (`query`, `DB::select`, `sql`)."),
-            opt("builders", Ty::Strings, "knex-style builder functions called with a table name."),
-            opt("planes", Ty::Tables(PLANE), "The plane map."),
-        ],
-    ),
-    (
-        "in-memory-coupling",
-        &[
-            opt("paths", Ty::Globs, "Files whose dependency edges are examined."),
-            opt("exclude", Ty::Globs, "Out of scope."),
-            opt("services", Ty::Tables(UNIT), "The services (planes) that must not couple in memory."),
-            opt("shared", Ty::Tables(UNIT), "Libraries every service may use."),
-            opt("not-services", Ty::Strings, "Crate names that look like a service but are not one."),
-            opt("include-dev-dependencies", Ty::Bool, "Also read `[dev-dependencies]` (off by default)."),
-            opt("symbols", Ty::Tables(SYMBOL), "In-process coupling symbols, for planes that share one crate."),
-            opt("symbol-level", Ty::Enum(SEVERITY), "The level of symbol findings (default warning)."),
-        ],
-    ),
-    (
-        "khala-authority-write",
-        &[
-            opt("planes-from", Ty::Str, "The invariant whose `cross-plane-sql` settings hold the plane map (default INV-04)."),
-            opt("khala-plane", Ty::Str, "The plane name of Khala code in that map (default khala)."),
-            opt("sync-metadata", Ty::Strings, "`schema.table` globs Khala may write."),
-            opt("authority-apis", Ty::Patterns, "Calls into the authority's write API."),
-            opt("exempt", Ty::Globs, "Paths never checked."),
-        ],
-    ),
-    (
-        "unordered-apply",
-        &[
-            opt("paths", Ty::Globs, "Khala and client apply code."),
-            opt("exclude", Ty::Globs, "Out of scope."),
-            opt("guard-patterns", Ty::Patterns, "What a sequence guard or duplicate discard looks like."),
-            opt("apply-functions", Ty::Regex, "Function names of functions that apply a frame or envelope."),
-            opt("seq-mention", Ty::Regex, "A body that matches consults the sequence."),
-            opt("function-decls", Ty::Patterns, "Function declarations in non-Rust files; each regex has a `name` group."),
-            opt("max-body-lines", Ty::Int, "Longest non-Rust function body read, in lines."),
-            opt("ordering-paths", Ty::Globs, "Ordering/apply code whose changes need a test change."),
-            opt("ordering-tests", Ty::Globs, "The replay/ordering tests."),
-            opt("inline-test-marker", Ty::Regex, "A line after which the rest of the file is test code."),
-            opt("test-severity", Ty::Enum(SEVERITY), "Level of an ordering change without a test change (default warning)."),
-        ],
-    ),
-    (
-        "identity-outside-control",
-        &[
-            opt("paths", Ty::Globs, "Files checked (code and manifests)."),
-            opt("exclude", Ty::Globs, "Out of scope."),
-            opt("control-paths", Ty::Globs, "The control plane's auth code: it may issue, validate and revoke."),
-            opt("verify-paths", Ty::Globs, "Outside the control plane, paths that may validate control-issued tokens."),
-            opt("providers", Ty::Patterns, "Identity providers other than WorkOS."),
-            opt("authority", Ty::Patterns, "Issuing or revoking sessions, tokens, devices."),
-            opt("verify", Ty::Patterns, "Validating sessions or tokens."),
-            opt("fallbacks", Ty::Patterns, "Mock/dev identity fallbacks."),
-            opt("guards", Ty::Regexes, "Non-production guards that make a nearby fallback acceptable."),
-            opt("guard-window", Ty::Int, "Lines either side of a fallback searched for a guard (default 3)."),
-        ],
-    ),
-    (
-        "deploy-without-migrate",
-        &[
-            opt("paths", Ty::Globs, "Deploy surfaces."),
-            opt("exclude", Ty::Globs, "Out of scope."),
-            opt("wrapper", Ty::Str, "The canonical deploy-then-migrate script, named in help."),
-            opt("deploy", Ty::Patterns, "Commands that deploy the runtime service."),
-            opt("migrate", Ty::Patterns, "Commands that run the migrate job."),
-            opt("migrate-image", Ty::Patterns, "Commands that set the migrate job's image."),
-            opt("image", Ty::Regexes, "Regexes whose group 1 is the image of a command (tried in order)."),
-            opt("dry-run", Ty::Patterns, "Lines that mention a command without running it."),
-            opt("migrations", Ty::Globs, "Runtime migrations: adding one needs deploy/migrate notes in the PR description."),
-            opt("description-mentions", Ty::Regex, "What counts as the description saying something about deploy or the migrate job."),
-        ],
-    ),
-    (
-        "legacy-deleted-without-parity",
-        &[
-            opt("legacy", Ty::Globs, "Legacy surfaces."),
-            opt("exclude", Ty::Globs, "Out of scope."),
-            opt("inventory", Ty::Str, "The inventory document (markdown tables); empty: use `surface` only."),
-            opt("surface-column", Ty::Regex, "Header of the inventory column naming the surface."),
-            opt("gates-column", Ty::Regex, "Header of the inventory column naming the gates."),
-            opt("status-column", Ty::Regex, "Header of the inventory status column."),
-            opt("done-status", Ty::Regex, "A status that counts as done."),
-            opt("gate-prefix", Ty::Str, "Gate ID prefix (`OA-RUST-`)."),
-            opt("min-deleted-files", Ty::Int, "Fewest files of one surface that make a deletion."),
-            opt("gut-ratio", Ty::Float, "Share of a file's lines whose removal counts as deleting it."),
-            opt("gut-min-lines", Ty::Int, "Files shorter than this are never \"gutted\"."),
-            opt("backup-surfaces", Ty::Globs, "Surfaces whose deletion needs database backup evidence."),
-            opt("backup-evidence", Ty::Regex, "What counts as backup evidence in the description."),
-            opt("surface", Ty::Tables(SURFACE), "The surface → gate map used when the inventory is absent."),
-        ],
-    ),
-    (
-        "added-pattern",
-        &[
-            opt("paths", Ty::Globs, "Files to scan."),
-            opt("exclude", Ty::Globs, "Files out of scope."),
-            opt("patterns", Ty::Patterns, "What must not be added."),
-            opt("message", Ty::Str, "Finding message; `{what}` is replaced by the pattern's `what`."),
-            opt("help", Ty::Str, "What to do instead."),
-            opt("include-comments", Ty::Bool, "Also match comment lines."),
-        ],
-    ),
-    (
-        "forbidden-path",
-        &[
-            opt("paths", Ty::Globs, "Where new files are forbidden."),
-            opt("exclude", Ty::Globs, "Exceptions."),
-            opt("message", Ty::Str, "Finding message; `{path}` is replaced by the file's path."),
-            opt("help", Ty::Str, "What to do instead."),
-            opt("include-modified", Ty::Bool, "Flag modified files too, not only new ones."),
-        ],
-    ),
-    (
-        "co-change",
-        &[
-            opt("when", Ty::Globs, "Trigger: any changed file matching these."),
-            opt("require", Ty::Globs, "Required companions: at least one changed file matching these."),
-            opt("message", Ty::Str, "Finding message."),
-            opt("help", Ty::Str, "What to do instead."),
-        ],
-    ),
-    ("missing-inv-mapping", PR_CHECKLIST),
-    ("checklist-item-missing", PR_CHECKLIST),
-    ("na-without-reason", PR_CHECKLIST),
-    ("release-evidence-missing", PR_CHECKLIST),
 ];
 
 fn with_doc(mut v: Value, doc: &str) -> Value {
@@ -439,20 +265,23 @@ fn table_schema(keys: &[Key]) -> Value {
     Value::Object(m)
 }
 
-/// Every check name a policy may bind (registered and planned).
-pub fn check_names() -> Vec<&'static str> {
-    rules::RULES
-        .iter()
-        .chain(rules::GENERIC)
-        .chain(rules::PR_RULES)
-        .chain(rules::ENGINE_RULES)
-        .map(|r| r.meta().name)
-        .chain(rules::PLANNED_CHECKS.iter().map(|(n, _)| *n))
+/// Every check name a policy may bind (implemented and planned).
+pub fn check_names(registry: Registry) -> Vec<&'static str> {
+    registry.bindable_names().collect()
+}
+
+/// Every check's settings table, `[invariant.<ID>.<check>]`: (check name, its keys), for the
+/// checks that have settings.
+pub fn settings_tables(registry: Registry) -> Vec<(&'static str, &'static [Key])> {
+    registry
+        .all()
+        .filter(|c| c.meta().kind.is_bindable() && !c.meta().keys.is_empty())
+        .map(|c| (c.meta().name, c.meta().keys))
         .collect()
 }
 
-/// The schema as a JSON value.
-pub fn schema() -> Value {
+/// The schema of a policy for the checks of `registry`, as a JSON value.
+pub fn schema(registry: Registry) -> Value {
     let mut invariant_props = Map::new();
     invariant_props.insert(
         "title".into(),
@@ -462,7 +291,7 @@ pub fn schema() -> Value {
         "check".into(),
         json!({
             "type": "string",
-            "enum": check_names(),
+            "enum": check_names(registry),
             "description": "The built-in check that enforces it; its settings go in [invariant.<ID>.<check>]."
         }),
     );
@@ -520,9 +349,9 @@ pub fn schema() -> Value {
             "description": "Why this invariant does not apply to this repository: its check may then see no file without blocking the release gate (coverage)."
         }),
     );
-    for (check, keys) in CHECKS {
+    for (check, keys) in settings_tables(registry) {
         invariant_props.insert(
-            (*check).into(),
+            check.into(),
             with_doc(
                 table_schema(keys),
                 &format!("Settings of the `{check}` check (when `check = \"{check}\"`)."),
@@ -621,8 +450,8 @@ pub fn schema() -> Value {
 }
 
 /// The schema as committed in `inv-rules.schema.json`: pretty JSON with a final newline.
-pub fn render() -> String {
-    let mut s = serde_json::to_string_pretty(&schema()).expect("a JSON value serializes");
+pub fn render(registry: Registry) -> String {
+    let mut s = serde_json::to_string_pretty(&schema(registry)).expect("a JSON value serializes");
     s.push('\n');
     s
 }

@@ -5,37 +5,36 @@
 //! `--gate release` such a file under an active invariant's `surfaces` or `related` paths is a
 //! blocking VER-01 finding, and so is a missing PR description while PR checks are active.
 
-use crate::engine::config::{Config, Escalation, Invariant, Status};
+use crate::engine::check::{Check, Kind, Meta, NoSettings};
+use crate::engine::config::Validator;
+use crate::engine::config::{Config, Escalation, Invariant};
 use crate::engine::diff::{ChangeSet, DiffMode, FileChange, TextState};
 use crate::engine::finding::Finding;
-use crate::rules::Meta;
-use crate::{Gate, RunNote};
+use crate::engine::run::{Gate, RunNote};
 
 /// VER-01's page and metadata; built into the engine, like POL-01.
 pub static META: Meta = Meta {
-    default_code: "VER-01",
-    name: "unverified-input",
-    summary: "part of the change could not be verified (a skipped file, a missing description)",
-    escalation: Escalation::BlockRelease,
-    status: Status::Stable,
     explain: include_str!("../../rules/VER-01.md"),
-    needs_tree: false,
+    kind: Kind::Gate,
+    ..Meta::spec(
+        "VER-01",
+        "unverified-input",
+        "part of the change could not be verified (a skipped file, a missing description)",
+        Escalation::BlockRelease,
+    )
 };
 
-/// The rule object for the registry (`rules::GATE_RULES`); the engine produces its findings.
+/// VER-01's registry entry; the engine produces its findings ([`files`],
+/// [`missing_description`]).
 pub struct UnverifiedInput;
 
-impl crate::rules::Rule for UnverifiedInput {
+impl Check for UnverifiedInput {
+    type Raw = NoSettings;
+    type Settings = ();
     fn meta(&self) -> &'static Meta {
         &META
     }
-    fn check(
-        &self,
-        _cx: &crate::rules::Context<'_>,
-        _inv: &Invariant,
-        _out: &mut crate::rules::Findings,
-    ) {
-    }
+    fn compile(&self, _: &NoSettings, _: &mut Validator) {}
 }
 
 /// Extensions of files that are binary by nature: noted, never "could not verify".
@@ -56,12 +55,12 @@ fn is_asset(path: &str) -> bool {
 /// incomplete (exit 2).
 fn skipped(state: &TextState, config: &Config) -> Option<(String, bool)> {
     Some(match state {
-        // Refused by the parsers' depth limit (rules::util::too_deep): a check that parses it
+        // Refused by the parsers' depth limit (engine::depth::too_deep): a check that parses it
         // (syn, protox-parse) could not read it.
         TextState::Text(src) if src.name().ends_with(".rs") || src.name().ends_with(".proto") => (
             format!(
                 "{}; not checked by parsing checks",
-                crate::rules::util::too_deep(src.text())?
+                crate::engine::depth::too_deep(src.text())?
             ),
             false,
         ),
@@ -95,7 +94,7 @@ fn covering<'c>(config: &'c Config, path: &str) -> Vec<&'c Invariant> {
         .filter(|i| {
             i.surfaces.is_match(path)
                 || i.related.is_match(path)
-                || i.settings.scope(config).is_some_and(|s| s.is_match(path))
+                || i.scope(config).is_some_and(|s| s.is_match(path))
         })
         .collect()
 }
@@ -152,7 +151,7 @@ pub fn files(changes: &ChangeSet, config: &Config, gate: Gate) -> (Vec<RunNote>,
                     .matching_entry(&file.path)
                     .or_else(|| first.related.matching_entry(&file.path))
                     .or_else(|| {
-                        first.settings.scope(config).and_then(|s| {
+                        first.scope(config).and_then(|s| {
                             s.include
                                 .into_iter()
                                 .find_map(|g| g.matching_entry(&file.path))
@@ -217,11 +216,7 @@ pub fn missing_description(
         .invariants
         .iter()
         .filter(|i| i.status.is_active())
-        .filter(|i| {
-            crate::rules::PR_RULES
-                .iter()
-                .any(|r| r.meta().name == i.check)
-        })
+        .filter(|i| i.runs().is_some_and(|c| c.meta().kind == Kind::Pr))
         .collect();
     if pr_checks.is_empty() {
         return None;

@@ -1,7 +1,6 @@
 //! Unit tests of the module.
 
 use super::*;
-use crate::engine::config::Config;
 
 fn index(files: &[&str]) -> RepoIndex {
     let mut files: Vec<String> = files.iter().map(|s| s.to_string()).collect();
@@ -53,7 +52,7 @@ fn starter_for_an_unrelated_layout_parses_and_guesses() {
         "ops/deploy/billing.sh",
     ]);
     let s = starter(&idx, &no_read);
-    Config::parse("inv-rules.toml", &s.text).unwrap_or_else(|e| panic!("{e:?}\n{}", s.text));
+    crate::parse_policy("inv-rules.toml", &s.text).unwrap_or_else(|e| panic!("{e:?}\n{}", s.text));
     assert!(
         s.text.contains("proto-paths = [\"api/proto/**/*.proto\"]"),
         "{}",
@@ -80,7 +79,7 @@ fn starter_for_an_unrelated_layout_parses_and_guesses() {
 #[test]
 fn empty_tree_keeps_defaults_with_todos_and_parses() {
     let s = starter(&index(&[]), &no_read);
-    Config::parse("inv-rules.toml", &s.text).unwrap_or_else(|e| panic!("{e:?}\n{}", s.text));
+    crate::parse_policy("inv-rules.toml", &s.text).unwrap_or_else(|e| panic!("{e:?}\n{}", s.text));
     assert!(s.guessed.is_empty(), "{:?}", s.guessed);
     assert!(s.todo.len() > 10, "{:?}", s.todo);
 }
@@ -94,7 +93,7 @@ fn reference_layout_is_left_alone() {
         "crates/openagents-proto/build.rs",
     ]);
     let s = starter(&idx, &no_read);
-    Config::parse("inv-rules.toml", &s.text).unwrap_or_else(|e| panic!("{e:?}\n{}", s.text));
+    crate::parse_policy("inv-rules.toml", &s.text).unwrap_or_else(|e| panic!("{e:?}\n{}", s.text));
     assert!(s.text.contains("proto-paths = [\"proto/**/*.proto\"]"));
     assert!(s
         .text

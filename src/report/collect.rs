@@ -26,7 +26,7 @@ use super::{
     CommitEval, CommitInfo, Day, FindingRec, LegacyDeletion, Mitigation, ReportOptions,
     SuppressionRec,
 };
-use crate::engine::config::{Config, Settings};
+use crate::engine::config::Config;
 use crate::engine::diff::DiffMode;
 use crate::engine::error::Error;
 use crate::engine::render::repo_path;
@@ -174,10 +174,7 @@ pub fn evaluate_one(
             report.findings.retain(|f| {
                 config
                     .invariant(&f.code)
-                    .and_then(|i| crate::rules::find(&i.check))
-                    .is_none_or(|r| {
-                        !r.is_post() || r.meta().name == crate::engine::suppress::META.name
-                    })
+                    .is_none_or(|i| !i.is_post() || i.check == crate::engine::suppress::META.name)
             });
         }
         for f in &report.findings {
@@ -275,9 +272,10 @@ fn legacy_deletion(
     config: &Config,
     info: &CommitInfo,
 ) -> Result<Option<LegacyDeletion>, Error> {
-    let Some((inv, settings)) = config.invariants.iter().find_map(|i| match &i.settings {
-        Settings::LegacyDeletedWithoutParity(s) if i.status.is_active() => Some((i, s)),
-        _ => None,
+    let Some((inv, settings)) = config.invariants.iter().find_map(|i| {
+        i.settings_of::<crate::rules::inv10_legacy_deleted_without_parity::Settings>()
+            .filter(|_| i.status.is_active())
+            .map(|s| (i, s))
     }) else {
         return Ok(None);
     };

@@ -265,10 +265,7 @@ pub fn run(
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Report, crate::engine::error::Error> {
     let (repo, root) = crate::engine::diff::open(&opts.dir)?;
-    let config = std::sync::Arc::new(crate::engine::config::Config::load(
-        opts.config.as_deref(),
-        Some(&root),
-    )?);
+    let config = std::sync::Arc::new(crate::load_policy(opts.config.as_deref(), Some(&root))?);
     let infos = collect::history(&repo, &opts.branch, opts.since, opts.until)?;
     drop(repo);
     let evals = collect::evaluate(opts, &root, &config, &infos, progress)?;

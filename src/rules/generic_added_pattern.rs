@@ -8,16 +8,32 @@
 
 use crate::rules::prelude::*;
 
-/// Rule metadata.
+/// Check metadata.
 pub static META: Meta = Meta {
-    default_code: "",
-    name: "added-pattern",
-    summary: "change adds a line matching a forbidden pattern",
-    escalation: Escalation::BlockMerge,
-    status: Status::Stable,
     explain: include_str!("../../rules/generic/added-pattern.md"),
-    needs_tree: false,
+    kind: Kind::Generic,
+    keys: KEYS,
+    ..Meta::spec(
+        "",
+        "added-pattern",
+        "change adds a line matching a forbidden pattern",
+        Escalation::BlockMerge,
+    )
 };
+
+/// The keys of `[invariant.<ID>.added-pattern]`, for the policy's schema and `invlint init`.
+const KEYS: &[Key] = &[
+    opt("paths", Ty::Globs, "Files to scan."),
+    opt("exclude", Ty::Globs, "Files out of scope."),
+    opt("patterns", Ty::Patterns, "What must not be added."),
+    opt(
+        "message",
+        Ty::Str,
+        "Finding message; `{what}` is replaced by the pattern's `what`.",
+    ),
+    opt("help", Ty::Str, "What to do instead."),
+    opt("include-comments", Ty::Bool, "Also match comment lines."),
+];
 
 /// `[invariant.<ID>.added-pattern]` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -55,7 +71,7 @@ pub struct Settings {
 
 impl Settings {
     /// The files this check reads, for coverage.
-    pub fn scope(&self) -> Scope<'_> {
+    fn scope(&self) -> Scope<'_> {
         Scope {
             key: "paths",
             include: vec![&self.paths],
@@ -66,13 +82,9 @@ impl Settings {
 
 impl RawSettings {
     /// Validates and compiles.
-    pub fn compile(&self, v: &mut Validator) -> Settings {
-        if self.paths.is_empty() {
-            v.require_non_empty(0..0, "no file", "paths");
-        }
-        if self.patterns.is_empty() {
-            v.require_non_empty(0..0, "nothing", "patterns");
-        }
+    fn compile(&self, v: &mut Validator) -> Settings {
+        v.non_empty(&self.paths, "no file", "paths");
+        v.non_empty(&self.patterns, "nothing", "patterns");
         Settings {
             paths: v.glob_list(&self.paths),
             exclude: v.glob_list(&self.exclude),
@@ -91,15 +103,23 @@ impl RawSettings {
 /// The check.
 pub struct AddedPattern;
 
-impl Rule for AddedPattern {
+impl Check for AddedPattern {
+    type Raw = RawSettings;
+    type Settings = Settings;
+
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
-        let crate::engine::config::Settings::AddedPattern(cfg) = &inv.settings else {
-            return;
-        };
+    fn compile(&self, raw: &RawSettings, v: &mut Validator) -> Settings {
+        raw.compile(v)
+    }
+
+    fn scope<'a>(&self, settings: &'a Settings, _: &'a Config) -> Option<Scope<'a>> {
+        Some(settings.scope())
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
         for file in cx.files_in(&cfg.paths, &cfg.exclude) {
             let Some(src) = file.head.source() else {
                 continue;

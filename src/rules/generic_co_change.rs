@@ -8,16 +8,34 @@
 
 use crate::rules::prelude::*;
 
-/// Rule metadata.
+/// Check metadata.
 pub static META: Meta = Meta {
-    default_code: "",
-    name: "co-change",
-    summary: "change touches one set of files without the files that must change with it",
-    escalation: Escalation::BlockMerge,
-    status: Status::Stable,
     explain: include_str!("../../rules/generic/co-change.md"),
-    needs_tree: false,
+    kind: Kind::Generic,
+    keys: KEYS,
+    ..Meta::spec(
+        "",
+        "co-change",
+        "change touches one set of files without the files that must change with it",
+        Escalation::BlockMerge,
+    )
 };
+
+/// The keys of `[invariant.<ID>.co-change]`, for the policy's schema and `invlint init`.
+const KEYS: &[Key] = &[
+    opt(
+        "when",
+        Ty::Globs,
+        "Trigger: any changed file matching these.",
+    ),
+    opt(
+        "require",
+        Ty::Globs,
+        "Required companions: at least one changed file matching these.",
+    ),
+    opt("message", Ty::Str, "Finding message."),
+    opt("help", Ty::Str, "What to do instead."),
+];
 
 /// `[invariant.<ID>.co-change]` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -48,7 +66,7 @@ pub struct Settings {
 
 impl Settings {
     /// The files this check reads, for coverage.
-    pub fn scope(&self) -> Scope<'_> {
+    fn scope(&self) -> Scope<'_> {
         Scope {
             key: "when",
             include: vec![&self.when],
@@ -59,13 +77,9 @@ impl Settings {
 
 impl RawSettings {
     /// Validates and compiles.
-    pub fn compile(&self, v: &mut Validator) -> Settings {
-        if self.when.is_empty() {
-            v.require_non_empty(0..0, "no change", "when");
-        }
-        if self.require.is_empty() {
-            v.require_non_empty(0..0, "no companion", "require");
-        }
+    fn compile(&self, v: &mut Validator) -> Settings {
+        v.non_empty(&self.when, "no change", "when");
+        v.non_empty(&self.require, "no companion", "require");
         Settings {
             when: v.glob_list(&self.when),
             require: v.glob_list(&self.require),
@@ -80,15 +94,23 @@ impl RawSettings {
 /// The check.
 pub struct CoChange;
 
-impl Rule for CoChange {
+impl Check for CoChange {
+    type Raw = RawSettings;
+    type Settings = Settings;
+
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
-        let crate::engine::config::Settings::CoChange(cfg) = &inv.settings else {
-            return;
-        };
+    fn compile(&self, raw: &RawSettings, v: &mut Validator) -> Settings {
+        raw.compile(v)
+    }
+
+    fn scope<'a>(&self, settings: &'a Settings, _: &'a Config) -> Option<Scope<'a>> {
+        Some(settings.scope())
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
         let files = &cx.changes().files;
         let touched = |f: &FileChange, g: &GlobList| {
             g.is_match(&f.path) || f.old_path.as_deref().is_some_and(|p| g.is_match(p))

@@ -8,16 +8,35 @@
 
 use crate::rules::prelude::*;
 
-/// Rule metadata.
+/// Check metadata.
 pub static META: Meta = Meta {
-    default_code: "",
-    name: "forbidden-path",
-    summary: "change adds a file where files are forbidden",
-    escalation: Escalation::BlockMerge,
-    status: Status::Stable,
     explain: include_str!("../../rules/generic/forbidden-path.md"),
-    needs_tree: false,
+    kind: Kind::Generic,
+    keys: KEYS,
+    ..Meta::spec(
+        "",
+        "forbidden-path",
+        "change adds a file where files are forbidden",
+        Escalation::BlockMerge,
+    )
 };
+
+/// The keys of `[invariant.<ID>.forbidden-path]`, for the policy's schema and `invlint init`.
+const KEYS: &[Key] = &[
+    opt("paths", Ty::Globs, "Where new files are forbidden."),
+    opt("exclude", Ty::Globs, "Exceptions."),
+    opt(
+        "message",
+        Ty::Str,
+        "Finding message; `{path}` is replaced by the file's path.",
+    ),
+    opt("help", Ty::Str, "What to do instead."),
+    opt(
+        "include-modified",
+        Ty::Bool,
+        "Flag modified files too, not only new ones.",
+    ),
+];
 
 /// `[invariant.<ID>.forbidden-path]` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -50,7 +69,7 @@ pub struct Settings {
 
 impl Settings {
     /// The files this check reads, for coverage.
-    pub fn scope(&self) -> Scope<'_> {
+    fn scope(&self) -> Scope<'_> {
         Scope {
             key: "paths",
             include: vec![&self.paths],
@@ -61,10 +80,8 @@ impl Settings {
 
 impl RawSettings {
     /// Validates and compiles.
-    pub fn compile(&self, v: &mut Validator) -> Settings {
-        if self.paths.is_empty() {
-            v.require_non_empty(0..0, "no path", "paths");
-        }
+    fn compile(&self, v: &mut Validator) -> Settings {
+        v.non_empty(&self.paths, "no path", "paths");
         Settings {
             paths: v.glob_list(&self.paths),
             exclude: v.glob_list(&self.exclude),
@@ -84,15 +101,23 @@ impl RawSettings {
 /// The check.
 pub struct ForbiddenPath;
 
-impl Rule for ForbiddenPath {
+impl Check for ForbiddenPath {
+    type Raw = RawSettings;
+    type Settings = Settings;
+
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
-        let crate::engine::config::Settings::ForbiddenPath(cfg) = &inv.settings else {
-            return;
-        };
+    fn compile(&self, raw: &RawSettings, v: &mut Validator) -> Settings {
+        raw.compile(v)
+    }
+
+    fn scope<'a>(&self, settings: &'a Settings, _: &'a Config) -> Option<Scope<'a>> {
+        Some(settings.scope())
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
         for file in &cx.changes().files {
             let is_new = matches!(
                 file.kind,

@@ -27,16 +27,67 @@ use syn::visit::Visit;
 
 use crate::rules::prelude::*;
 
-/// Rule metadata.
+/// Check metadata.
 pub static META: Meta = Meta {
-    default_code: "INV-02",
-    name: "ws-command-rpc",
-    summary: "change adds a command or mutation message to the WebSocket sync surface",
-    escalation: Escalation::BlockMerge,
-    status: Status::Stable,
     explain: include_str!("../../rules/INV-02.md"),
-    needs_tree: false,
+    keys: KEYS,
+    ..Meta::spec(
+        "INV-02",
+        "ws-command-rpc",
+        "change adds a command or mutation message to the WebSocket sync surface",
+        Escalation::BlockMerge,
+    )
 };
+
+/// The keys of `[invariant.<ID>.ws-command-rpc]`, for the policy's schema and `invlint init`.
+const KEYS: &[Key] = &[
+    opt(
+        "paths",
+        Ty::Globs,
+        "Files to scan (Rust, proto and client code).",
+    ),
+    opt(
+        "exclude",
+        Ty::Globs,
+        "Out of scope (tests, docs, vendored code).",
+    ),
+    opt(
+        "ws-context",
+        Ty::Regex,
+        "A Rust file (prefilter) or function (context) that handles the WebSocket.",
+    ),
+    opt(
+        "inbound-types",
+        Ty::Regex,
+        "Enum names of inbound WebSocket message types.",
+    ),
+    opt(
+        "dispatch-fields",
+        Ty::Strings,
+        "Fields whose value a WS handler must not dispatch on.",
+    ),
+    opt(
+        "client-patterns",
+        Ty::Patterns,
+        "Client-side sends; each regex has a `name` capture group (the event name).",
+    ),
+    opt("proto-paths", Ty::Globs, "The sync proto package(s)."),
+    opt(
+        "proto-message-suffixes",
+        Ty::Strings,
+        "Proto message name suffixes that make a message a request or command.",
+    ),
+    opt(
+        "verbs",
+        Ty::Strings,
+        "Words that make a message name a command or mutation.",
+    ),
+    opt(
+        "allowed",
+        Ty::Strings,
+        "Delivery-control message names that are always allowed.",
+    ),
+];
 
 /// `[invariant.<ID>.ws-command-rpc]` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -96,7 +147,7 @@ pub struct Settings {
 
 impl Settings {
     /// The files this check reads, for coverage.
-    pub fn scope(&self) -> Scope<'_> {
+    fn scope(&self) -> Scope<'_> {
         Scope {
             key: "paths",
             include: vec![&self.paths],
@@ -107,13 +158,9 @@ impl Settings {
 
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
-    pub fn compile(&self, v: &mut Validator) -> Settings {
-        if self.paths.is_empty() {
-            v.require_non_empty(0..0, "no file", "paths");
-        }
-        if self.verbs.is_empty() {
-            v.require_non_empty(0..0, "no command", "verbs");
-        }
+    fn compile(&self, v: &mut Validator) -> Settings {
+        v.non_empty(&self.paths, "no file", "paths");
+        v.non_empty(&self.verbs, "no command", "verbs");
         let client_patterns = v.patterns(&self.client_patterns);
         v.require_name_capture(
             &self.client_patterns,
@@ -234,15 +281,23 @@ fn normalise(name: &str) -> String {
 /// The check.
 pub struct WsCommandRpc;
 
-impl Rule for WsCommandRpc {
+impl Check for WsCommandRpc {
+    type Raw = RawSettings;
+    type Settings = Settings;
+
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
-        let crate::engine::config::Settings::WsCommandRpc(cfg) = &inv.settings else {
-            return;
-        };
+    fn compile(&self, raw: &RawSettings, v: &mut Validator) -> Settings {
+        raw.compile(v)
+    }
+
+    fn scope<'a>(&self, settings: &'a Settings, _: &'a Config) -> Option<Scope<'a>> {
+        Some(settings.scope())
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
         cx.scan_files(&cfg.paths, &cfg.exclude, out, |file, out| {
             if !file.is_all_added && file.added.is_empty() {
                 return;
@@ -316,7 +371,7 @@ fn check_rust(
     if !cfg.ws_prefilter.is_match(src.text(), ws_re) {
         return;
     }
-    let Some(head) = rust_candidates(src, cfg) else {
+    let Some(head) = rust_candidates(cx, src, cfg) else {
         return;
     };
     if head.is_empty() {
@@ -328,7 +383,7 @@ fn check_rust(
     } else {
         file.base
             .source()
-            .and_then(|b| rust_candidates(b, cfg))
+            .and_then(|b| rust_candidates(cx, b, cfg))
             .map(|cands| {
                 let mut by_item: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
                 for c in cands {
@@ -421,8 +476,8 @@ fn check_rust(
 }
 
 /// Parses `src` and lists its WebSocket-surface candidates; `None` when it does not parse.
-fn rust_candidates(src: &Source, cfg: &Settings) -> Option<Vec<Candidate>> {
-    let ast = crate::rules::util::parse_rust(src.text()).ok()?;
+fn rust_candidates(cx: &Context<'_>, src: &Source, cfg: &Settings) -> Option<Vec<Candidate>> {
+    let ast = crate::rules::util::parse_rust(cx, src.text()).ok()?;
     let mut v = Collector {
         src,
         cfg,

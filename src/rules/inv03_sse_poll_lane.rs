@@ -10,16 +10,39 @@
 
 use crate::rules::prelude::*;
 
-/// Rule metadata.
+/// Check metadata.
 pub static META: Meta = Meta {
-    default_code: "INV-03",
-    name: "sse-poll-lane",
-    summary: "change adds an SSE or polling lane to live sync",
-    escalation: Escalation::BlockMerge,
-    status: Status::Stable,
     explain: include_str!("../../rules/INV-03.md"),
-    needs_tree: false,
+    keys: KEYS,
+    ..Meta::spec(
+        "INV-03",
+        "sse-poll-lane",
+        "change adds an SSE or polling lane to live sync",
+        Escalation::BlockMerge,
+    )
 };
+
+/// The keys of `[invariant.<ID>.sse-poll-lane]`, for the policy's schema and `invlint init`.
+const KEYS: &[Key] = &[
+    opt("paths", Ty::Globs, "Where live-sync code lives."),
+    opt("exclude", Ty::Globs, "Out of scope."),
+    opt(
+        "warn-paths",
+        Ty::Globs,
+        "Paths whose hits are warnings (design docs).",
+    ),
+    opt("patterns", Ty::Patterns, "What opens a lane."),
+    opt(
+        "ignore-identifiers",
+        Ty::Strings,
+        "Identifiers that contain a pattern's text but are not lanes.",
+    ),
+    opt(
+        "allow",
+        Ty::Tables(schema::ALLOW),
+        "Path-scoped exceptions, each citing its decision record.",
+    ),
+];
 
 /// `[invariant.<ID>.sse-poll-lane]` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -71,7 +94,7 @@ pub struct Settings {
 
 impl Settings {
     /// The files this check reads, for coverage.
-    pub fn scope(&self) -> Scope<'_> {
+    fn scope(&self) -> Scope<'_> {
         Scope {
             key: "paths",
             include: vec![&self.paths],
@@ -89,14 +112,10 @@ struct Allow {
 
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
-    pub fn compile(&self, v: &mut Validator) -> Settings {
+    fn compile(&self, v: &mut Validator) -> Settings {
         let patterns = v.patterns(&self.patterns);
-        if self.paths.is_empty() {
-            v.require_non_empty(0..0, "no file", "paths");
-        }
-        if self.patterns.is_empty() {
-            v.require_non_empty(0..0, "no lane", "patterns");
-        }
+        v.non_empty(&self.paths, "no file", "paths");
+        v.non_empty(&self.patterns, "no lane", "patterns");
         let mut allow = Vec::new();
         for a in &self.allow {
             if a.reference.get_ref().trim().is_empty() {
@@ -144,15 +163,23 @@ impl RawSettings {
 /// The check.
 pub struct SsePollLane;
 
-impl Rule for SsePollLane {
+impl Check for SsePollLane {
+    type Raw = RawSettings;
+    type Settings = Settings;
+
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
-        let crate::engine::config::Settings::SsePollLane(cfg) = &inv.settings else {
-            return;
-        };
+    fn compile(&self, raw: &RawSettings, v: &mut Validator) -> Settings {
+        raw.compile(v)
+    }
+
+    fn scope<'a>(&self, settings: &'a Settings, _: &'a Config) -> Option<Scope<'a>> {
+        Some(settings.scope())
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
         cx.scan_files(&cfg.paths, &cfg.exclude, out, |file, out| {
             let Some(src) = file.head.source() else {
                 return;

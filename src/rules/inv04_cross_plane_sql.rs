@@ -15,16 +15,33 @@ use std::fmt::Write;
 use crate::analysis::sql::{self, Extractor, Kind, PlaneMap, RawPlane, Resolved};
 use crate::rules::prelude::*;
 
-/// Rule metadata.
+/// Check metadata.
 pub static META: Meta = Meta {
-    default_code: "INV-04",
-    name: "cross-plane-sql",
-    summary: "change adds SQL that writes, joins or reads across the control/runtime/Khala planes",
-    escalation: Escalation::BlockMerge,
-    status: Status::Stable,
     explain: include_str!("../../rules/INV-04.md"),
-    needs_tree: false,
+    keys: KEYS,
+    ..Meta::spec(
+        "INV-04",
+        "cross-plane-sql",
+        "change adds SQL that writes, joins or reads across the control/runtime/Khala planes",
+        Escalation::BlockMerge,
+    )
 };
+
+/// The keys of `[invariant.<ID>.cross-plane-sql]`, for the policy's schema and `invlint init`.
+const KEYS: &[Key] = &[
+    opt("exempt", Ty::Globs, "Paths never checked."),
+    opt(
+        "sql-calls",
+        Ty::Strings,
+        "Calls whose string arguments are SQL (`query`, `DB::select`, `sql`).",
+    ),
+    opt(
+        "builders",
+        Ty::Strings,
+        "knex-style builder functions called with a table name.",
+    ),
+    opt("planes", Ty::Tables(schema::PLANE), "The plane map."),
+];
 
 /// `[invariant.<ID>.cross-plane-sql]` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -57,7 +74,7 @@ pub struct Settings {
 
 impl Settings {
     /// The files this check reads, for coverage.
-    pub fn scope(&self) -> Scope<'_> {
+    fn scope(&self) -> Scope<'_> {
         Scope {
             key: "planes",
             include: self.map.planes.iter().map(|p| &p.paths).collect(),
@@ -68,10 +85,8 @@ impl Settings {
 
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
-    pub fn compile(&self, v: &mut Validator) -> Settings {
-        if self.planes.is_empty() {
-            v.require_non_empty(0..0, "no plane", "planes");
-        }
+    fn compile(&self, v: &mut Validator) -> Settings {
+        v.non_empty(&self.planes, "no plane", "planes");
         Settings {
             exempt: v.glob_list(&self.exempt),
             map: PlaneMap::compile(&self.planes, v),
@@ -83,15 +98,27 @@ impl RawSettings {
 /// The check.
 pub struct CrossPlaneSql;
 
-impl Rule for CrossPlaneSql {
+impl Check for CrossPlaneSql {
+    type Raw = RawSettings;
+    type Settings = Settings;
+
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
-        let crate::engine::config::Settings::CrossPlaneSql(cfg) = &inv.settings else {
-            return;
-        };
+    fn compile(&self, raw: &RawSettings, v: &mut Validator) -> Settings {
+        raw.compile(v)
+    }
+
+    fn scope<'a>(&self, settings: &'a Settings, _: &'a Config) -> Option<Scope<'a>> {
+        Some(settings.scope())
+    }
+
+    fn prepare(&self, cx: &Context<'_>, cfg: &Settings) {
+        sql::prepare_scan(cx, &cfg.map, &cfg.extractor);
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
         let map = &cfg.map;
         for fa in sql::new_accesses(cx, map, &cfg.extractor, &cfg.exempt) {
             for st in &fa.new {

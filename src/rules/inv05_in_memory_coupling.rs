@@ -29,16 +29,57 @@ use regex::Regex;
 
 use crate::rules::prelude::*;
 
-/// Rule metadata.
+/// Check metadata.
 pub static META: Meta = Meta {
-    default_code: "INV-05",
-    name: "in-memory-coupling",
-    summary: "change couples two services in memory instead of through a network/proto contract",
-    escalation: Escalation::BlockMerge,
-    status: Status::Stable,
     explain: include_str!("../../rules/INV-05.md"),
-    needs_tree: false,
+    keys: KEYS,
+    ..Meta::spec(
+        "INV-05",
+        "in-memory-coupling",
+        "change couples two services in memory instead of through a network/proto contract",
+        Escalation::BlockMerge,
+    )
 };
+
+/// The keys of `[invariant.<ID>.in-memory-coupling]`, for the policy's schema and `invlint init`.
+const KEYS: &[Key] = &[
+    opt(
+        "paths",
+        Ty::Globs,
+        "Files whose dependency edges are examined.",
+    ),
+    opt("exclude", Ty::Globs, "Out of scope."),
+    opt(
+        "services",
+        Ty::Tables(schema::UNIT),
+        "The services (planes) that must not couple in memory.",
+    ),
+    opt(
+        "shared",
+        Ty::Tables(schema::UNIT),
+        "Libraries every service may use.",
+    ),
+    opt(
+        "not-services",
+        Ty::Strings,
+        "Crate names that look like a service but are not one.",
+    ),
+    opt(
+        "include-dev-dependencies",
+        Ty::Bool,
+        "Also read `[dev-dependencies]` (off by default).",
+    ),
+    opt(
+        "symbols",
+        Ty::Tables(schema::SYMBOL),
+        "In-process coupling symbols, for planes that share one crate.",
+    ),
+    opt(
+        "symbol-level",
+        Ty::Enum(schema::SEVERITY),
+        "The level of symbol findings (default warning).",
+    ),
+];
 
 /// `[invariant.<ID>.in-memory-coupling]` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -117,7 +158,7 @@ pub struct Settings {
 
 impl Settings {
     /// The files this check reads, for coverage.
-    pub fn scope(&self) -> Scope<'_> {
+    fn scope(&self) -> Scope<'_> {
         Scope {
             key: "paths",
             include: vec![&self.paths],
@@ -147,10 +188,8 @@ struct Symbol {
 
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
-    pub fn compile(&self, v: &mut Validator) -> Settings {
-        if self.paths.is_empty() {
-            v.require_non_empty(0..0, "no file", "paths");
-        }
+    fn compile(&self, v: &mut Validator) -> Settings {
+        v.non_empty(&self.paths, "no file", "paths");
         if self.services.len() < 2 {
             v.problem(
                 0..0,
@@ -326,15 +365,23 @@ impl Edge {
     }
 }
 
-impl Rule for InMemoryCoupling {
+impl Check for InMemoryCoupling {
+    type Raw = RawSettings;
+    type Settings = Settings;
+
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
-        let crate::engine::config::Settings::InMemoryCoupling(cfg) = &inv.settings else {
-            return;
-        };
+    fn compile(&self, raw: &RawSettings, v: &mut Validator) -> Settings {
+        raw.compile(v)
+    }
+
+    fn scope<'a>(&self, settings: &'a Settings, _: &'a Config) -> Option<Scope<'a>> {
+        Some(settings.scope())
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
         let workspace_head = workspace_deps(cx, false);
         let workspace_base = workspace_deps(cx, true);
         cx.scan_files(&cfg.paths, &cfg.exclude, out, |file, out| {
@@ -635,7 +682,7 @@ impl Settings {
                 continue;
             };
             let line = &text[range.clone()];
-            if is_comment(line, &["//", "/*", "*"]) {
+            if util::is_comment(line, &["//", "/*", "*"]) {
                 continue;
             }
             for (to, id, cite) in &idents {
@@ -693,7 +740,7 @@ impl Settings {
                 continue;
             };
             let line = &text[range.clone()];
-            if is_comment(line, markers) {
+            if util::is_comment(line, markers) {
                 continue;
             }
             for caps in re.captures_iter(line) {
@@ -785,7 +832,7 @@ impl Settings {
                     continue;
                 };
                 let line = &text[range.clone()];
-                if is_comment(line, markers) {
+                if util::is_comment(line, markers) {
                     continue;
                 }
                 let Some(m) = sym.regex.find(line) else {
@@ -1000,11 +1047,6 @@ fn resolve(dir: &str, rel: &str) -> Option<String> {
         }
     }
     Some(parts.join("/"))
-}
-
-fn is_comment(line: &str, markers: &[&str]) -> bool {
-    let t = line.trim_start();
-    markers.iter().any(|m| t.starts_with(m)) && !t.starts_with("#[") && !t.starts_with("#![")
 }
 
 /// Byte offset of `ident` used as a crate root in `line`: `use ident`, `extern crate ident`,

@@ -9,22 +9,48 @@
 //! Ignores: reads (INV-04's concern), `exempt` paths, comment lines, files of other planes.
 
 use crate::analysis::sql::{self, Kind};
-use crate::engine::config::Settings as AnySettings;
+use crate::rules::inv04_cross_plane_sql::Settings as PlaneSettings;
 use crate::rules::prelude::*;
 
 use globset::{GlobBuilder, GlobMatcher};
 use std::ops::Range;
 
-/// Rule metadata.
+/// Check metadata.
 pub static META: Meta = Meta {
-    default_code: "INV-06",
-    name: "khala-authority-write",
-    summary: "change makes Khala code write authority data or call an authority write API",
-    escalation: Escalation::BlockMerge,
-    status: Status::Stable,
     explain: include_str!("../../rules/INV-06.md"),
-    needs_tree: false,
+    keys: KEYS,
+    ..Meta::spec(
+        "INV-06",
+        "khala-authority-write",
+        "change makes Khala code write authority data or call an authority write API",
+        Escalation::BlockMerge,
+    )
 };
+
+/// The keys of `[invariant.<ID>.khala-authority-write]`, for the policy's schema and `invlint init`.
+const KEYS: &[Key] = &[
+    opt(
+        "planes-from",
+        Ty::Str,
+        "The invariant whose `cross-plane-sql` settings hold the plane map (default INV-04).",
+    ),
+    opt(
+        "khala-plane",
+        Ty::Str,
+        "The plane name of Khala code in that map (default khala).",
+    ),
+    opt(
+        "sync-metadata",
+        Ty::Strings,
+        "`schema.table` globs Khala may write.",
+    ),
+    opt(
+        "authority-apis",
+        Ty::Patterns,
+        "Calls into the authority's write API.",
+    ),
+    opt("exempt", Ty::Globs, "Paths never checked."),
+];
 
 /// `[invariant.<ID>.khala-authority-write]` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -59,7 +85,7 @@ pub struct Settings {
 
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
-    pub fn compile(&self, v: &mut Validator) -> Settings {
+    fn compile(&self, v: &mut Validator) -> Settings {
         let mut sync_metadata = Vec::new();
         for t in &self.sync_metadata {
             let text = t.get_ref().to_lowercase();
@@ -81,9 +107,7 @@ impl RawSettings {
                 ),
             }
         }
-        if self.sync_metadata.is_empty() {
-            v.require_non_empty(0..0, "every Khala write", "sync-metadata");
-        }
+        v.non_empty(&self.sync_metadata, "every Khala write", "sync-metadata");
         let (planes_from, planes_from_span) = self
             .planes_from
             .as_ref()
@@ -114,12 +138,12 @@ impl Settings {
 
     /// Checks that `planes-from` names an active `cross-plane-sql` invariant whose map has
     /// `khala-plane`; called once all invariants are compiled.
-    pub fn link(&self, invariants: &[Invariant], v: &mut Validator) {
+    fn link(&self, invariants: &[Invariant], v: &mut Validator) {
         let target = invariants
             .iter()
             .find(|i| i.id.eq_ignore_ascii_case(&self.planes_from));
-        match target.map(|t| &t.settings) {
-            Some(AnySettings::CrossPlaneSql(c)) => {
+        match target.and_then(|t| t.settings_of::<PlaneSettings>()) {
+            Some(c) => {
                 let names = c.map.names();
                 if !names.contains(&self.khala_plane.as_str()) {
                     v.problem(
@@ -133,7 +157,7 @@ impl Settings {
                     );
                 }
             }
-            _ => v.problem(
+            None => v.problem(
                 self.planes_from_span.clone(),
                 format!(
                     "`planes-from` names `{}`, which is not an active `cross-plane-sql` invariant",
@@ -149,17 +173,33 @@ impl Settings {
 /// The check.
 pub struct KhalaAuthorityWrite;
 
-impl Rule for KhalaAuthorityWrite {
+impl Check for KhalaAuthorityWrite {
+    type Raw = RawSettings;
+    type Settings = Settings;
+
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
-        let AnySettings::KhalaAuthorityWrite(cfg) = &inv.settings else {
-            return;
-        };
-        let Some(AnySettings::CrossPlaneSql(planes)) =
-            cx.config().invariant(&cfg.planes_from).map(|i| &i.settings)
+    fn compile(&self, raw: &RawSettings, v: &mut Validator) -> Settings {
+        raw.compile(v)
+    }
+
+    fn link(&self, settings: &Settings, invariants: &[Invariant], v: &mut Validator) {
+        settings.link(invariants, v);
+    }
+
+    fn scope<'a>(&self, settings: &'a Settings, config: &'a Config) -> Option<Scope<'a>> {
+        config.invariant(&settings.planes_from)?.scope(config)
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
+        // `link` made sure at load that `planes-from` names an active `cross-plane-sql`
+        // invariant: its plane map is there.
+        let Some(planes) = cx
+            .config()
+            .invariant(&cfg.planes_from)
+            .and_then(|i| i.settings_of::<PlaneSettings>())
         else {
             return;
         };

@@ -24,16 +24,64 @@ use syn::visit::Visit;
 
 use crate::rules::prelude::*;
 
-/// Rule metadata.
+/// Check metadata.
 pub static META: Meta = Meta {
-    default_code: "INV-07",
-    name: "unordered-apply",
-    summary: "change weakens (topic, seq) ordering or idempotent apply of sync frames",
-    escalation: Escalation::BlockMergeUnlessMitigated,
-    status: Status::Stable,
     explain: include_str!("../../rules/INV-07.md"),
-    needs_tree: false,
+    keys: KEYS,
+    ..Meta::spec(
+        "INV-07",
+        "unordered-apply",
+        "change weakens (topic, seq) ordering or idempotent apply of sync frames",
+        Escalation::BlockMergeUnlessMitigated,
+    )
 };
+
+/// The keys of `[invariant.<ID>.unordered-apply]`, for the policy's schema and `invlint init`.
+const KEYS: &[Key] = &[
+    opt("paths", Ty::Globs, "Khala and client apply code."),
+    opt("exclude", Ty::Globs, "Out of scope."),
+    opt(
+        "guard-patterns",
+        Ty::Patterns,
+        "What a sequence guard or duplicate discard looks like.",
+    ),
+    opt(
+        "apply-functions",
+        Ty::Regex,
+        "Function names of functions that apply a frame or envelope.",
+    ),
+    opt(
+        "seq-mention",
+        Ty::Regex,
+        "A body that matches consults the sequence.",
+    ),
+    opt(
+        "function-decls",
+        Ty::Patterns,
+        "Function declarations in non-Rust files; each regex has a `name` group.",
+    ),
+    opt(
+        "max-body-lines",
+        Ty::Int,
+        "Longest non-Rust function body read, in lines.",
+    ),
+    opt(
+        "ordering-paths",
+        Ty::Globs,
+        "Ordering/apply code whose changes need a test change.",
+    ),
+    opt("ordering-tests", Ty::Globs, "The replay/ordering tests."),
+    opt(
+        "inline-test-marker",
+        Ty::Regex,
+        "A line after which the rest of the file is test code.",
+    ),
+    opt(
+        "test-severity",
+        Ty::Enum(schema::SEVERITY),
+        "Level of an ordering change without a test change (default warning).",
+    ),
+];
 
 /// `[invariant.<ID>.unordered-apply]` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -89,7 +137,7 @@ pub struct Settings {
 
 impl Settings {
     /// The files this check reads, for coverage.
-    pub fn scope(&self) -> Scope<'_> {
+    fn scope(&self) -> Scope<'_> {
         Scope {
             key: "paths",
             include: vec![&self.paths],
@@ -100,13 +148,9 @@ impl Settings {
 
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
-    pub fn compile(&self, v: &mut Validator) -> Settings {
-        if self.paths.is_empty() {
-            v.require_non_empty(0..0, "no apply path", "paths");
-        }
-        if self.guard_patterns.is_empty() {
-            v.require_non_empty(0..0, "no guard removal", "guard-patterns");
-        }
+    fn compile(&self, v: &mut Validator) -> Settings {
+        v.non_empty(&self.paths, "no apply path", "paths");
+        v.non_empty(&self.guard_patterns, "no guard removal", "guard-patterns");
         let function_decls = v.patterns(&self.function_decls);
         v.require_name_capture(
             &self.function_decls,
@@ -169,15 +213,23 @@ impl RawSettings {
 /// The check.
 pub struct UnorderedApply;
 
-impl Rule for UnorderedApply {
+impl Check for UnorderedApply {
+    type Raw = RawSettings;
+    type Settings = Settings;
+
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
-        let crate::engine::config::Settings::UnorderedApply(cfg) = &inv.settings else {
-            return;
-        };
+    fn compile(&self, raw: &RawSettings, v: &mut Validator) -> Settings {
+        raw.compile(v)
+    }
+
+    fn scope<'a>(&self, settings: &'a Settings, _: &'a Config) -> Option<Scope<'a>> {
+        Some(settings.scope())
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
         let in_scope = |f: &FileChange, g: &GlobList| {
             !f.is_binary
                 && !cfg.exclude.is_match(&f.path)
@@ -410,7 +462,7 @@ fn new_rust_apply_fns(
     if !has_candidate {
         return;
     }
-    let Ok(ast) = crate::rules::util::parse_rust(src.text()) else {
+    let Ok(ast) = crate::rules::util::parse_rust(cx, src.text()) else {
         return;
     };
     let mut fns = FnCollector {

@@ -20,16 +20,55 @@
 
 use crate::rules::prelude::*;
 
-/// Rule metadata.
+/// Check metadata.
 pub static META: Meta = Meta {
-    default_code: "INV-08",
-    name: "identity-outside-control",
-    summary: "change handles identity, sessions or tokens outside WorkOS and the control plane",
-    escalation: Escalation::BlockMergeUnlessMitigated,
-    status: Status::Stable,
     explain: include_str!("../../rules/INV-08.md"),
-    needs_tree: false,
+    keys: KEYS,
+    ..Meta::spec(
+        "INV-08",
+        "identity-outside-control",
+        "change handles identity, sessions or tokens outside WorkOS and the control plane",
+        Escalation::BlockMergeUnlessMitigated,
+    )
 };
+
+/// The keys of `[invariant.<ID>.identity-outside-control]`, for the policy's schema and `invlint init`.
+const KEYS: &[Key] = &[
+    opt("paths", Ty::Globs, "Files checked (code and manifests)."),
+    opt("exclude", Ty::Globs, "Out of scope."),
+    opt(
+        "control-paths",
+        Ty::Globs,
+        "The control plane's auth code: it may issue, validate and revoke.",
+    ),
+    opt(
+        "verify-paths",
+        Ty::Globs,
+        "Outside the control plane, paths that may validate control-issued tokens.",
+    ),
+    opt(
+        "providers",
+        Ty::Patterns,
+        "Identity providers other than WorkOS.",
+    ),
+    opt(
+        "authority",
+        Ty::Patterns,
+        "Issuing or revoking sessions, tokens, devices.",
+    ),
+    opt("verify", Ty::Patterns, "Validating sessions or tokens."),
+    opt("fallbacks", Ty::Patterns, "Mock/dev identity fallbacks."),
+    opt(
+        "guards",
+        Ty::Regexes,
+        "Non-production guards that make a nearby fallback acceptable.",
+    ),
+    opt(
+        "guard-window",
+        Ty::Int,
+        "Lines either side of a fallback searched for a guard (default 3).",
+    ),
+];
 
 /// `[invariant.<ID>.identity-outside-control]` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -87,7 +126,7 @@ pub struct Settings {
 
 impl Settings {
     /// The files this check reads, for coverage.
-    pub fn scope(&self) -> Scope<'_> {
+    fn scope(&self) -> Scope<'_> {
         Scope {
             key: "paths",
             include: vec![&self.paths],
@@ -98,13 +137,9 @@ impl Settings {
 
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
-    pub fn compile(&self, v: &mut Validator) -> Settings {
-        if self.paths.is_empty() {
-            v.require_non_empty(0..0, "no file", "paths");
-        }
-        if self.control_paths.is_empty() {
-            v.require_non_empty(0..0, "the control plane", "control-paths");
-        }
+    fn compile(&self, v: &mut Validator) -> Settings {
+        v.non_empty(&self.paths, "no file", "paths");
+        v.non_empty(&self.control_paths, "the control plane", "control-paths");
         if self.providers.is_empty()
             && self.authority.is_empty()
             && self.verify.is_empty()
@@ -152,15 +187,23 @@ impl RawSettings {
 /// The check.
 pub struct IdentityOutsideControl;
 
-impl Rule for IdentityOutsideControl {
+impl Check for IdentityOutsideControl {
+    type Raw = RawSettings;
+    type Settings = Settings;
+
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
-        let crate::engine::config::Settings::IdentityOutsideControl(cfg) = &inv.settings else {
-            return;
-        };
+    fn compile(&self, raw: &RawSettings, v: &mut Validator) -> Settings {
+        raw.compile(v)
+    }
+
+    fn scope<'a>(&self, settings: &'a Settings, _: &'a Config) -> Option<Scope<'a>> {
+        Some(settings.scope())
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
         let mitigation = mitigation_hint(inv);
         cx.scan_files(&cfg.paths, &cfg.exclude, out, |file, out| {
             let Some(src) = file.head.source() else {

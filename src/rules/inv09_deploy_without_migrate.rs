@@ -19,16 +19,63 @@ use regex::Regex;
 
 use crate::rules::prelude::*;
 
-/// Rule metadata.
+/// Check metadata.
 pub static META: Meta = Meta {
-    default_code: "INV-09",
-    name: "deploy-without-migrate",
-    summary: "runtime deploy is not followed by the migrate job",
-    escalation: Escalation::BlockRelease,
-    status: Status::Stable,
     explain: include_str!("../../rules/INV-09.md"),
-    needs_tree: false,
+    keys: KEYS,
+    ..Meta::spec(
+        "INV-09",
+        "deploy-without-migrate",
+        "runtime deploy is not followed by the migrate job",
+        Escalation::BlockRelease,
+    )
 };
+
+/// The keys of `[invariant.<ID>.deploy-without-migrate]`, for the policy's schema and `invlint init`.
+const KEYS: &[Key] = &[
+    opt("paths", Ty::Globs, "Deploy surfaces."),
+    opt("exclude", Ty::Globs, "Out of scope."),
+    opt(
+        "wrapper",
+        Ty::Str,
+        "The canonical deploy-then-migrate script, named in help.",
+    ),
+    opt(
+        "deploy",
+        Ty::Patterns,
+        "Commands that deploy the runtime service.",
+    ),
+    opt(
+        "migrate",
+        Ty::Patterns,
+        "Commands that run the migrate job.",
+    ),
+    opt(
+        "migrate-image",
+        Ty::Patterns,
+        "Commands that set the migrate job's image.",
+    ),
+    opt(
+        "image",
+        Ty::Regexes,
+        "Regexes whose group 1 is the image of a command (tried in order).",
+    ),
+    opt(
+        "dry-run",
+        Ty::Patterns,
+        "Lines that mention a command without running it.",
+    ),
+    opt(
+        "migrations",
+        Ty::Globs,
+        "Runtime migrations: adding one needs deploy/migrate notes in the PR description.",
+    ),
+    opt(
+        "description-mentions",
+        Ty::Regex,
+        "What counts as the description saying something about deploy or the migrate job.",
+    ),
+];
 
 /// `[invariant.<ID>.deploy-without-migrate]` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -82,7 +129,7 @@ pub struct Settings {
 
 impl Settings {
     /// The files this check reads, for coverage.
-    pub fn scope(&self) -> Scope<'_> {
+    fn scope(&self) -> Scope<'_> {
         Scope {
             key: "paths",
             include: vec![&self.paths],
@@ -93,16 +140,10 @@ impl Settings {
 
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
-    pub fn compile(&self, v: &mut Validator) -> Settings {
-        if self.paths.is_empty() {
-            v.require_non_empty(0..0, "no deploy surface", "paths");
-        }
-        if self.deploy.is_empty() {
-            v.require_non_empty(0..0, "no deploy command", "deploy");
-        }
-        if self.migrate.is_empty() {
-            v.require_non_empty(0..0, "no deploy", "migrate");
-        }
+    fn compile(&self, v: &mut Validator) -> Settings {
+        v.non_empty(&self.paths, "no deploy surface", "paths");
+        v.non_empty(&self.deploy, "no deploy command", "deploy");
+        v.non_empty(&self.migrate, "no deploy", "migrate");
         let mut image = Vec::new();
         for raw in &self.image {
             if let Some(re) = v.regex(raw) {
@@ -141,15 +182,23 @@ impl RawSettings {
 /// The check.
 pub struct DeployWithoutMigrate;
 
-impl Rule for DeployWithoutMigrate {
+impl Check for DeployWithoutMigrate {
+    type Raw = RawSettings;
+    type Settings = Settings;
+
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
-        let crate::engine::config::Settings::DeployWithoutMigrate(cfg) = &inv.settings else {
-            return;
-        };
+    fn compile(&self, raw: &RawSettings, v: &mut Validator) -> Settings {
+        raw.compile(v)
+    }
+
+    fn scope<'a>(&self, settings: &'a Settings, _: &'a Config) -> Option<Scope<'a>> {
+        Some(settings.scope())
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
         cx.scan_files(&cfg.paths, &cfg.exclude, out, |file, out| {
             check_file(cx, inv, cfg, file, out);
         });

@@ -1,7 +1,7 @@
 //! PR-01..PR-06: checks on the PR description (OA-RUST-003, "Mandatory PR Checklist",
 //! "Reviewer Guidance", "Release Gate Checklist").
 //!
-//! They run after every other check (`Rule::is_post`), because "claimed vs detected" compares
+//! They run after every other check (`Kind::Pr`, `Check::check_after`), because "claimed vs detected" compares
 //! what the description says with what the other checks found. Findings point into the
 //! description, a source named "PR description" (or "commit messages" for `--range`).
 //! Without a description (pre-commit, local runs) none of them runs.
@@ -24,69 +24,82 @@ use crate::rules::prelude::*;
 
 /// PR-01.
 pub static META_MAPPING: Meta = Meta {
-    default_code: "PR-01",
-    name: "missing-inv-mapping",
-    summary: "PR description maps no INV-* ID for a change to a migration surface",
-    escalation: Escalation::BlockMerge,
-    status: Status::Stable,
     explain: include_str!("../../rules/PR-01.md"),
-    needs_tree: false,
+    kind: Kind::Pr,
+    keys: KEYS,
+    ..Meta::spec(
+        "PR-01",
+        "missing-inv-mapping",
+        "PR description maps no INV-* ID for a change to a migration surface",
+        Escalation::BlockMerge,
+    )
 };
 
 /// PR-02.
 pub static META_CHECKLIST: Meta = Meta {
-    default_code: "PR-02",
-    name: "checklist-item-missing",
-    summary: "PR description lacks or leaves unchecked a mandatory checklist item",
-    escalation: Escalation::BlockMerge,
-    status: Status::Stable,
     explain: include_str!("../../rules/PR-02.md"),
-    needs_tree: false,
+    kind: Kind::Pr,
+    keys: KEYS,
+    ..Meta::spec(
+        "PR-02",
+        "checklist-item-missing",
+        "PR description lacks or leaves unchecked a mandatory checklist item",
+        Escalation::BlockMerge,
+    )
 };
 
 /// PR-03.
 pub static META_NA: Meta = Meta {
-    default_code: "PR-03",
-    name: "na-without-reason",
-    summary: "docs-only PR does not mark each non-applicable invariant N/A with a reason",
-    escalation: Escalation::BlockMerge,
-    status: Status::Stable,
     explain: include_str!("../../rules/PR-03.md"),
-    needs_tree: false,
+    kind: Kind::Pr,
+    keys: KEYS,
+    ..Meta::spec(
+        "PR-03",
+        "na-without-reason",
+        "docs-only PR does not mark each non-applicable invariant N/A with a reason",
+        Escalation::BlockMerge,
+    )
 };
 
 /// PR-04.
 pub static META_UNCLAIMED: Meta = Meta {
-    default_code: "PR-04",
-    name: "unclaimed-invariant",
-    summary: "an invariant the change touches is omitted or marked N/A in the PR description",
-    escalation: Escalation::BlockMerge,
-    status: Status::Stable,
     explain: include_str!("../../rules/PR-04.md"),
-    needs_tree: false,
+    kind: Kind::Pr,
+    ..Meta::spec(
+        "PR-04",
+        "unclaimed-invariant",
+        "an invariant the change touches is omitted or marked N/A in the PR description",
+        Escalation::BlockMerge,
+    )
 };
 
 /// PR-05.
 pub static META_STALE: Meta = Meta {
-    default_code: "PR-05",
-    name: "stale-claim",
-    summary: "PR description claims an invariant the change does not touch",
-    escalation: Escalation::BlockMerge,
-    status: Status::Stable,
     explain: include_str!("../../rules/PR-05.md"),
-    needs_tree: false,
+    kind: Kind::Pr,
+    ..Meta::spec(
+        "PR-05",
+        "stale-claim",
+        "PR description claims an invariant the change does not touch",
+        Escalation::BlockMerge,
+    )
 };
 
 /// PR-06.
 pub static META_RELEASE: Meta = Meta {
-    default_code: "PR-06",
-    name: "release-evidence-missing",
-    summary: "release gate evidence is missing from the PR description",
-    escalation: Escalation::BlockRelease,
-    status: Status::Stable,
     explain: include_str!("../../rules/PR-06.md"),
-    needs_tree: false,
+    kind: Kind::Pr,
+    keys: KEYS,
+    ..Meta::spec(
+        "PR-06",
+        "release-evidence-missing",
+        "release gate evidence is missing from the PR description",
+        Escalation::BlockRelease,
+    )
 };
+
+/// The keys of the settings tables of PR-01, PR-02, PR-03 and PR-06, for the policy's schema.
+const KEYS: &[Key] = schema::PR_CHECKLIST;
 
 /// Settings shared by the PR checks (`[invariant.PR-0x.<check>]`).
 #[derive(Debug, Default, Deserialize)]
@@ -160,7 +173,7 @@ struct Evidence {
 
 impl RawSettings {
     /// Validates and compiles.
-    pub fn compile(&self, v: &mut Validator) -> Settings {
+    fn compile(&self, v: &mut Validator) -> Settings {
         let mut evidence = Vec::new();
         for e in &self.evidence {
             if let Some(regex) = v.regex(&e.regex) {
@@ -217,7 +230,7 @@ pub fn grammar(config: &crate::engine::config::Config) -> Grammar {
             .invariants
             .iter()
             .filter(|i| i.status.is_active() && i.check == check)
-            .find_map(settings)
+            .find_map(|i| i.settings_of::<Settings>())
     };
     if let Some(s) = of(META_CHECKLIST.name) {
         g.items = s
@@ -235,13 +248,6 @@ pub fn grammar(config: &crate::engine::config::Config) -> Grammar {
         g.negations = n;
     }
     g
-}
-
-fn settings(inv: &Invariant) -> Option<&Settings> {
-    match &inv.settings {
-        crate::engine::config::Settings::PrChecklist(s) => Some(s),
-        _ => None,
-    }
 }
 
 /// Span at the end of the description (where missing things would go).
@@ -290,8 +296,13 @@ fn touches(cx: &Context<'_>, globs: &GlobList) -> Option<String> {
 
 /// The invariants the description should talk about: spec-style IDs (not the PR checks).
 fn invariants<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Invariant> {
-    cx.config().invariants.iter().filter(|i| {
-        i.status != Status::Retired && crate::rules::find(&i.check).is_none_or(|r| !r.is_post())
+    let config = cx.config();
+    config.invariants.iter().filter(move |i| {
+        i.status != Status::Retired
+            && config
+                .registry
+                .find(&i.check)
+                .is_none_or(|c| !c.meta().kind.is_post())
     })
 }
 
@@ -302,22 +313,27 @@ fn is_docs_only(cx: &Context<'_>, docs: &GlobList) -> bool {
 /// PR-01.
 pub struct MissingInvMapping;
 
-impl Rule for MissingInvMapping {
+impl Check for MissingInvMapping {
+    type Raw = RawSettings;
+    type Settings = Settings;
+
     fn meta(&self) -> &'static Meta {
         &META_MAPPING
     }
-    fn is_post(&self) -> bool {
-        true
+
+    fn compile(&self, raw: &RawSettings, v: &mut Validator) -> Settings {
+        raw.compile(v)
     }
-    fn check(&self, _: &Context<'_>, _: &Invariant, _: &mut Findings) {}
+
     fn check_after(
         &self,
         cx: &Context<'_>,
         inv: &Invariant,
+        cfg: &Settings,
         _prior: &[Finding],
         out: &mut Findings,
     ) {
-        let (Some(cfg), Some(pr)) = (settings(inv), cx.pr_description()) else {
+        let Some(pr) = cx.pr_description() else {
             return;
         };
         let Some(path) = touches(cx, &cfg.surfaces) else {
@@ -345,22 +361,27 @@ impl Rule for MissingInvMapping {
 /// PR-02.
 pub struct ChecklistItemMissing;
 
-impl Rule for ChecklistItemMissing {
+impl Check for ChecklistItemMissing {
+    type Raw = RawSettings;
+    type Settings = Settings;
+
     fn meta(&self) -> &'static Meta {
         &META_CHECKLIST
     }
-    fn is_post(&self) -> bool {
-        true
+
+    fn compile(&self, raw: &RawSettings, v: &mut Validator) -> Settings {
+        raw.compile(v)
     }
-    fn check(&self, _: &Context<'_>, _: &Invariant, _: &mut Findings) {}
+
     fn check_after(
         &self,
         cx: &Context<'_>,
         inv: &Invariant,
+        cfg: &Settings,
         _prior: &[Finding],
         out: &mut Findings,
     ) {
-        let (Some(cfg), Some(pr)) = (settings(inv), cx.pr_description()) else {
+        let Some(pr) = cx.pr_description() else {
             return;
         };
         if touches(cx, &cfg.surfaces).is_none() || is_docs_only(cx, &cfg.docs) {
@@ -458,22 +479,27 @@ impl Rule for ChecklistItemMissing {
 /// PR-03.
 pub struct NaWithoutReason;
 
-impl Rule for NaWithoutReason {
+impl Check for NaWithoutReason {
+    type Raw = RawSettings;
+    type Settings = Settings;
+
     fn meta(&self) -> &'static Meta {
         &META_NA
     }
-    fn is_post(&self) -> bool {
-        true
+
+    fn compile(&self, raw: &RawSettings, v: &mut Validator) -> Settings {
+        raw.compile(v)
     }
-    fn check(&self, _: &Context<'_>, _: &Invariant, _: &mut Findings) {}
+
     fn check_after(
         &self,
         cx: &Context<'_>,
         inv: &Invariant,
+        cfg: &Settings,
         _prior: &[Finding],
         out: &mut Findings,
     ) {
-        let (Some(cfg), Some(pr)) = (settings(inv), cx.pr_description()) else {
+        let Some(pr) = cx.pr_description() else {
             return;
         };
         if !is_docs_only(cx, &cfg.docs) {
@@ -516,18 +542,21 @@ impl Rule for NaWithoutReason {
 /// PR-04.
 pub struct UnclaimedInvariant;
 
-impl Rule for UnclaimedInvariant {
+impl Check for UnclaimedInvariant {
+    type Raw = NoSettings;
+    type Settings = ();
+
     fn meta(&self) -> &'static Meta {
         &META_UNCLAIMED
     }
-    fn is_post(&self) -> bool {
-        true
-    }
-    fn check(&self, _: &Context<'_>, _: &Invariant, _: &mut Findings) {}
+
+    fn compile(&self, _: &NoSettings, _: &mut Validator) {}
+
     fn check_after(
         &self,
         cx: &Context<'_>,
         inv: &Invariant,
+        _: &(),
         prior: &[Finding],
         out: &mut Findings,
     ) {
@@ -575,18 +604,21 @@ impl Rule for UnclaimedInvariant {
 /// PR-05.
 pub struct StaleClaim;
 
-impl Rule for StaleClaim {
+impl Check for StaleClaim {
+    type Raw = NoSettings;
+    type Settings = ();
+
     fn meta(&self) -> &'static Meta {
         &META_STALE
     }
-    fn is_post(&self) -> bool {
-        true
-    }
-    fn check(&self, _: &Context<'_>, _: &Invariant, _: &mut Findings) {}
+
+    fn compile(&self, _: &NoSettings, _: &mut Validator) {}
+
     fn check_after(
         &self,
         cx: &Context<'_>,
         inv: &Invariant,
+        _: &(),
         prior: &[Finding],
         out: &mut Findings,
     ) {
@@ -624,22 +656,27 @@ impl Rule for StaleClaim {
 /// PR-06.
 pub struct ReleaseEvidenceMissing;
 
-impl Rule for ReleaseEvidenceMissing {
+impl Check for ReleaseEvidenceMissing {
+    type Raw = RawSettings;
+    type Settings = Settings;
+
     fn meta(&self) -> &'static Meta {
         &META_RELEASE
     }
-    fn is_post(&self) -> bool {
-        true
+
+    fn compile(&self, raw: &RawSettings, v: &mut Validator) -> Settings {
+        raw.compile(v)
     }
-    fn check(&self, _: &Context<'_>, _: &Invariant, _: &mut Findings) {}
+
     fn check_after(
         &self,
         cx: &Context<'_>,
         inv: &Invariant,
+        cfg: &Settings,
         prior: &[Finding],
         out: &mut Findings,
     ) {
-        let (Some(cfg), Some(pr)) = (settings(inv), cx.pr_description()) else {
+        let Some(pr) = cx.pr_description() else {
             return;
         };
         let src = &pr.source;

@@ -86,23 +86,20 @@ pub fn new_accesses<'a>(
     ex: &Extractor,
     exempt: &GlobList,
 ) -> Vec<FileAccesses<'a>> {
-    // INV-04 and INV-06 read the same plane map: the engine scans once before the checks run
-    // (Context::sql_scan); a scan is made here only when it did not (unit tests, a policy whose
-    // INV-06 names a plane map no active INV-04 owns).
-    let local;
-    let scan = match cx.sql_scan(map) {
-        Some(s) => s,
-        None => {
-            local = Scan::new(cx.changes(), map, ex);
-            &local
-        }
-    };
+    // INV-04 and INV-06 read the same plane map: INV-04 scans once before the checks run
+    // (`prepare_scan`, memoized in `cx`); a scan is made here only when none was (unit tests, a
+    // policy whose INV-06 names a plane map no active INV-04 owns).
+    let scan = cx
+        .memoized::<Scan>(&scan_key(map))
+        .unwrap_or_else(|| std::sync::Arc::new(Scan::new(cx.changes(), map, ex)));
+    let files = &cx.changes().files;
     let mut out = Vec::new();
     for p in &scan.per {
         let Some((src, entry, sts)) = &p.head else {
             continue;
         };
-        if exempt.is_match(&p.file.path) {
+        let file = &files[p.file];
+        if exempt.is_match(&file.path) {
             continue;
         }
         let mut new = Vec::new();
@@ -121,7 +118,7 @@ pub fn new_accesses<'a>(
         }
         if !new.is_empty() {
             out.push(FileAccesses {
-                file: p.file,
+                file,
                 src: src.clone(),
                 new,
             });
@@ -130,43 +127,50 @@ pub fn new_accesses<'a>(
     out
 }
 
+/// The memo key of the scan under `map` (by address: one compiled map, one scan).
+pub(crate) fn scan_key(map: &PlaneMap) -> String {
+    format!("sql-scan@{:x}", map as *const PlaneMap as usize)
+}
+
+/// Scans the change under `map` once and keeps the scan in `cx` for every check that reads
+/// that map (INV-04, INV-06): extracting SQL twice was a third of `check --all`.
+pub fn prepare_scan(cx: &Context<'_>, map: &PlaneMap, ex: &Extractor) {
+    cx.memo(&scan_key(map), || Scan::new(cx.changes(), map, ex));
+}
+
 /// Every changed file's SQL statements at base and head under one plane map, extracted once
 /// (in parallel) and shared by the checks that read that map.
-pub struct Scan<'a> {
-    /// The plane map scanned (by address), to match a check's settings to its scan.
-    map: usize,
-    per: Vec<PerFile<'a>>,
+pub struct Scan {
+    per: Vec<PerFile>,
     /// Keys removed from some file: a query moved elsewhere is not new there.
     removed: BTreeSet<Key>,
 }
 
-pub(crate) struct PerFile<'a> {
-    pub(crate) file: &'a FileChange,
+pub(crate) struct PerFile {
+    /// Index into the change set's files.
+    pub(crate) file: usize,
     pub(crate) head: Option<HeadStatements>,
     pub(crate) base: BTreeSet<Key>,
     pub(crate) head_keys: BTreeSet<Key>,
 }
 
-impl<'a> Scan<'a> {
+impl Scan {
     /// Extracts and resolves the statements of every changed file that a plane claims.
-    pub fn new(
-        changes: &'a crate::engine::diff::ChangeSet,
-        map: &PlaneMap,
-        ex: &Extractor,
-    ) -> Scan<'a> {
+    pub fn new(changes: &crate::engine::diff::ChangeSet, map: &PlaneMap, ex: &Extractor) -> Scan {
         use rayon::prelude::*;
-        let files: Vec<&'a FileChange> = changes
+        let files: Vec<(usize, &FileChange)> = changes
             .files
             .iter()
-            .filter(|f| !f.is_binary)
-            .filter(|f| {
+            .enumerate()
+            .filter(|(_, f)| !f.is_binary)
+            .filter(|(_, f)| {
                 let base = f.old_path.as_deref().unwrap_or(&f.path);
                 map.entry_of_path(&f.path).is_some() || map.entry_of_path(base).is_some()
             })
             .collect();
-        let per: Vec<PerFile<'a>> = files
+        let per: Vec<PerFile> = files
             .par_iter()
-            .map(|f| {
+            .map(|&(index, f)| {
                 let base_path = f.old_path.as_deref().unwrap_or(&f.path);
                 let mut base = BTreeSet::new();
                 if let (Some(src), Some(entry)) = (f.base.source(), map.entry_of_path(base_path)) {
@@ -191,7 +195,7 @@ impl<'a> Scan<'a> {
                     }
                 }
                 PerFile {
-                    file: f,
+                    file: index,
                     head,
                     base,
                     head_keys,
@@ -202,16 +206,7 @@ impl<'a> Scan<'a> {
         for p in &per {
             removed.extend(p.base.iter().filter(|k| !p.head_keys.contains(*k)).cloned());
         }
-        Scan {
-            map: map as *const PlaneMap as usize,
-            per,
-            removed,
-        }
-    }
-
-    /// True when this scan was made under `map`.
-    pub fn is_for(&self, map: &PlaneMap) -> bool {
-        self.map == map as *const PlaneMap as usize
+        Scan { per, removed }
     }
 }
 

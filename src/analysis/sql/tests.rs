@@ -146,13 +146,11 @@ fn elixir() {
 
 #[test]
 fn default_plane_map() {
-    let cfg = crate::engine::config::Config::parse(
-        "inv-rules.toml",
-        include_str!("../../../inv-rules.toml"),
-    )
-    .expect("default policy");
-    let Some(crate::engine::config::Settings::CrossPlaneSql(s)) =
-        cfg.invariant("INV-04").map(|i| &i.settings)
+    let cfg = crate::parse_policy("inv-rules.toml", include_str!("../../../inv-rules.toml"))
+        .expect("default policy");
+    let Some(s) = cfg
+        .invariant("INV-04")
+        .and_then(|i| i.settings_of::<crate::rules::inv04_cross_plane_sql::Settings>())
     else {
         panic!("INV-04 runs cross-plane-sql");
     };
@@ -184,8 +182,7 @@ fn default_plane_map() {
 fn planes_from_must_name_the_map() {
     let text = include_str!("../../../inv-rules.toml")
         .replace("planes-from = \"INV-04\"", "planes-from = \"INV-05\"");
-    let err = crate::engine::config::Config::parse("inv-rules.toml", &text)
-        .expect_err("INV-05 holds no plane map");
+    let err = crate::parse_policy("inv-rules.toml", &text).expect_err("INV-05 holds no plane map");
     assert!(format!("{err:?}").contains("planes-from"), "{err:?}");
 }
 

@@ -1,9 +1,13 @@
 //! git2 -> `ChangeSet`: which files the change touches, which lines it adds and removes, and the
 //! text of each file at base and head.
 //!
-//! This is the only file that talks to git. Everything it returns is owned data (no git2 type
-//! leaves it), so rules can read it from any thread. It never writes to the repository: no index
-//! refresh, no lock files, no checkout.
+//! The change set it returns is owned data (no git2 type in it), so checks can read it from any
+//! thread. Two git2 values do leave this file: [`open`] hands the pipeline the `Repository`
+//! (`lib.rs` drops it once the change set is collected, since it is `Send` but not `Sync`), and
+//! [`base_blob`] reads one file at base for the policy. Git is also read by `staged.rs` (the
+//! index, for `--staged`) and written only by `scratch.rs`, into the temporary repositories of
+//! dry runs. Nothing here writes to the checked repository: no index refresh, no lock files, no
+//! checkout.
 
 use std::cell::RefCell;
 use std::ops::Range;

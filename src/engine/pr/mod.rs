@@ -1,8 +1,7 @@
-//! PR description -> `Source` named "PR description", so findings can point into it.
-//!
-//! Reading, and the one parse every check shares: a CommonMark parse (pulldown-cmark) that masks
-//! code, HTML and quotes, finds the checklist items, reads claims from the invariant-impact item
-//! and mitigations from their line or section. What the claims mean for the change is the
+//! PR description -> `PrDescription`: the text as a `Source` named "PR description" (so findings
+//! can point into it), read under a size cap, and the one parse every check shares: a CommonMark
+//! parse (pulldown-cmark) that masks code, HTML and quotes, finds the checklist items, reads
+//! claims from the invariant-impact item and mitigations from their line or section. What the claims mean for the change is the
 //! PR-checklist checks' business. Absent in pre-commit runs.
 
 use std::collections::BTreeSet;

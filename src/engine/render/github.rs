@@ -14,7 +14,7 @@ use std::fmt::Write;
 use super::sanitize::{self, log_line};
 use super::{ranked, repo_path};
 use crate::engine::finding::{Finding, Severity};
-use crate::Report;
+use crate::engine::run::Report;
 
 /// Annotations of one level GitHub shows per step.
 pub const PER_STEP_CAP: usize = 10;
@@ -178,13 +178,48 @@ pub(crate) mod tests {
 
     use std::sync::Arc;
 
-    use crate::engine::config::{Config, DEFAULT_POLICY};
+    use crate::engine::check::{Check, DynCheck, Meta, NoSettings, Registry};
+    use crate::engine::config::{Config, Escalation, Validator};
     use crate::engine::source::Source;
+
+    /// A check that finds nothing, for policies the renderer tests bind their invariants to
+    /// (the engine's tests never need the real checks).
+    struct Stub;
+
+    static STUB: Meta = Meta::spec("T-01", "stub", "a test check", Escalation::BlockMerge);
+
+    impl Check for Stub {
+        type Raw = NoSettings;
+        type Settings = ();
+        fn meta(&self) -> &'static Meta {
+            &STUB
+        }
+        fn compile(&self, _: &NoSettings, _: &mut Validator) {}
+    }
+
+    static CHECKS: &[&dyn DynCheck] = &[&Stub];
+
+    const POLICY: &str = r#"
+[invariant.INV-01]
+title = "contracts are proto-first"
+check = "stub"
+escalation = "block-merge"
+
+[invariant.INV-03]
+title = "live sync is WS-only"
+check = "stub"
+escalation = "block-merge"
+
+[invariant.INV-08]
+title = "identity stays in control"
+check = "stub"
+escalation = "block-merge-unless-mitigated"
+"#;
 
     /// A report with `n01` blocking INV-01 findings, `n08` blocking INV-08 findings and one
     /// non-blocking INV-03 warning, each on its own line of one file.
     pub(crate) fn report(n01: usize, n08: usize) -> Report {
-        let config = Arc::new(Config::parse("inv-rules.toml", DEFAULT_POLICY).unwrap());
+        let config = Arc::new(Config::parse(Registry(CHECKS), "inv-rules.toml", POLICY).unwrap());
         let inv = |id: &str| config.invariants.iter().find(|i| i.id == id).unwrap();
         let text: String = (0..n01 + n08 + 1).map(|i| format!("line {i}\n")).collect();
         let src = Arc::new(Source::new("apps/a.rs", text));
@@ -210,7 +245,7 @@ pub(crate) mod tests {
             config,
             description: "test".into(),
             files_changed: 1,
-            gate: crate::Gate::Merge,
+            gate: crate::engine::run::Gate::Merge,
             planned: Vec::new(),
             pr: None,
             stats: Default::default(),

@@ -7,7 +7,7 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 use super::sanitize;
 use crate::engine::finding::FindingDiagnostic;
 use crate::engine::policy_entry::PolicyEntries;
-use crate::Report;
+use crate::engine::run::Report;
 
 /// Output options.
 #[derive(Debug, Clone, Copy)]

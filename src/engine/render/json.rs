@@ -7,7 +7,7 @@
 use crate::engine::policy_entry::PolicyEntries;
 use serde::Serialize;
 
-use crate::Report;
+use crate::engine::run::Report;
 
 /// The JSON Schema of this output (draft 2020-12).
 pub const SCHEMA: &str = include_str!("../../../invlint-output.schema.json");

@@ -9,7 +9,7 @@ use std::fmt::Write;
 use super::sanitize::{md_code, md_text};
 use super::{count_by_code, ranked, repo_path};
 use crate::engine::finding::Severity;
-use crate::Report;
+use crate::engine::run::Report;
 
 /// Where findings' paths link to: `{base}/{path}#L{line}`.
 #[derive(Debug, Clone, Default)]

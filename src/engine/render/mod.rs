@@ -12,7 +12,7 @@ pub mod sarif;
 use std::collections::BTreeMap;
 
 use crate::engine::finding::Finding;
-use crate::Report;
+use crate::engine::run::Report;
 
 /// The repository-relative path of a finding's primary location, or `None` when it points into
 /// the PR description or the commit messages (which are not files of the repository).

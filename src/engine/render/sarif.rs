@@ -28,7 +28,7 @@ use serde_json::{json, Value};
 
 use super::{fingerprints, repo_path};
 use crate::engine::finding::{Finding, Severity};
-use crate::Report;
+use crate::engine::run::Report;
 
 /// The schema URI written into `$schema`.
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -45,11 +45,13 @@ const DEFAULT_POLICY_PATH: &str = "inv-rules.toml";
 /// Renders the report as pretty SARIF with a trailing newline.
 pub fn render(report: &Report) -> String {
     let invariants = &report.config.invariants;
+    let registry = report.config.registry;
     let mut rules: Vec<Value> = invariants
         .iter()
         .map(|inv| {
-            let page = crate::rules::code_of_check(&inv.check)
-                .and_then(crate::rules::page)
+            let page = registry
+                .code_of_check(&inv.check)
+                .and_then(|code| registry.page(code))
                 .unwrap_or("");
             rule(RuleDesc {
                 id: &inv.id,
@@ -63,7 +65,7 @@ pub fn render(report: &Report) -> String {
                 escalation: inv.escalation,
                 status: inv.status,
                 tags: &["architecture", "invariant"],
-                help_uri: help_uri(&inv.check),
+                help_uri: help_uri(registry, &inv.check),
             })
         })
         .collect();
@@ -71,7 +73,7 @@ pub fn render(report: &Report) -> String {
     // The built-in gate-integrity checks (POL-01, VER-01) that no policy declares. Their
     // findings are made where they block, hence level `error`.
     let mut rule_ids: Vec<String> = invariants.iter().map(|i| i.id.clone()).collect();
-    for r in crate::rules::GATE_RULES {
+    for r in registry.of_kind(crate::engine::check::Kind::Gate) {
         let m = r.meta();
         if !report.findings.iter().any(|f| f.code == m.default_code) {
             continue;
@@ -350,12 +352,16 @@ fn kept_indices(report: &Report, cap: usize) -> std::collections::BTreeSet<usize
 
 /// The published explain page of check `check`: `rules/<CODE>.md` for the spec's checks,
 /// `rules/generic/<check>.md` for the generic checks a policy binds to its own invariants.
-fn help_uri(check: &str) -> Option<String> {
-    if crate::rules::GENERIC.iter().any(|r| r.meta().name == check) {
+pub fn help_uri(registry: crate::engine::check::Registry, check: &str) -> Option<String> {
+    if registry
+        .of_kind(crate::engine::check::Kind::Generic)
+        .any(|r| r.meta().name == check)
+    {
         return Some(format!("{HELP_BASE}/generic/{check}.md"));
     }
-    crate::rules::code_of_check(check)
-        .filter(|c| crate::rules::page(c).is_some())
+    registry
+        .code_of_check(check)
+        .filter(|c| registry.page(c).is_some())
         .map(|code| format!("{HELP_BASE}/{code}.md"))
 }
 
@@ -486,21 +492,6 @@ fn section(page: &str, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_shipped_check_has_a_published_help_page() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let all = crate::rules::RULES
-            .iter()
-            .chain(crate::rules::PR_RULES)
-            .chain(crate::rules::GENERIC);
-        for r in all {
-            let name = r.meta().name;
-            let uri = help_uri(name).unwrap_or_else(|| panic!("{name}: no help page"));
-            let rel = uri.strip_prefix(HELP_BASE).unwrap();
-            assert!(root.join(format!("rules{rel}")).is_file(), "{uri}");
-        }
-    }
 
     #[test]
     fn over_the_cap_the_most_severe_results_are_kept() {

@@ -11,14 +11,12 @@ pub fn apply(
     gate: Gate,
     today: Date,
 ) {
-    let Some(sup) = config
+    // The active invariant bound to `bad-suppression` carries these settings.
+    let Some((sup, settings)) = config
         .invariants
         .iter()
-        .find(|i| i.check == META.name && i.status.is_active())
+        .find_map(|i| Some((i, i.settings_of::<Settings>()?)))
     else {
-        return;
-    };
-    let crate::engine::config::Settings::BadSuppression(settings) = &sup.settings else {
         return;
     };
 

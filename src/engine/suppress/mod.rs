@@ -30,13 +30,15 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::engine::config::{Config, Escalation, Invariant, Status};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::engine::check::{Check, Kind, Meta};
+use crate::engine::config::{Config, Escalation, GlobList, Validator};
 use crate::engine::diff::{ChangeSet, TextState};
 use crate::engine::finding::Finding;
+use crate::engine::run::Gate;
 use crate::engine::source::Source;
-use crate::rules::prelude::{Deserialize, GlobList, Spanned, Validator};
-use crate::rules::{Context, Findings, Meta, Rule};
-use crate::Gate;
 
 mod apply;
 mod date;
@@ -48,32 +50,42 @@ pub use apply::*;
 pub use date::*;
 use directive::*;
 
-/// Rule metadata: SUP-01 findings are produced by the engine, not by `Rule::check`.
+/// SUP-01's page and metadata: its findings are produced by the engine ([`apply`]), after every
+/// check (post kind: the PR checks do not ask the description to map SUP-01, which is about
+/// comments, not an architecture invariant).
 pub static META: Meta = Meta {
-    default_code: "SUP-01",
-    name: "bad-suppression",
-    summary: "inline suppression is malformed, expired, unused or not allowed by the policy",
-    escalation: Escalation::BlockMerge,
-    status: Status::Stable,
     explain: include_str!("../../../rules/SUP-01.md"),
-    needs_tree: false,
+    kind: Kind::Suppress,
+    keys: KEYS,
+    ..Meta::spec(
+        "SUP-01",
+        "bad-suppression",
+        "inline suppression is malformed, expired, unused or not allowed by the policy",
+        Escalation::BlockMerge,
+    )
 };
+
+const KEYS: &[crate::engine::schema::Key] = &[crate::engine::schema::opt(
+    "exclude",
+    crate::engine::schema::Ty::Globs,
+    "Files whose `invlint: allow(...)` comments are not judged (docs that show the syntax).",
+)];
 
 /// The check an invariant names to turn inline suppressions on (`check = "bad-suppression"`).
 pub struct BadSuppression;
 
-impl Rule for BadSuppression {
+impl Check for BadSuppression {
+    type Raw = RawSettings;
+    type Settings = Settings;
+
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    /// Nothing here: the engine applies suppressions after every check ran ([`apply`]).
-    fn check(&self, _cx: &Context<'_>, _inv: &Invariant, _out: &mut Findings) {}
-
-    /// Runs after the other checks, like the PR checks, which therefore do not ask the PR
-    /// description to map SUP-01 (it is about comments, not an architecture invariant).
-    fn is_post(&self) -> bool {
-        true
+    fn compile(&self, raw: &RawSettings, v: &mut Validator) -> Settings {
+        Settings {
+            exclude: v.glob_list(&raw.exclude),
+        }
     }
 }
 
@@ -91,13 +103,4 @@ pub struct RawSettings {
 #[derive(Debug)]
 pub struct Settings {
     exclude: GlobList,
-}
-
-impl RawSettings {
-    /// Validates and compiles; problems go to `v`.
-    pub fn compile(&self, v: &mut Validator) -> Settings {
-        Settings {
-            exclude: v.glob_list(&self.exclude),
-        }
-    }
 }

@@ -20,16 +20,83 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::rules::prelude::*;
 
-/// Rule metadata.
+mod gates;
+mod inventory;
+#[cfg(test)]
+mod tests;
+
+use gates::*;
+use inventory::*;
+
+/// Check metadata.
 pub static META: Meta = Meta {
-    default_code: "INV-10",
-    name: "legacy-deleted-without-parity",
-    summary: "legacy surface deleted without its mapped parity gates",
-    escalation: Escalation::BlockRelease,
-    status: Status::Stable,
-    explain: include_str!("../../rules/INV-10.md"),
-    needs_tree: false,
+    explain: include_str!("../../../rules/INV-10.md"),
+    keys: KEYS,
+    ..Meta::spec(
+        "INV-10",
+        "legacy-deleted-without-parity",
+        "legacy surface deleted without its mapped parity gates",
+        Escalation::BlockRelease,
+    )
 };
+
+/// The keys of `[invariant.<ID>.legacy-deleted-without-parity]`, for the policy's schema and `invlint init`.
+const KEYS: &[Key] = &[
+    opt("legacy", Ty::Globs, "Legacy surfaces."),
+    opt("exclude", Ty::Globs, "Out of scope."),
+    opt(
+        "inventory",
+        Ty::Str,
+        "The inventory document (markdown tables); empty: use `surface` only.",
+    ),
+    opt(
+        "surface-column",
+        Ty::Regex,
+        "Header of the inventory column naming the surface.",
+    ),
+    opt(
+        "gates-column",
+        Ty::Regex,
+        "Header of the inventory column naming the gates.",
+    ),
+    opt(
+        "status-column",
+        Ty::Regex,
+        "Header of the inventory status column.",
+    ),
+    opt("done-status", Ty::Regex, "A status that counts as done."),
+    opt("gate-prefix", Ty::Str, "Gate ID prefix (`OA-RUST-`)."),
+    opt(
+        "min-deleted-files",
+        Ty::Int,
+        "Fewest files of one surface that make a deletion.",
+    ),
+    opt(
+        "gut-ratio",
+        Ty::Float,
+        "Share of a file's lines whose removal counts as deleting it.",
+    ),
+    opt(
+        "gut-min-lines",
+        Ty::Int,
+        "Files shorter than this are never \"gutted\".",
+    ),
+    opt(
+        "backup-surfaces",
+        Ty::Globs,
+        "Surfaces whose deletion needs database backup evidence.",
+    ),
+    opt(
+        "backup-evidence",
+        Ty::Regex,
+        "What counts as backup evidence in the description.",
+    ),
+    opt(
+        "surface",
+        Ty::Tables(schema::SURFACE),
+        "The surface → gate map used when the inventory is absent.",
+    ),
+];
 
 /// `[invariant.<ID>.legacy-deleted-without-parity]` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -102,7 +169,7 @@ pub struct Settings {
 
 impl Settings {
     /// The files this check reads, for coverage.
-    pub fn scope(&self) -> Scope<'_> {
+    fn scope(&self) -> Scope<'_> {
         Scope {
             key: "legacy",
             include: vec![&self.legacy],
@@ -149,15 +216,13 @@ fn regex_or(
 
 impl RawSettings {
     /// Validates and compiles; problems go to `v`.
-    pub fn compile(&self, v: &mut Validator) -> Settings {
+    fn compile(&self, v: &mut Validator) -> Settings {
         let gates_column = regex_or(
             v,
             &self.gates_column,
             r"(?i)gate|block|depend|item|replacement",
         );
-        if self.legacy.is_empty() {
-            v.require_non_empty(0..0, "no legacy deletion", "legacy");
-        }
+        v.non_empty(&self.legacy, "no legacy deletion", "legacy");
         let prefix = self
             .gate_prefix
             .as_ref()
@@ -245,276 +310,6 @@ impl RawSettings {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Gate IDs.
-
-/// Reads gate IDs for one prefix; its two regexes compile once, on first use (the policy's
-/// surfaces each name gates, and compiling the pattern per cell was a third of the policy load).
-#[derive(Debug)]
-struct GateIds {
-    prefix: String,
-    /// `OA-RUST-054`, `OA-RUST-054..058`.
-    tagged: crate::engine::config::LazyRegex,
-    /// Also bare numbers and ranges, `054..058, 106` (an inventory gates cell).
-    bare: crate::engine::config::LazyRegex,
-}
-
-impl GateIds {
-    fn new(prefix: &str) -> GateIds {
-        let p = regex::escape(prefix);
-        GateIds {
-            prefix: prefix.to_string(),
-            tagged: crate::engine::config::LazyRegex::new(&format!(
-                r"(?i)\b{p}(\d+)(?:\s*(?:\.\.|–|—)\s*(?:{p})?(\d+))?"
-            )),
-            bare: crate::engine::config::LazyRegex::new(&format!(
-                r"(?i)(?:\b{p})?\b(\d+)(?:\s*(?:\.\.|–|—)\s*(?:{p})?(\d+))?"
-            )),
-        }
-    }
-
-    /// Gate numbers in `text`: `OA-RUST-054`, ranges `OA-RUST-054..058` (also `–`), and, when
-    /// `need_prefix` is false (an inventory gates cell), bare numbers and ranges `054..058, 106`.
-    fn parse(&self, text: &str, need_prefix: bool) -> Vec<u32> {
-        let re = if need_prefix {
-            &self.tagged
-        } else {
-            &self.bare
-        };
-        let text = text.replace('`', "");
-        let mut out = Vec::new();
-        for c in re.captures_iter(&text) {
-            let Some(lo) = c.get(1).and_then(|m| m.as_str().parse::<u32>().ok()) else {
-                continue;
-            };
-            let hi = c
-                .get(2)
-                .and_then(|m| m.as_str().parse::<u32>().ok())
-                .unwrap_or(lo);
-            if hi >= lo && hi - lo <= 200 {
-                out.extend(lo..=hi);
-            } else {
-                out.push(lo);
-            }
-        }
-        out.sort_unstable();
-        out.dedup();
-        out
-    }
-}
-
-fn gate_name(prefix: &str, n: u32) -> String {
-    format!("{prefix}{n:03}")
-}
-
-/// `OA-RUST-054..058, OA-RUST-106`: consecutive gates as ranges.
-fn gate_list(prefix: &str, gates: &[u32]) -> String {
-    let mut parts = Vec::new();
-    let mut i = 0;
-    while i < gates.len() {
-        let mut j = i;
-        while j + 1 < gates.len() && gates[j + 1] == gates[j] + 1 {
-            j += 1;
-        }
-        parts.push(if j > i {
-            format!("{}..{:03}", gate_name(prefix, gates[i]), gates[j])
-        } else {
-            gate_name(prefix, gates[i])
-        });
-        i = j + 1;
-    }
-    parts.join(", ")
-}
-
-// ---------------------------------------------------------------------------------------------
-// The inventory: markdown tables.
-
-#[derive(Debug)]
-struct Row {
-    /// Surface paths as written.
-    surfaces: Vec<String>,
-    globs: GlobSet,
-    gates: Vec<u32>,
-    status: Option<String>,
-    /// Span of the row line.
-    span: Range<usize>,
-    /// Header of the column the gates were read from (none found: `None`).
-    gates_column: Option<String>,
-}
-
-#[derive(Debug, Default)]
-struct Inventory {
-    rows: Vec<Row>,
-    /// Header line of the first surface table.
-    header: Option<Range<usize>>,
-    /// Per-gate status from tables that list gates without surfaces.
-    gate_status: BTreeMap<u32, (String, Range<usize>)>,
-}
-
-/// Paths in a surface cell: backticked tokens, else words containing `/`.
-fn surface_paths(cell: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut parts = cell.split('`');
-    let mut in_tick = false;
-    let mut ticked = Vec::new();
-    for p in parts.by_ref() {
-        if in_tick {
-            ticked.push(p.trim().to_string());
-        }
-        in_tick = !in_tick;
-    }
-    let candidates: Vec<String> = if ticked.is_empty() {
-        cell.split(|c: char| c.is_whitespace() || c == ',')
-            .map(|s| s.to_string())
-            .collect()
-    } else {
-        ticked
-    };
-    for c in candidates {
-        let c = c.trim().trim_end_matches('/').to_string();
-        if c.contains('/') && !c.contains(' ') && !c.starts_with("http") {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn surface_globs(paths: &[String]) -> GlobSet {
-    let mut b = GlobSetBuilder::new();
-    for p in paths {
-        let variants = if p.ends_with("/**") {
-            vec![p.clone()]
-        } else {
-            vec![p.clone(), format!("{p}/**")]
-        };
-        for g in variants {
-            if let Ok(glob) = GlobBuilder::new(&g).literal_separator(true).build() {
-                b.add(glob);
-            }
-        }
-    }
-    b.build().unwrap_or_else(|_| GlobSet::empty())
-}
-
-/// One markdown table: header cells and body rows, each cell as its source text (escaped pipes
-/// unescaped) with the row's span.
-struct Table {
-    header: Vec<String>,
-    header_span: Range<usize>,
-    rows: Vec<(Vec<String>, Range<usize>)>,
-}
-
-/// The tables of `text`, read with a CommonMark parser (GitHub tables: escaped pipes, inline
-/// code, alignment rows), so a table inside a code block or a quote is not an inventory.
-fn tables(text: &str) -> Vec<Table> {
-    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
-    let mut out: Vec<Table> = Vec::new();
-    let mut in_head = false;
-    let mut row: Option<(Vec<String>, Range<usize>)> = None;
-    let mut depth_hidden = 0usize;
-    for (event, range) in Parser::new_ext(text, Options::ENABLE_TABLES).into_offset_iter() {
-        match event {
-            Event::Start(Tag::BlockQuote(_)) => depth_hidden += 1,
-            Event::End(TagEnd::BlockQuote(_)) => depth_hidden = depth_hidden.saturating_sub(1),
-            _ if depth_hidden > 0 => {}
-            Event::Start(Tag::Table(_)) => out.push(Table {
-                header: Vec::new(),
-                header_span: range.start..range.start,
-                rows: Vec::new(),
-            }),
-            Event::Start(Tag::TableHead) => {
-                in_head = true;
-                row = Some((Vec::new(), range));
-            }
-            Event::Start(Tag::TableRow) => row = Some((Vec::new(), range)),
-            Event::Start(Tag::TableCell) => {
-                if let Some((cells, _)) = row.as_mut() {
-                    let raw = text.get(range).unwrap_or("");
-                    cells.push(raw.trim().trim_matches('|').trim().replace("\\|", "|"));
-                }
-            }
-            Event::End(TagEnd::TableHead) | Event::End(TagEnd::TableRow) => {
-                if let (Some((cells, span)), Some(t)) = (row.take(), out.last_mut()) {
-                    let span = span.start
-                        ..text[span.start..span.end.min(text.len())].trim_end().len() + span.start;
-                    if in_head {
-                        t.header = cells;
-                        t.header_span = span;
-                    } else {
-                        t.rows.push((cells, span));
-                    }
-                }
-                in_head = false;
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-fn parse_inventory(src: &Source, cfg: &Settings) -> Inventory {
-    let mut inv = Inventory::default();
-    for table in tables(src.text()) {
-        let header = &table.header;
-        let surface_col = header.iter().position(|h| cfg.surface_column.is_match(h));
-        // The gates column: by header words, else by content (the column whose cells hold the
-        // most gate IDs), so "Primary blockers" or an unnamed column still counts.
-        let by_header = header
-            .iter()
-            .enumerate()
-            .position(|(i, h)| Some(i) != surface_col && cfg.gates_column.is_match(h));
-        let by_content = || {
-            (0..header.len())
-                .filter(|&i| Some(i) != surface_col)
-                .map(|i| {
-                    let n = table
-                        .rows
-                        .iter()
-                        .filter(|(cs, _)| {
-                            cs.get(i)
-                                .is_some_and(|c| !cfg.gate_ids.parse(c, true).is_empty())
-                        })
-                        .count();
-                    (n, i)
-                })
-                .filter(|(n, _)| *n > 0)
-                .max_by_key(|(n, i)| (*n, std::cmp::Reverse(*i)))
-                .map(|(_, i)| i)
-        };
-        let gates_col = by_header.or_else(by_content);
-        let status_col = header.iter().enumerate().position(|(i, h)| {
-            Some(i) != surface_col && Some(i) != gates_col && cfg.status_column.is_match(h)
-        });
-        for (cs, span) in &table.rows {
-            let cell = |c: Option<usize>| c.and_then(|i| cs.get(i).map(String::as_str));
-            let surfaces = cell(surface_col).map(surface_paths).unwrap_or_default();
-            let gates = cell(gates_col)
-                .map(|g| cfg.gate_ids.parse(g, false))
-                .unwrap_or_default();
-            let status = cell(status_col)
-                .map(|s| s.trim_matches('`').trim().to_string())
-                .filter(|s| !s.is_empty());
-            if !surfaces.is_empty() {
-                inv.header.get_or_insert_with(|| table.header_span.clone());
-                inv.rows.push(Row {
-                    globs: surface_globs(&surfaces),
-                    surfaces,
-                    gates,
-                    status,
-                    span: span.clone(),
-                    gates_column: gates_col.and_then(|i| header.get(i).cloned()),
-                });
-            } else if let Some(status) = status {
-                for g in gates {
-                    inv.gate_status.insert(g, (status.clone(), span.clone()));
-                }
-            }
-        }
-    }
-    inv
-}
-
-// ---------------------------------------------------------------------------------------------
 // The check.
 
 /// The check.
@@ -534,15 +329,23 @@ enum Mapping<'a> {
     Unlisted(String),
 }
 
-impl Rule for LegacyDeletedWithoutParity {
+impl Check for LegacyDeletedWithoutParity {
+    type Raw = RawSettings;
+    type Settings = Settings;
+
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Context<'_>, inv: &Invariant, out: &mut Findings) {
-        let crate::engine::config::Settings::LegacyDeletedWithoutParity(cfg) = &inv.settings else {
-            return;
-        };
+    fn compile(&self, raw: &RawSettings, v: &mut Validator) -> Settings {
+        raw.compile(v)
+    }
+
+    fn scope<'a>(&self, settings: &'a Settings, _: &'a Config) -> Option<Scope<'a>> {
+        Some(settings.scope())
+    }
+
+    fn check(&self, cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
         // The inventory: at head, or at base when this change deletes it.
         let inv_change = cfg
             .inventory
@@ -898,56 +701,4 @@ fn check_inventory_change(
         );
     }
     out.push(finding);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn gates_and_ranges() {
-        assert_eq!(
-            GateIds::new("OA-RUST-").parse("054..058, 106", false),
-            [54, 55, 56, 57, 58, 106]
-        );
-        assert_eq!(
-            GateIds::new("OA-RUST-").parse("`OA-RUST-033`–`OA-RUST-035`", false),
-            [33, 34, 35]
-        );
-        assert_eq!(
-            GateIds::new("OA-RUST-").parse("OA-RUST-033–035", false),
-            [33, 34, 35]
-        );
-        assert_eq!(
-            GateIds::new("OA-RUST-").parse("see OA-RUST-054, oa-rust-106 and #1234", true),
-            [54, 106]
-        );
-        assert_eq!(
-            GateIds::new("OA-RUST-").parse("OA-RUST-054..056", true),
-            [54, 55, 56]
-        );
-        assert!(GateIds::new("OA-RUST-")
-            .parse("#1234 and 106", true)
-            .is_empty());
-        assert_eq!(
-            gate_list("OA-RUST-", &[33, 34, 35, 97, 99, 100]),
-            "OA-RUST-033..035, OA-RUST-097, OA-RUST-099..100"
-        );
-    }
-
-    #[test]
-    fn surface_cells() {
-        assert_eq!(surface_paths("`apps/mobile`"), ["apps/mobile"]);
-        assert_eq!(
-            surface_paths(
-                "`apps/openagents-runtime`, later `apps/runtime/{lib,priv,test}` (Elixir)"
-            ),
-            ["apps/openagents-runtime", "apps/runtime/{lib,priv,test}"]
-        );
-        assert_eq!(surface_paths("packages/* (JS)"), ["packages/*"]);
-        let g = surface_globs(&["apps/runtime/{lib,priv,test}".into(), "packages/*".into()]);
-        assert!(g.is_match("apps/runtime/lib/openagents_runtime/sync.ex"));
-        assert!(!g.is_match("apps/runtime/src/main.rs"));
-        assert!(g.is_match("packages/ui/src/index.ts"));
-    }
 }

@@ -1,0 +1,314 @@
+//! The matchers a policy compiles to: glob lists and regexes whose syntax and size are checked
+//! when the policy loads and which build on first use (most of a policy's hundreds of patterns
+//! are never needed by a pre-commit run on one file), and the caps that bound them.
+
+use std::ops::Range;
+
+use globset::{GlobSet, GlobSetBuilder};
+use regex::{Regex, RegexSet};
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A compiled glob list with the spans of its entries.
+#[derive(Debug, Default)]
+pub struct GlobList {
+    include: LazyGlobSet,
+    exclude: LazyGlobSet,
+    include_entries: Vec<GlobEntry>,
+    exclude_entries: Vec<GlobEntry>,
+}
+
+impl GlobList {
+    /// Adds an include glob, checked by the caller.
+    pub(crate) fn include(&mut self, glob: globset::Glob, entry: GlobEntry) {
+        self.include.globs.push(glob);
+        self.include_entries.push(entry);
+    }
+
+    /// Adds an exclude glob (`!glob`), checked by the caller.
+    pub(crate) fn exclude(&mut self, glob: globset::Glob, entry: GlobEntry) {
+        self.exclude.globs.push(glob);
+        self.exclude_entries.push(entry);
+    }
+}
+
+/// One glob entry as written in the policy.
+#[derive(Debug, Clone)]
+pub struct GlobEntry {
+    /// The glob text.
+    pub text: String,
+    /// Its span in the policy file.
+    pub span: Range<usize>,
+}
+
+/// Globs checked at load, matched as one `GlobSet` built on first use: a policy has ~100 glob
+/// lists and building them all took most of its 40 ms load, while `check --staged` on one file
+/// uses a handful.
+#[derive(Debug, Default)]
+struct LazyGlobSet {
+    globs: Vec<globset::Glob>,
+    cell: std::sync::OnceLock<BuiltGlobs>,
+}
+
+/// A glob set, or, when the combination of globs (each checked at load) exceeds globset's
+/// limit, the globs one by one: slower, never "match nothing".
+#[derive(Debug)]
+enum BuiltGlobs {
+    Set(GlobSet),
+    Each(Vec<globset::GlobMatcher>),
+}
+
+impl LazyGlobSet {
+    fn built(&self) -> &BuiltGlobs {
+        self.cell.get_or_init(|| {
+            let mut b = GlobSetBuilder::new();
+            for g in &self.globs {
+                b.add(g.clone());
+            }
+            match b.build() {
+                Ok(set) => BuiltGlobs::Set(set),
+                Err(_) => {
+                    BuiltGlobs::Each(self.globs.iter().map(|g| g.compile_matcher()).collect())
+                }
+            }
+        })
+    }
+
+    fn is_match(&self, path: &str) -> bool {
+        match self.built() {
+            BuiltGlobs::Set(s) => s.is_match(path),
+            BuiltGlobs::Each(v) => v.iter().any(|m| m.is_match(path)),
+        }
+    }
+
+    fn matches(&self, path: &str) -> Vec<usize> {
+        match self.built() {
+            BuiltGlobs::Set(s) => s.matches(path),
+            BuiltGlobs::Each(v) => (0..v.len()).filter(|&i| v[i].is_match(path)).collect(),
+        }
+    }
+}
+
+impl GlobList {
+    /// True when `path` matches an include entry and no exclude entry.
+    pub fn is_match(&self, path: &str) -> bool {
+        self.include.is_match(path) && !self.exclude.is_match(path)
+    }
+
+    /// The first include entry that matches `path` (for citations).
+    pub fn matching_entry(&self, path: &str) -> Option<&GlobEntry> {
+        self.include
+            .matches(path)
+            .first()
+            .map(|&i| &self.include_entries[i])
+    }
+
+    /// True when the list has no include entry.
+    pub fn is_empty(&self) -> bool {
+        self.include_entries.is_empty()
+    }
+
+    /// The entries as written, includes then excludes.
+    pub fn entries(&self) -> impl Iterator<Item = &GlobEntry> {
+        self.include_entries.iter().chain(&self.exclude_entries)
+    }
+}
+
+/// A named pattern as written in the policy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawPattern {
+    /// Stable id, shown in findings.
+    pub id: Spanned<String>,
+    /// Rust regex matched against one added line.
+    pub regex: Spanned<String>,
+    /// What a match means, for the label ("an SSE client").
+    pub what: Spanned<String>,
+    /// Optional second regex that must match within `within` lines for the hit to count.
+    pub near: Option<Spanned<String>>,
+    /// Window for `near`, in lines either side (default 5).
+    pub within: Option<usize>,
+}
+
+/// A compiled named pattern.
+#[derive(Debug)]
+pub struct Pattern {
+    /// Stable id.
+    pub id: String,
+    /// The regex.
+    pub regex: LazyRegex,
+    /// What a match means.
+    pub what: String,
+    /// Companion regex, if any.
+    pub near: Option<LazyRegex>,
+    /// Window for `near`.
+    pub within: usize,
+    /// Span of the regex in the policy file.
+    pub span: Range<usize>,
+}
+
+/// A regex whose syntax is checked when the policy loads and which is compiled on first use:
+/// a policy holds hundreds of patterns, most of which a pre-commit run on one file never needs,
+/// and compiling them all cost ~70 ms per run. Derefs to [`Regex`].
+#[derive(Debug)]
+pub struct LazyRegex {
+    pub(crate) text: String,
+    cell: std::sync::OnceLock<Regex>,
+}
+
+impl LazyRegex {
+    /// A lazy regex over `text`; the caller has checked its syntax.
+    pub fn new(text: &str) -> LazyRegex {
+        LazyRegex {
+            text: text.to_string(),
+            cell: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+impl LazyRegex {
+    /// True when the pattern has a capture group named `name`, read from the parsed pattern
+    /// without compiling it (validation runs on every load, matching only when a file needs it).
+    pub fn has_capture(&self, name: &str) -> bool {
+        fn walk(hir: &regex_syntax::hir::Hir, name: &str) -> bool {
+            use regex_syntax::hir::HirKind;
+            match hir.kind() {
+                HirKind::Capture(c) => c.name.as_deref() == Some(name) || walk(&c.sub, name),
+                HirKind::Repetition(r) => walk(&r.sub, name),
+                HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().any(|h| walk(h, name)),
+                _ => false,
+            }
+        }
+        regex_syntax::ParserBuilder::new()
+            .build()
+            .parse(&self.text)
+            .is_ok_and(|hir| walk(&hir, name))
+    }
+}
+
+/// Caps on what a policy may ask the matchers to build (README, "The policy file"; also in the
+/// schema): bigger is a load error with a span, never an empty matcher.
+pub const MAX_PATTERNS: usize = 256;
+/// Longest regex, in bytes.
+pub const MAX_REGEX_LEN: usize = 4096;
+/// Longest glob, in bytes.
+pub const MAX_GLOB_LEN: usize = 1024;
+/// Largest NFA one regex or glob may compile to.
+pub const MAX_REGEX_NFA: usize = 1 << 20;
+/// Largest NFA one pattern list may compile to, matched as one set.
+pub const MAX_SET_NFA: usize = 8 << 20;
+/// Runtime limit for building what load validated (larger than any validated size).
+const RUNTIME_SIZE_LIMIT: usize = 256 << 20;
+
+/// Builds the Thompson NFA of `hirs` (as one set) under `limit` bytes.
+pub(crate) fn nfa_within(hirs: &[regex_syntax::hir::Hir], limit: usize) -> Result<(), String> {
+    let refs: Vec<&regex_syntax::hir::Hir> = hirs.iter().collect();
+    regex_automata::nfa::thompson::Compiler::new()
+        .configure(
+            regex_automata::nfa::thompson::Config::new()
+                .nfa_size_limit(Some(limit))
+                .shrink(false),
+        )
+        .build_many_from_hir(&refs)
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "{e}: compiled size exceeds the size limit of {} KiB",
+                limit >> 10
+            )
+        })
+}
+
+/// Matches nothing: what a pattern becomes in the one case syntax checking cannot foresee (a
+/// regex over the compiled-size limit), so that a bad pattern never matches everything.
+fn never() -> Regex {
+    Regex::new(r"[^\s\S]").expect("static regex")
+}
+
+impl std::ops::Deref for LazyRegex {
+    type Target = Regex;
+    fn deref(&self) -> &Regex {
+        self.cell.get_or_init(|| {
+            // Sized at load (`nfa_within`); the runtime limit only has to exceed that.
+            regex::RegexBuilder::new(&self.text)
+                .size_limit(RUNTIME_SIZE_LIMIT)
+                .build()
+                .unwrap_or_else(|_| never())
+        })
+    }
+}
+
+/// A `RegexSet` over a pattern list, built on first use (see [`LazyRegex`]).
+#[derive(Debug)]
+pub struct LazySet {
+    texts: Vec<String>,
+    cell: std::sync::OnceLock<RegexSet>,
+}
+
+impl LazySet {
+    /// A set over `texts`, whose syntax and size the caller checked.
+    pub(crate) fn new(texts: Vec<String>) -> LazySet {
+        LazySet {
+            texts,
+            cell: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+impl std::ops::Deref for LazySet {
+    type Target = RegexSet;
+    fn deref(&self) -> &RegexSet {
+        self.cell.get_or_init(|| {
+            // Sized at load (`nfa_within` over the whole list); the runtime limit only has to
+            // exceed that. Syntax was checked too, so this cannot fail on a loaded policy.
+            regex::RegexSetBuilder::new(&self.texts)
+                .size_limit(RUNTIME_SIZE_LIMIT)
+                .build()
+                .unwrap_or_else(|_| RegexSet::empty())
+        })
+    }
+}
+
+/// Compiled patterns plus a `RegexSet` prefilter.
+#[derive(Debug)]
+pub struct PatternList {
+    /// In policy order.
+    pub items: Vec<Pattern>,
+    /// All regexes at once, to reject a line in one pass.
+    pub set: LazySet,
+    /// Their context-free superset: one DFA pass over a file picks the lines to match (#19).
+    pub prefilter: crate::engine::prefilter::Prefilter,
+}
+
+impl PatternList {
+    /// True when there are no patterns.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capture_names_are_read_without_compiling() {
+        assert!(LazyRegex::new(r#"\.send\(\s*"(?P<name>[^"]+)""#).has_capture("name"));
+        assert!(LazyRegex::new(r"(?:a|b(?P<name>\w+))*").has_capture("name"));
+        assert!(!LazyRegex::new(r"\.send\(([^)]+)\)").has_capture("name"));
+        assert!(!LazyRegex::new(r"(?P<other>x)").has_capture("name"));
+        assert!(!LazyRegex::new(r"(unclosed").has_capture("name"));
+    }
+
+    #[test]
+    fn glob_sets_build_on_first_match() {
+        let list = LazyGlobSet {
+            globs: vec![globset::Glob::new("apps/**").unwrap()],
+            cell: std::sync::OnceLock::new(),
+        };
+        assert!(list.cell.get().is_none());
+        assert!(list.is_match("apps/runtime/src/lib.rs"));
+        assert!(list.cell.get().is_some());
+        assert!(!LazyGlobSet::default().is_match("x"));
+    }
+}
