@@ -116,6 +116,25 @@ fn history() -> (tempfile::TempDir, PathBuf, Vec<String>) {
     (tmp, work, ids)
 }
 
+/// Two commits: the second adds a suppression naming an invariant the policy does not declare.
+fn bad_suppression_history() -> (tempfile::TempDir, PathBuf, Vec<String>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = "crates/openagents-client-core/src/thread_sync.rs";
+    let suppressed = "pub fn noop() {}\n\n// invlint: allow(INV-7) reason=\"replay handles duplicates\" issue=#123 owner=@AtlantisPleb\npub fn other() {}\n";
+    let commits: Vec<(&str, Vec<TreeFile>)> = vec![
+        (
+            "init",
+            tree(&[("README.md", "# demo\n"), (file, "pub fn noop() {}\n")]),
+        ),
+        (
+            "client: a helper",
+            tree(&[("README.md", "# demo\n"), (file, suppressed)]),
+        ),
+    ];
+    let (work, ids) = scratch::build_history(tmp.path(), &commits).unwrap();
+    (tmp, work, ids.iter().map(|id| id.to_string()).collect())
+}
+
 fn dry_run(work: &Path, revs: &[&str], gate: Gate) -> dryrun::DryRun {
     let opts = DryRunOptions {
         dir: work.to_path_buf(),
@@ -234,6 +253,14 @@ fn binary_prints_the_table_and_exits_1_when_something_is_blocked() {
     // --no-pr-checks: commit messages without a checklist are not judged as descriptions.
     let o = invlint(&work, &["dry-run", "--no-pr-checks", "main~4..main~2"]);
     let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!out.contains("PR-0"), "{out}");
+
+    // ... but a bad inline suppression (SUP-01) is about the files, not the description: it
+    // stays.
+    let (_t2, work2, _) = bad_suppression_history();
+    let o = invlint(&work2, &["dry-run", "--no-pr-checks", "main"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("SUP-01"), "{out}");
     assert!(!out.contains("PR-0"), "{out}");
 
     // A bad revision is invlint's error, not a finding.

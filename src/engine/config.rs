@@ -302,6 +302,14 @@ impl Invariant {
     pub fn is_post(&self) -> bool {
         self.runs().is_some_and(|c| c.meta().kind.is_post())
     }
+
+    /// True when the check reads the PR description (PR-01..): what `--no-pr-checks` drops.
+    /// Inline suppressions (SUP-01) also run after every other check but read the files, so
+    /// they stay.
+    pub fn reads_description(&self) -> bool {
+        self.runs()
+            .is_some_and(|c| c.meta().kind == crate::engine::check::Kind::Pr)
+    }
 }
 
 impl Config {

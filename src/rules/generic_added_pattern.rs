@@ -22,15 +22,12 @@ pub static META: Meta = Meta {
 };
 
 /// The keys of `[invariant.<ID>.added-pattern]`, for the policy's schema and `invlint init`.
+#[rustfmt::skip]
 const KEYS: &[Key] = &[
     opt("paths", Ty::Globs, "Files to scan."),
     opt("exclude", Ty::Globs, "Files out of scope."),
     opt("patterns", Ty::Patterns, "What must not be added."),
-    opt(
-        "message",
-        Ty::Str,
-        "Finding message; `{what}` is replaced by the pattern's `what`.",
-    ),
+    opt("message", Ty::Str, "Finding message; `{what}` is replaced by the pattern's `what`."),
     opt("help", Ty::Str, "What to do instead."),
     opt("include-comments", Ty::Bool, "Also match comment lines."),
 ];

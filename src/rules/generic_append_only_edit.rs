@@ -24,18 +24,11 @@ pub static META: Meta = Meta {
 };
 
 /// The keys of `[invariant.<ID>.append-only-edit]`, for the policy's schema.
+#[rustfmt::skip]
 const KEYS: &[Key] = &[
-    opt(
-        "paths",
-        Ty::Globs,
-        "Append-only files: they may be added, never changed.",
-    ),
+    opt("paths", Ty::Globs, "Append-only files: they may be added, never changed."),
     opt("exclude", Ty::Globs, "Exceptions."),
-    opt(
-        "message",
-        Ty::Str,
-        "Finding message; `{path}` is replaced by the file's base path, `{what}` by what the change does to it (edits, deletes, renames).",
-    ),
+    opt("message", Ty::Str, "Finding message; `{path}` is replaced by the file's base path, `{what}` by what the change does to it (edits, deletes, renames)."),
     opt("help", Ty::Str, "What to do instead."),
 ];
 

@@ -22,17 +22,10 @@ pub static META: Meta = Meta {
 };
 
 /// The keys of `[invariant.<ID>.co-change]`, for the policy's schema and `invlint init`.
+#[rustfmt::skip]
 const KEYS: &[Key] = &[
-    opt(
-        "when",
-        Ty::Globs,
-        "Trigger: any changed file matching these.",
-    ),
-    opt(
-        "require",
-        Ty::Globs,
-        "Required companions: at least one changed file matching these.",
-    ),
+    opt("when", Ty::Globs, "Trigger: any changed file matching these."),
+    opt("require", Ty::Globs, "Required companions: at least one changed file matching these."),
     opt("message", Ty::Str, "Finding message."),
     opt("help", Ty::Str, "What to do instead."),
 ];

@@ -22,20 +22,13 @@ pub static META: Meta = Meta {
 };
 
 /// The keys of `[invariant.<ID>.forbidden-path]`, for the policy's schema and `invlint init`.
+#[rustfmt::skip]
 const KEYS: &[Key] = &[
     opt("paths", Ty::Globs, "Where new files are forbidden."),
     opt("exclude", Ty::Globs, "Exceptions."),
-    opt(
-        "message",
-        Ty::Str,
-        "Finding message; `{path}` is replaced by the file's path.",
-    ),
+    opt("message", Ty::Str, "Finding message; `{path}` is replaced by the file's path."),
     opt("help", Ty::Str, "What to do instead."),
-    opt(
-        "include-modified",
-        Ty::Bool,
-        "Flag modified files too, not only new ones.",
-    ),
+    opt("include-modified", Ty::Bool, "Flag modified files too, not only new ones."),
 ];
 
 /// `[invariant.<ID>.forbidden-path]` as written.

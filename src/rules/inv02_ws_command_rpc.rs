@@ -40,53 +40,18 @@ pub static META: Meta = Meta {
 };
 
 /// The keys of `[invariant.<ID>.ws-command-rpc]`, for the policy's schema and `invlint init`.
+#[rustfmt::skip]
 const KEYS: &[Key] = &[
-    opt(
-        "paths",
-        Ty::Globs,
-        "Files to scan (Rust, proto and client code).",
-    ),
-    opt(
-        "exclude",
-        Ty::Globs,
-        "Out of scope (tests, docs, vendored code).",
-    ),
-    opt(
-        "ws-context",
-        Ty::Regex,
-        "A Rust file (prefilter) or function (context) that handles the WebSocket.",
-    ),
-    opt(
-        "inbound-types",
-        Ty::Regex,
-        "Enum names of inbound WebSocket message types.",
-    ),
-    opt(
-        "dispatch-fields",
-        Ty::Strings,
-        "Fields whose value a WS handler must not dispatch on.",
-    ),
-    opt(
-        "client-patterns",
-        Ty::Patterns,
-        "Client-side sends; each regex has a `name` capture group (the event name).",
-    ),
+    opt("paths", Ty::Globs, "Files to scan (Rust, proto and client code)."),
+    opt("exclude", Ty::Globs, "Out of scope (tests, docs, vendored code)."),
+    opt("ws-context", Ty::Regex, "A Rust file (prefilter) or function (context) that handles the WebSocket."),
+    opt("inbound-types", Ty::Regex, "Enum names of inbound WebSocket message types."),
+    opt("dispatch-fields", Ty::Strings, "Fields whose value a WS handler must not dispatch on."),
+    opt("client-patterns", Ty::Patterns, "Client-side sends; each regex has a `name` capture group (the event name)."),
     opt("proto-paths", Ty::Globs, "The sync proto package(s)."),
-    opt(
-        "proto-message-suffixes",
-        Ty::Strings,
-        "Proto message name suffixes that make a message a request or command.",
-    ),
-    opt(
-        "verbs",
-        Ty::Strings,
-        "Words that make a message name a command or mutation.",
-    ),
-    opt(
-        "allowed",
-        Ty::Strings,
-        "Delivery-control message names that are always allowed.",
-    ),
+    opt("proto-message-suffixes", Ty::Strings, "Proto message name suffixes that make a message a request or command."),
+    opt("verbs", Ty::Strings, "Words that make a message name a command or mutation."),
+    opt("allowed", Ty::Strings, "Delivery-control message names that are always allowed."),
 ];
 
 /// `[invariant.<ID>.ws-command-rpc]` as written.

@@ -23,25 +23,14 @@ pub static META: Meta = Meta {
 };
 
 /// The keys of `[invariant.<ID>.sse-poll-lane]`, for the policy's schema and `invlint init`.
+#[rustfmt::skip]
 const KEYS: &[Key] = &[
     opt("paths", Ty::Globs, "Where live-sync code lives."),
     opt("exclude", Ty::Globs, "Out of scope."),
-    opt(
-        "warn-paths",
-        Ty::Globs,
-        "Paths whose hits are warnings (design docs).",
-    ),
+    opt("warn-paths", Ty::Globs, "Paths whose hits are warnings (design docs)."),
     opt("patterns", Ty::Patterns, "What opens a lane."),
-    opt(
-        "ignore-identifiers",
-        Ty::Strings,
-        "Identifiers that contain a pattern's text but are not lanes.",
-    ),
-    opt(
-        "allow",
-        Ty::Tables(schema::ALLOW),
-        "Path-scoped exceptions, each citing its decision record.",
-    ),
+    opt("ignore-identifiers", Ty::Strings, "Identifiers that contain a pattern's text but are not lanes."),
+    opt("allow", Ty::Tables(schema::ALLOW), "Path-scoped exceptions, each citing its decision record."),
 ];
 
 /// `[invariant.<ID>.sse-poll-lane]` as written.

@@ -28,18 +28,11 @@ pub static META: Meta = Meta {
 };
 
 /// The keys of `[invariant.<ID>.cross-plane-sql]`, for the policy's schema and `invlint init`.
+#[rustfmt::skip]
 const KEYS: &[Key] = &[
     opt("exempt", Ty::Globs, "Paths never checked."),
-    opt(
-        "sql-calls",
-        Ty::Strings,
-        "Calls whose string arguments are SQL (`query`, `DB::select`, `sql`).",
-    ),
-    opt(
-        "builders",
-        Ty::Strings,
-        "knex-style builder functions called with a table name.",
-    ),
+    opt("sql-calls", Ty::Strings, "Calls whose string arguments are SQL (`query`, `DB::select`, `sql`)."),
+    opt("builders", Ty::Strings, "knex-style builder functions called with a table name."),
     opt("planes", Ty::Tables(schema::PLANE), "The plane map."),
 ];
 

@@ -42,43 +42,16 @@ pub static META: Meta = Meta {
 };
 
 /// The keys of `[invariant.<ID>.in-memory-coupling]`, for the policy's schema and `invlint init`.
+#[rustfmt::skip]
 const KEYS: &[Key] = &[
-    opt(
-        "paths",
-        Ty::Globs,
-        "Files whose dependency edges are examined.",
-    ),
+    opt("paths", Ty::Globs, "Files whose dependency edges are examined."),
     opt("exclude", Ty::Globs, "Out of scope."),
-    opt(
-        "services",
-        Ty::Tables(schema::UNIT),
-        "The services (planes) that must not couple in memory.",
-    ),
-    opt(
-        "shared",
-        Ty::Tables(schema::UNIT),
-        "Libraries every service may use.",
-    ),
-    opt(
-        "not-services",
-        Ty::Strings,
-        "Crate names that look like a service but are not one.",
-    ),
-    opt(
-        "include-dev-dependencies",
-        Ty::Bool,
-        "Also read `[dev-dependencies]` (off by default).",
-    ),
-    opt(
-        "symbols",
-        Ty::Tables(schema::SYMBOL),
-        "In-process coupling symbols, for planes that share one crate.",
-    ),
-    opt(
-        "symbol-level",
-        Ty::Enum(schema::SEVERITY),
-        "The level of symbol findings (default warning).",
-    ),
+    opt("services", Ty::Tables(schema::UNIT), "The services (planes) that must not couple in memory."),
+    opt("shared", Ty::Tables(schema::UNIT), "Libraries every service may use."),
+    opt("not-services", Ty::Strings, "Crate names that look like a service but are not one."),
+    opt("include-dev-dependencies", Ty::Bool, "Also read `[dev-dependencies]` (off by default)."),
+    opt("symbols", Ty::Tables(schema::SYMBOL), "In-process coupling symbols, for planes that share one crate."),
+    opt("symbol-level", Ty::Enum(schema::SEVERITY), "The level of symbol findings (default warning)."),
 ];
 
 /// `[invariant.<ID>.in-memory-coupling]` as written.

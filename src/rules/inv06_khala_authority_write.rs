@@ -28,27 +28,12 @@ pub static META: Meta = Meta {
 };
 
 /// The keys of `[invariant.<ID>.khala-authority-write]`, for the policy's schema and `invlint init`.
+#[rustfmt::skip]
 const KEYS: &[Key] = &[
-    opt(
-        "planes-from",
-        Ty::Str,
-        "The invariant whose `cross-plane-sql` settings hold the plane map (default INV-04).",
-    ),
-    opt(
-        "khala-plane",
-        Ty::Str,
-        "The plane name of Khala code in that map (default khala).",
-    ),
-    opt(
-        "sync-metadata",
-        Ty::Strings,
-        "`schema.table` globs Khala may write.",
-    ),
-    opt(
-        "authority-apis",
-        Ty::Patterns,
-        "Calls into the authority's write API.",
-    ),
+    opt("planes-from", Ty::Str, "The invariant whose `cross-plane-sql` settings hold the plane map (default INV-04)."),
+    opt("khala-plane", Ty::Str, "The plane name of Khala code in that map (default khala)."),
+    opt("sync-metadata", Ty::Strings, "`schema.table` globs Khala may write."),
+    opt("authority-apis", Ty::Patterns, "Calls into the authority's write API."),
     opt("exempt", Ty::Globs, "Paths never checked."),
 ];
 

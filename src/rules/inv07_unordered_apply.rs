@@ -37,50 +37,19 @@ pub static META: Meta = Meta {
 };
 
 /// The keys of `[invariant.<ID>.unordered-apply]`, for the policy's schema and `invlint init`.
+#[rustfmt::skip]
 const KEYS: &[Key] = &[
     opt("paths", Ty::Globs, "Khala and client apply code."),
     opt("exclude", Ty::Globs, "Out of scope."),
-    opt(
-        "guard-patterns",
-        Ty::Patterns,
-        "What a sequence guard or duplicate discard looks like.",
-    ),
-    opt(
-        "apply-functions",
-        Ty::Regex,
-        "Function names of functions that apply a frame or envelope.",
-    ),
-    opt(
-        "seq-mention",
-        Ty::Regex,
-        "A body that matches consults the sequence.",
-    ),
-    opt(
-        "function-decls",
-        Ty::Patterns,
-        "Function declarations in non-Rust files; each regex has a `name` group.",
-    ),
-    opt(
-        "max-body-lines",
-        Ty::Int,
-        "Longest non-Rust function body read, in lines.",
-    ),
-    opt(
-        "ordering-paths",
-        Ty::Globs,
-        "Ordering/apply code whose changes need a test change.",
-    ),
+    opt("guard-patterns", Ty::Patterns, "What a sequence guard or duplicate discard looks like."),
+    opt("apply-functions", Ty::Regex, "Function names of functions that apply a frame or envelope."),
+    opt("seq-mention", Ty::Regex, "A body that matches consults the sequence."),
+    opt("function-decls", Ty::Patterns, "Function declarations in non-Rust files; each regex has a `name` group."),
+    opt("max-body-lines", Ty::Int, "Longest non-Rust function body read, in lines."),
+    opt("ordering-paths", Ty::Globs, "Ordering/apply code whose changes need a test change."),
     opt("ordering-tests", Ty::Globs, "The replay/ordering tests."),
-    opt(
-        "inline-test-marker",
-        Ty::Regex,
-        "A line after which the rest of the file is test code.",
-    ),
-    opt(
-        "test-severity",
-        Ty::Enum(schema::SEVERITY),
-        "Level of an ordering change without a test change (default warning).",
-    ),
+    opt("inline-test-marker", Ty::Regex, "A line after which the rest of the file is test code."),
+    opt("test-severity", Ty::Enum(schema::SEVERITY), "Level of an ordering change without a test change (default warning)."),
 ];
 
 /// `[invariant.<ID>.unordered-apply]` as written.

@@ -33,41 +33,18 @@ pub static META: Meta = Meta {
 };
 
 /// The keys of `[invariant.<ID>.identity-outside-control]`, for the policy's schema and `invlint init`.
+#[rustfmt::skip]
 const KEYS: &[Key] = &[
     opt("paths", Ty::Globs, "Files checked (code and manifests)."),
     opt("exclude", Ty::Globs, "Out of scope."),
-    opt(
-        "control-paths",
-        Ty::Globs,
-        "The control plane's auth code: it may issue, validate and revoke.",
-    ),
-    opt(
-        "verify-paths",
-        Ty::Globs,
-        "Outside the control plane, paths that may validate control-issued tokens.",
-    ),
-    opt(
-        "providers",
-        Ty::Patterns,
-        "Identity providers other than WorkOS.",
-    ),
-    opt(
-        "authority",
-        Ty::Patterns,
-        "Issuing or revoking sessions, tokens, devices.",
-    ),
+    opt("control-paths", Ty::Globs, "The control plane's auth code: it may issue, validate and revoke."),
+    opt("verify-paths", Ty::Globs, "Outside the control plane, paths that may validate control-issued tokens."),
+    opt("providers", Ty::Patterns, "Identity providers other than WorkOS."),
+    opt("authority", Ty::Patterns, "Issuing or revoking sessions, tokens, devices."),
     opt("verify", Ty::Patterns, "Validating sessions or tokens."),
     opt("fallbacks", Ty::Patterns, "Mock/dev identity fallbacks."),
-    opt(
-        "guards",
-        Ty::Regexes,
-        "Non-production guards that make a nearby fallback acceptable.",
-    ),
-    opt(
-        "guard-window",
-        Ty::Int,
-        "Lines either side of a fallback searched for a guard (default 3).",
-    ),
+    opt("guards", Ty::Regexes, "Non-production guards that make a nearby fallback acceptable."),
+    opt("guard-window", Ty::Int, "Lines either side of a fallback searched for a guard (default 3)."),
 ];
 
 /// `[invariant.<ID>.identity-outside-control]` as written.

@@ -32,49 +32,18 @@ pub static META: Meta = Meta {
 };
 
 /// The keys of `[invariant.<ID>.deploy-without-migrate]`, for the policy's schema and `invlint init`.
+#[rustfmt::skip]
 const KEYS: &[Key] = &[
     opt("paths", Ty::Globs, "Deploy surfaces."),
     opt("exclude", Ty::Globs, "Out of scope."),
-    opt(
-        "wrapper",
-        Ty::Str,
-        "The canonical deploy-then-migrate script, named in help.",
-    ),
-    opt(
-        "deploy",
-        Ty::Patterns,
-        "Commands that deploy the runtime service.",
-    ),
-    opt(
-        "migrate",
-        Ty::Patterns,
-        "Commands that run the migrate job.",
-    ),
-    opt(
-        "migrate-image",
-        Ty::Patterns,
-        "Commands that set the migrate job's image.",
-    ),
-    opt(
-        "image",
-        Ty::Regexes,
-        "Regexes whose group 1 is the image of a command (tried in order).",
-    ),
-    opt(
-        "dry-run",
-        Ty::Patterns,
-        "Lines that mention a command without running it.",
-    ),
-    opt(
-        "migrations",
-        Ty::Globs,
-        "Runtime migrations: adding one needs deploy/migrate notes in the PR description.",
-    ),
-    opt(
-        "description-mentions",
-        Ty::Regex,
-        "What counts as the description saying something about deploy or the migrate job.",
-    ),
+    opt("wrapper", Ty::Str, "The canonical deploy-then-migrate script, named in help."),
+    opt("deploy", Ty::Patterns, "Commands that deploy the runtime service."),
+    opt("migrate", Ty::Patterns, "Commands that run the migrate job."),
+    opt("migrate-image", Ty::Patterns, "Commands that set the migrate job's image."),
+    opt("image", Ty::Regexes, "Regexes whose group 1 is the image of a command (tried in order)."),
+    opt("dry-run", Ty::Patterns, "Lines that mention a command without running it."),
+    opt("migrations", Ty::Globs, "Runtime migrations: adding one needs deploy/migrate notes in the PR description."),
+    opt("description-mentions", Ty::Regex, "What counts as the description saying something about deploy or the migrate job."),
 ];
 
 /// `[invariant.<ID>.deploy-without-migrate]` as written.
@@ -125,17 +94,6 @@ pub struct Settings {
     migrations: GlobList,
     migrations_span: Range<usize>,
     description_mentions: Option<(crate::engine::config::LazyRegex, Range<usize>)>,
-}
-
-impl Settings {
-    /// The files this check reads, for coverage.
-    fn scope(&self) -> Scope<'_> {
-        Scope {
-            key: "paths",
-            include: vec![&self.paths],
-            exclude: vec![&self.exclude],
-        }
-    }
 }
 
 impl RawSettings {
@@ -195,7 +153,11 @@ impl Check for DeployWithoutMigrate {
     }
 
     fn scope<'a>(&self, settings: &'a Settings, _: &'a Config) -> Option<Scope<'a>> {
-        Some(settings.scope())
+        Some(Scope {
+            key: "paths",
+            include: vec![&settings.paths],
+            exclude: vec![&settings.exclude],
+        })
     }
 
     fn check(&self, cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {

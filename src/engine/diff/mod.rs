@@ -2,7 +2,7 @@
 //! text of each file at base and head.
 //!
 //! The change set it returns is owned data (no git2 type in it), so checks can read it from any
-//! thread. Two git2 values do leave this file: [`open`] hands the pipeline the `Repository`
+//! thread. Two git2 values do leave this module (`git.rs` reads the objects): [`open`] hands the pipeline the `Repository`
 //! (`lib.rs` drops it once the change set is collected, since it is `Send` but not `Sync`), and
 //! [`base_blob`] reads one file at base for the policy. Git is also read by `staged.rs` (the
 //! index, for `--staged`) and written only by `scratch.rs`, into the temporary repositories of

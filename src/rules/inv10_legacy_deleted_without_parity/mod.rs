@@ -41,61 +41,22 @@ pub static META: Meta = Meta {
 };
 
 /// The keys of `[invariant.<ID>.legacy-deleted-without-parity]`, for the policy's schema and `invlint init`.
+#[rustfmt::skip]
 const KEYS: &[Key] = &[
     opt("legacy", Ty::Globs, "Legacy surfaces."),
     opt("exclude", Ty::Globs, "Out of scope."),
-    opt(
-        "inventory",
-        Ty::Str,
-        "The inventory document (markdown tables); empty: use `surface` only.",
-    ),
-    opt(
-        "surface-column",
-        Ty::Regex,
-        "Header of the inventory column naming the surface.",
-    ),
-    opt(
-        "gates-column",
-        Ty::Regex,
-        "Header of the inventory column naming the gates.",
-    ),
-    opt(
-        "status-column",
-        Ty::Regex,
-        "Header of the inventory status column.",
-    ),
+    opt("inventory", Ty::Str, "The inventory document (markdown tables); empty: use `surface` only."),
+    opt("surface-column", Ty::Regex, "Header of the inventory column naming the surface."),
+    opt("gates-column", Ty::Regex, "Header of the inventory column naming the gates."),
+    opt("status-column", Ty::Regex, "Header of the inventory status column."),
     opt("done-status", Ty::Regex, "A status that counts as done."),
     opt("gate-prefix", Ty::Str, "Gate ID prefix (`OA-RUST-`)."),
-    opt(
-        "min-deleted-files",
-        Ty::Int,
-        "Fewest files of one surface that make a deletion.",
-    ),
-    opt(
-        "gut-ratio",
-        Ty::Float,
-        "Share of a file's lines whose removal counts as deleting it.",
-    ),
-    opt(
-        "gut-min-lines",
-        Ty::Int,
-        "Files shorter than this are never \"gutted\".",
-    ),
-    opt(
-        "backup-surfaces",
-        Ty::Globs,
-        "Surfaces whose deletion needs database backup evidence.",
-    ),
-    opt(
-        "backup-evidence",
-        Ty::Regex,
-        "What counts as backup evidence in the description.",
-    ),
-    opt(
-        "surface",
-        Ty::Tables(schema::SURFACE),
-        "The surface → gate map used when the inventory is absent.",
-    ),
+    opt("min-deleted-files", Ty::Int, "Fewest files of one surface that make a deletion."),
+    opt("gut-ratio", Ty::Float, "Share of a file's lines whose removal counts as deleting it."),
+    opt("gut-min-lines", Ty::Int, "Files shorter than this are never \"gutted\"."),
+    opt("backup-surfaces", Ty::Globs, "Surfaces whose deletion needs database backup evidence."),
+    opt("backup-evidence", Ty::Regex, "What counts as backup evidence in the description."),
+    opt("surface", Ty::Tables(schema::SURFACE), "The surface → gate map used when the inventory is absent."),
 ];
 
 /// `[invariant.<ID>.legacy-deleted-without-parity]` as written.
