@@ -22,6 +22,9 @@
 #![allow(clippy::result_large_err)]
 
 pub mod analysis;
+pub mod baseline;
+pub mod ci;
+pub mod cli_filter;
 pub mod demo;
 pub mod dryrun;
 pub mod engine;
@@ -333,6 +336,7 @@ pub fn check_with_config(
         planned,
         pr: pr.as_ref().map(PrStatus::of),
         coverage,
+        filtered: cli_filter::Filtered::default(),
         stats: Stats {
             files: changes.files.len(),
             rust_files: changes
