@@ -417,3 +417,55 @@ fn long_ranges_report_progress_on_stderr() {
         "invlint dry-run: 20/21 commits evaluated\ninvlint dry-run: 21/21 commits evaluated\n"
     );
 }
+
+/// A dry run judges each commit with what that commit holds, not with the work tree: INV-10
+/// reads the inventory as it was when the legacy file was deleted, though a later commit (the
+/// one checked out) marks its gates done.
+#[test]
+fn a_commit_is_judged_with_its_own_tree_not_the_work_tree() {
+    let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/INV-10/fail-gate-not-done");
+    let read = |p: &str| std::fs::read_to_string(fx.join(p)).unwrap();
+    let inventory = "docs/plans/active/rust-migration-legacy-dependency-inventory.md";
+    let in_progress = read(&format!("base/{inventory}"));
+    let done = in_progress.replace(
+        "| 049..051, 053, 101..103 | in progress |",
+        "| 049..051, 053, 101..103 | done |",
+    );
+    assert_ne!(in_progress, done);
+    let legacy = "apps/desktop/src/main.ts";
+    let main_ts = read(&format!("base/{legacy}"));
+    let message = read("pr.md");
+    let tmp = tempfile::tempdir().unwrap();
+    let commits: Vec<(&str, Vec<TreeFile>)> = vec![
+        (
+            "init",
+            tree(&[
+                ("README.md", "# demo\n"),
+                (legacy, &main_ts),
+                (inventory, &in_progress),
+            ]),
+        ),
+        (
+            &message,
+            tree(&[("README.md", "# demo\n"), (inventory, &in_progress)]),
+        ),
+        (
+            "inventory: desktop gates done",
+            tree(&[("README.md", "# demo\n"), (inventory, &done)]),
+        ),
+    ];
+    let (work, _ids) = scratch::build_history(tmp.path(), &commits).unwrap();
+    let run = dry_run(&work, &["main~1"], Gate::Release);
+    assert_eq!(run.rows.len(), 1);
+    assert_eq!(
+        run.rows[0].result,
+        Outcome::Blocked,
+        "{}",
+        run.rows[0].notes()
+    );
+    assert!(
+        run.rows[0].notes().contains("INV-10"),
+        "{}",
+        run.rows[0].notes()
+    );
+}
