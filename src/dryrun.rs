@@ -80,6 +80,22 @@ pub struct InvariantNote {
     pub line: Option<usize>,
 }
 
+/// One finding of one commit, in full (the JSON document's `findings`), for triage tables:
+/// `bench/realworld.sh` keys each by commit, code, path and message.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingNote {
+    /// Invariant or check ID.
+    pub code: String,
+    /// True when it blocks at the gate.
+    pub blocking: bool,
+    /// Repository path (absent when it points into the commit message).
+    pub path: Option<String>,
+    /// 1-based line.
+    pub line: Option<usize>,
+    /// The whole message.
+    pub message: String,
+}
+
 /// A file that could not be read while evaluating a commit.
 #[derive(Debug, Clone, Serialize)]
 pub struct Incomplete {
@@ -110,6 +126,8 @@ pub struct Row {
     pub files_changed: usize,
     /// Per invariant, blocking ones first.
     pub invariants: Vec<InvariantNote>,
+    /// Every finding, in report order.
+    pub findings: Vec<FindingNote>,
     /// Files a check needed but could not read (the result may be incomplete).
     pub incomplete: Vec<Incomplete>,
 }
@@ -151,6 +169,16 @@ impl Row {
 
     fn of(id: Oid, subject: String, report: &Report) -> Row {
         let mut invariants: Vec<InvariantNote> = Vec::new();
+        let findings = ranked(report)
+            .into_iter()
+            .map(|f| FindingNote {
+                code: f.code.clone(),
+                blocking: f.is_blocking,
+                path: repo_path(f).map(str::to_string),
+                line: repo_path(f).and(f.region()).map(|r| r.0),
+                message: f.message.clone(),
+            })
+            .collect();
         for f in ranked(report) {
             if let Some(n) = invariants.iter_mut().find(|n| n.id == f.code) {
                 n.count += 1;
@@ -187,6 +215,7 @@ impl Row {
             non_blocking: report.findings.len() - blocking,
             files_changed: report.files_changed,
             invariants,
+            findings,
             incomplete: report
                 .notes
                 .iter()
@@ -419,10 +448,12 @@ pub fn run(
         let (repo, root) = crate::engine::diff::open(&root)?;
         let mut report = crate::check_with_config(&check, repo, root, Arc::clone(&config))?;
         if !opts.pr_checks {
-            // The checks that read the description (PR-01..PR-06) run after all others.
-            report
-                .findings
-                .retain(|f| config.invariant(&f.code).is_none_or(|i| !i.is_post()));
+            // Only the checks that read the description (PR-01..PR-06); SUP-01 stays.
+            report.findings.retain(|f| {
+                config
+                    .invariant(&f.code)
+                    .is_none_or(|i| !i.reads_description())
+            });
         }
         rows.push(Row::of(id, subject, &report));
         progress(n + 1, ids.len(), &rows[n]);

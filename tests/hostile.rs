@@ -310,7 +310,10 @@ fn policy_edits_do_not_judge_the_change() {
         ),
         (
             "vocabulary",
-            policy_with("docs = [\"docs/**\", \"**/*.md\"]", "docs = [\"docs/**\", \"**/*.md\", \"apps/**\"]"),
+            policy_with(
+                "docs = [\"docs/**\", \"**/docs/**\", \"**/*.md\"]",
+                "docs = [\"docs/**\", \"**/docs/**\", \"**/*.md\", \"apps/**\"]",
+            ),
             "vocabulary set `@docs`",
         ),
         (

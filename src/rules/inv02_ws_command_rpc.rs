@@ -45,6 +45,7 @@ const KEYS: &[Key] = &[
     opt("paths", Ty::Globs, "Files to scan (Rust, proto and client code)."),
     opt("exclude", Ty::Globs, "Out of scope (tests, docs, vendored code)."),
     opt("ws-context", Ty::Regex, "A Rust file (prefilter) or function (context) that handles the WebSocket."),
+    opt("not-ws-functions", Ty::Regex, "Function names that never handle the socket (OpenAPI example generators), whatever their text mentions."),
     opt("inbound-types", Ty::Regex, "Enum names of inbound WebSocket message types."),
     opt("dispatch-fields", Ty::Strings, "Fields whose value a WS handler must not dispatch on."),
     opt("client-patterns", Ty::Patterns, "Client-side sends; each regex has a `name` capture group (the event name)."),
@@ -66,6 +67,9 @@ pub struct RawSettings {
     pub exclude: Vec<Spanned<String>>,
     /// Regex: a Rust file (prefilter) or function (context) that handles the WebSocket.
     pub ws_context: Option<Spanned<String>>,
+    /// Regex on function names that never handle the socket, whatever their text mentions
+    /// (OpenAPI example generators, schema builders): their match arms are not WS commands.
+    pub not_ws_functions: Option<Spanned<String>>,
     /// Regex on enum names: inbound WebSocket message types.
     pub inbound_types: Option<Spanned<String>>,
     /// Fields whose value a WS handler must not dispatch on (`method`, `command`, `rpc`).
@@ -94,6 +98,7 @@ pub struct Settings {
     paths: GlobList,
     exclude: GlobList,
     ws_context: Option<(crate::engine::config::LazyRegex, Range<usize>)>,
+    not_ws_functions: Option<crate::engine::config::LazyRegex>,
     /// `ws-context` without look-arounds: which files can match it, in one DFA pass (#19).
     ws_prefilter: util::Prefilter,
     inbound_types: Option<crate::engine::config::LazyRegex>,
@@ -145,6 +150,7 @@ impl RawSettings {
                 .collect(),
         );
         let inbound_types = self.inbound_types.as_ref().and_then(|r| v.regex(r));
+        let not_ws_functions = self.not_ws_functions.as_ref().and_then(|r| v.regex(r));
         let dispatch_re = if self.dispatch_fields.is_empty() {
             None
         } else {
@@ -163,6 +169,7 @@ impl RawSettings {
             paths: v.glob_list(&self.paths),
             exclude: v.glob_list(&self.exclude),
             ws_context,
+            not_ws_functions,
             ws_prefilter,
             inbound_types,
             dispatch_re,
@@ -477,7 +484,12 @@ impl Collector<'_> {
             .text()
             .get(range)
             .zip(self.cfg.ws_context.as_ref())
-            .is_some_and(|(t, (re, _))| re.is_match(t) || re.is_match(&name));
+            .is_some_and(|(t, (re, _))| re.is_match(t) || re.is_match(&name))
+            && !self
+                .cfg
+                .not_ws_functions
+                .as_ref()
+                .is_some_and(|re| re.is_match(&name));
         self.fns.push((name, is_ws));
     }
 

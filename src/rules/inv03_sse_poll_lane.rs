@@ -30,6 +30,8 @@ const KEYS: &[Key] = &[
     opt("warn-paths", Ty::Globs, "Paths whose hits are warnings (design docs)."),
     opt("patterns", Ty::Patterns, "What opens a lane."),
     opt("ignore-identifiers", Ty::Strings, "Identifiers that contain a pattern's text but are not lanes."),
+    opt("not-lanes", Ty::Patterns, "Lines that match a pattern but open no lane (a WS resume cursor, a grep of a response)."),
+    opt("inline-test-marker", Ty::Regex, "A line after which the rest of the file is test code."),
     opt("allow", Ty::Tables(schema::ALLOW), "Path-scoped exceptions, each citing its decision record."),
 ];
 
@@ -55,6 +57,13 @@ pub struct RawSettings {
     /// Path-scoped exceptions, each citing its decision record.
     #[serde(default)]
     pub allow: Vec<RawAllow>,
+    /// Lines that match a pattern but open no lane: a WebSocket URL's `?after_seq=` resume
+    /// cursor, a smoke script grepping a response for `text/event-stream`.
+    #[serde(default)]
+    pub not_lanes: Vec<RawPattern>,
+    /// In Rust files, the first line matching this starts the inline test module: hits from it
+    /// on are test code, not a lane.
+    pub inline_test_marker: Option<Spanned<String>>,
 }
 
 /// One `[[...allow]]` entry.
@@ -79,6 +88,8 @@ pub struct Settings {
     patterns: PatternList,
     ignore_identifiers: Vec<String>,
     allow: Vec<Allow>,
+    not_lanes: PatternList,
+    inline_test_marker: Option<crate::engine::config::LazyRegex>,
 }
 
 impl Settings {
@@ -145,6 +156,8 @@ impl RawSettings {
                 .map(|s| s.get_ref().clone())
                 .collect(),
             allow,
+            not_lanes: v.patterns(&self.not_lanes),
+            inline_test_marker: self.inline_test_marker.as_ref().and_then(|r| v.regex(r)),
         }
     }
 }
@@ -174,11 +187,20 @@ impl Check for SsePollLane {
                 return;
             };
             let is_doc = cfg.warn_paths.is_match(&file.path);
+            // Rust's inline test module is test code, not a lane.
+            let tests_from = match &cfg.inline_test_marker {
+                Some(marker) if file.path.ends_with(".rs") => (1..=src.line_count())
+                    .find(|&n| src.line(n).is_some_and(|l| marker.is_match(l)))
+                    .unwrap_or(usize::MAX),
+                _ => usize::MAX,
+            };
             let hits: Vec<_> = util::added_hits(file, src, &cfg.patterns, !is_doc)
                 .into_iter()
                 .filter(|hit| {
                     let pattern = &cfg.patterns.items[hit.pattern];
-                    !util::within_identifier(src.text(), &hit.span, &cfg.ignore_identifiers)
+                    hit.line < tests_from
+                        && !src.line(hit.line).is_some_and(|l| cfg.not_lanes.set.is_match(l))
+                        && !util::within_identifier(src.text(), &hit.span, &cfg.ignore_identifiers)
                         && !cfg.allow.iter().any(|a| {
                             a.path.is_match(&file.path)
                                 && (a.patterns.is_empty() || a.patterns.contains(&pattern.id))

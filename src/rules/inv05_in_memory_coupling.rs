@@ -29,6 +29,10 @@ use regex::Regex;
 
 use crate::rules::prelude::*;
 
+mod discovered;
+mod paths;
+use paths::{ancestors, ext, is_manifest, parent, resolve};
+
 /// Check metadata.
 pub static META: Meta = Meta {
     explain: include_str!("../../rules/INV-05.md"),
@@ -48,6 +52,7 @@ const KEYS: &[Key] = &[
     opt("exclude", Ty::Globs, "Out of scope."),
     opt("services", Ty::Tables(schema::UNIT), "The services (planes) that must not couple in memory."),
     opt("shared", Ty::Tables(schema::UNIT), "Libraries every service may use."),
+    opt("discover-services", Ty::Globs, "Directories whose Cargo manifest builds a binary are services too, unless listed."),
     opt("not-services", Ty::Strings, "Crate names that look like a service but are not one."),
     opt("include-dev-dependencies", Ty::Bool, "Also read `[dev-dependencies]` (off by default)."),
     opt("symbols", Ty::Tables(schema::SYMBOL), "In-process coupling symbols, for planes that share one crate."),
@@ -83,6 +88,10 @@ pub struct RawSettings {
     /// `error` or `warning` (default): the level of symbol findings.
     #[serde(default)]
     pub symbol_level: Option<Spanned<String>>,
+    /// Globs of directories that are services when their manifest builds a binary (`apps/*`),
+    /// beside the listed `services`, which refine them.
+    #[serde(default)]
+    pub discover_services: Vec<Spanned<String>>,
 }
 
 /// One `[[...services]]` or `[[...shared]]` entry.
@@ -127,6 +136,8 @@ pub struct Settings {
     include_dev: bool,
     symbols: Vec<Symbol>,
     symbol_level: Severity,
+    discover: GlobList,
+    discover_span: Range<usize>,
 }
 
 impl Settings {
@@ -298,6 +309,12 @@ impl RawSettings {
                 .is_some_and(|b| *b.get_ref()),
             symbols,
             symbol_level,
+            discover: v.glob_list(&self.discover_services),
+            discover_span: self
+                .discover_services
+                .first()
+                .map(|g| g.span())
+                .unwrap_or(0..0),
         }
     }
 }
@@ -395,6 +412,7 @@ impl Check for InMemoryCoupling {
                 out,
             );
         });
+        discovered::edges(cx, inv, cfg, out);
     }
 }
 
@@ -985,41 +1003,6 @@ fn manifest_deps(text: &str, include_dev: bool) -> Vec<Dep> {
     }
     out.sort_by_key(|d| d.span.start);
     out
-}
-
-fn is_manifest(path: &str) -> bool {
-    path == "Cargo.toml" || path.ends_with("/Cargo.toml")
-}
-
-fn ext(path: &str) -> &str {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    name.rsplit_once('.').map(|(_, e)| e).unwrap_or("")
-}
-
-fn parent(path: &str) -> &str {
-    path.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
-}
-
-/// Every prefix of `path` at a `/` boundary, and the path itself.
-fn ancestors(path: &str) -> Vec<&str> {
-    let mut out: Vec<&str> = path.match_indices('/').map(|(i, _)| &path[..i]).collect();
-    out.push(path);
-    out
-}
-
-/// `rel` joined to `dir` and normalised; `None` when it climbs out of the repository.
-fn resolve(dir: &str, rel: &str) -> Option<String> {
-    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
-    for seg in rel.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            s => parts.push(s),
-        }
-    }
-    Some(parts.join("/"))
 }
 
 /// Byte offset of `ident` used as a crate root in `line`: `use ident`, `extern crate ident`,

@@ -24,6 +24,8 @@ use syn::visit::Visit;
 
 use crate::rules::prelude::*;
 
+mod proto_seq;
+
 /// Check metadata.
 pub static META: Meta = Meta {
     explain: include_str!("../../rules/INV-07.md"),
@@ -48,8 +50,12 @@ const KEYS: &[Key] = &[
     opt("max-body-lines", Ty::Int, "Longest non-Rust function body read, in lines."),
     opt("ordering-paths", Ty::Globs, "Ordering/apply code whose changes need a test change."),
     opt("ordering-tests", Ty::Globs, "The replay/ordering tests."),
+    opt("ordering-logic", Ty::Regex, "Changed lines that touch sequence or watermark logic (only they need a test change)."),
     opt("inline-test-marker", Ty::Regex, "A line after which the rest of the file is test code."),
     opt("test-severity", Ty::Enum(schema::SEVERITY), "Level of an ordering change without a test change (default warning)."),
+    opt("proto-paths", Ty::Globs, "The delivery protocol's proto files."),
+    opt("proto-frames", Ty::Regex, "Names of frame messages that must keep a sequence field."),
+    opt("proto-seq-fields", Ty::Regex, "Names of sequence fields."),
 ];
 
 /// `[invariant.<ID>.unordered-apply]` as written.
@@ -84,6 +90,17 @@ pub struct RawSettings {
     pub inline_test_marker: Option<Spanned<String>>,
     /// `warning` (default) or `error` for an ordering change without a test change.
     pub test_severity: Option<Spanned<String>>,
+    /// Regex on a changed line of an ordering file: only lines that match it change sequence or
+    /// watermark logic and need a test change (absent: every code line does).
+    pub ordering_logic: Option<Spanned<String>>,
+    /// Proto files of the delivery protocol: a frame message that loses its sequence field
+    /// (removed, or its number reserved) lets clients apply frames unordered.
+    #[serde(default)]
+    pub proto_paths: Vec<Spanned<String>>,
+    /// Regex on message names: the frames and envelopes clients apply in order.
+    pub proto_frames: Option<Spanned<String>>,
+    /// Regex on field names: the sequence fields of those frames.
+    pub proto_seq_fields: Option<Spanned<String>>,
 }
 
 /// Compiled settings.
@@ -102,6 +119,10 @@ pub struct Settings {
     ordering_tests_text: Vec<String>,
     inline_test_marker: Option<crate::engine::config::LazyRegex>,
     test_level: Severity,
+    ordering_logic: Option<crate::engine::config::LazyRegex>,
+    proto_paths: GlobList,
+    proto_frames: Option<(crate::engine::config::LazyRegex, Range<usize>)>,
+    proto_seq_fields: Option<crate::engine::config::LazyRegex>,
 }
 
 impl Settings {
@@ -175,6 +196,13 @@ impl RawSettings {
                 .collect(),
             inline_test_marker: self.inline_test_marker.as_ref().and_then(|r| v.regex(r)),
             test_level,
+            ordering_logic: self.ordering_logic.as_ref().and_then(|r| v.regex(r)),
+            proto_paths: v.glob_list(&self.proto_paths),
+            proto_frames: self
+                .proto_frames
+                .as_ref()
+                .and_then(|r| v.regex(r).map(|re| (re, r.span()))),
+            proto_seq_fields: self.proto_seq_fields.as_ref().and_then(|r| v.regex(r)),
         }
     }
 }
@@ -250,6 +278,7 @@ impl Check for UnorderedApply {
         // A file that already has a guard or apply finding needs no second, softer one.
         let flagged: BTreeSet<String> = out.0.iter().filter_map(|f| f.path.clone()).collect();
         untested_ordering_change(cx, inv, cfg, &flagged, out);
+        proto_seq::proto_seq_removed(cx, inv, cfg, out);
     }
 }
 
@@ -514,7 +543,15 @@ fn new_other_apply_fns(
             continue;
         }
         let body = brace_body(src, name_span.end, cfg.max_body_lines);
-        if seq_re.is_match(&src.text()[body]) {
+        let body_text = &src.text()[body];
+        // A dispatcher that hands the frame to a function of this file that reads the
+        // sequence (`processUpdateBatch(frame.payload)`) consults it too (#18).
+        let delegates = crate::analysis::calls::called_names(body_text)
+            .into_iter()
+            .filter(|callee| *callee != name.as_str())
+            .filter_map(|callee| declaration_of(cfg, src, callee))
+            .any(|at| seq_re.is_match(&src.text()[brace_body(src, at, cfg.max_body_lines)]));
+        if seq_re.is_match(body_text) || delegates {
             continue;
         }
         if !is_new_name(file, &format!(r"\b{}\b", regex::escape(name.as_str()))) {
@@ -522,6 +559,17 @@ fn new_other_apply_fns(
         }
         report_unguarded_fn(cx, inv, cfg, src, name.as_str(), name_span, out);
     }
+}
+
+/// Where the name of the function `callee` ends in its declaration in `src` (`function-decls`).
+fn declaration_of(cfg: &Settings, src: &Source, callee: &str) -> Option<usize> {
+    cfg.function_decls.items.iter().find_map(|p| {
+        p.regex.captures_iter(src.text()).find_map(|c| {
+            c.name("name")
+                .filter(|n| n.as_str() == callee)
+                .map(|n| n.end())
+        })
+    })
 }
 
 /// The body after byte `from`: from the first `{` to its matching `}` (strings and comments
@@ -534,7 +582,19 @@ fn brace_body(src: &Source, from: usize, max_lines: usize) -> Range<usize> {
         .line_range(first_line)
         .map(|r| r.end)
         .unwrap_or(text.len());
-    let Some(open) = text[from..line_end].find('{').map(|i| from + i) else {
+    // A signature whose parameters go on over several lines (Swift, TypeScript) opens its
+    // body on a later line, before any `;`.
+    let open_parens = text[from..line_end].matches('(').count();
+    let sig_end = if open_parens > text[from..line_end].matches(')').count() {
+        src.line_range(first_line + 8).map_or(text.len(), |r| r.end)
+    } else {
+        line_end
+    };
+    let open = text[from..sig_end]
+        .find(['{', ';'])
+        .map(|i| from + i)
+        .filter(|&i| text.as_bytes()[i] == b'{');
+    let Some(open) = open else {
         return from..line_end;
     };
     let last_line = first_line + max_lines;
@@ -638,6 +698,15 @@ enum ChangedLine {
     Base(usize),
 }
 
+/// True when a changed line of an ordering file touches sequence or watermark logic
+/// (`ordering-logic`; without it, every code line does).
+fn is_ordering_logic(cfg: &Settings, line: &str) -> bool {
+    cfg.ordering_logic
+        .as_ref()
+        .is_none_or(|re| re.is_match(line))
+        || cfg.guards.set.is_match(line)
+}
+
 /// For an ordering file: the first changed code line (an added one if any, else a removed
 /// one), and whether a line inside its inline test module changed.
 fn classify_lines(cfg: &Settings, f: &FileChange) -> (Option<ChangedLine>, bool) {
@@ -659,7 +728,7 @@ fn classify_lines(cfg: &Settings, f: &FileChange) -> (Option<ChangedLine>, bool)
             }
             if n >= head_test {
                 test_touched = true;
-            } else if first_code.is_none() {
+            } else if first_code.is_none() && is_ordering_logic(cfg, text) {
                 first_code = Some(ChangedLine::Head(n));
             }
         }
@@ -674,7 +743,7 @@ fn classify_lines(cfg: &Settings, f: &FileChange) -> (Option<ChangedLine>, bool)
             }
             if n >= base_test {
                 test_touched = true;
-            } else if first_code.is_none() {
+            } else if first_code.is_none() && is_ordering_logic(cfg, text) {
                 first_code = Some(ChangedLine::Base(n));
             }
         }

@@ -7,7 +7,8 @@
 //! Flags:
 //! * `providers`: another identity provider (Auth0, Clerk, Firebase Auth, Cognito, Okta, generic
 //!   OIDC discovery, ...) anywhere in scope, the control plane included;
-//! * `authority`: issuing or revoking sessions, tokens or devices outside `control-paths`;
+//! * `authority`: issuing or revoking sessions, tokens or devices outside `control-paths` and
+//!   `client-paths` (client apps ask the control plane to mint; they issue nothing);
 //! * `verify`: validating sessions or tokens outside `control-paths` and `verify-paths` (the
 //!   runtime verifies control-issued sync tokens in `apps/runtime/src/sync_auth.rs`);
 //! * `fallbacks`: a mock/dev identity fallback (bypass flag, fake user, mock provider, skipped
@@ -16,7 +17,7 @@
 //!
 //! Ignores: removed lines, comment lines in code, WorkOS itself (no pattern names it).
 //! Findings are `block-merge-unless-mitigated`: an owner-approved mitigation with a follow-up in
-//! the PR description makes them non-blocking (`apply_gate` in `lib.rs`).
+//! the PR description makes them non-blocking (`engine::gate`).
 
 use crate::rules::prelude::*;
 
@@ -39,12 +40,14 @@ const KEYS: &[Key] = &[
     opt("exclude", Ty::Globs, "Out of scope."),
     opt("control-paths", Ty::Globs, "The control plane's auth code: it may issue, validate and revoke."),
     opt("verify-paths", Ty::Globs, "Outside the control plane, paths that may validate control-issued tokens."),
+    opt("client-paths", Ty::Globs, "Client apps: they ask for tokens and issue none, so `authority` does not apply."),
     opt("providers", Ty::Patterns, "Identity providers other than WorkOS."),
     opt("authority", Ty::Patterns, "Issuing or revoking sessions, tokens, devices."),
     opt("verify", Ty::Patterns, "Validating sessions or tokens."),
     opt("fallbacks", Ty::Patterns, "Mock/dev identity fallbacks."),
     opt("guards", Ty::Regexes, "Non-production guards that make a nearby fallback acceptable."),
     opt("guard-window", Ty::Int, "Lines either side of a fallback searched for a guard (default 3)."),
+    opt("inline-test-marker", Ty::Regex, "A line after which the rest of the file is test code."),
 ];
 
 /// `[invariant.<ID>.identity-outside-control]` as written.
@@ -63,6 +66,13 @@ pub struct RawSettings {
     /// Outside the control plane, paths that may validate (never issue) control-issued tokens.
     #[serde(default)]
     pub verify_paths: Vec<Spanned<String>>,
+    /// Client apps: a call that asks the control plane to mint or revoke (`mintSyncToken`) is a
+    /// request, not an issue; `authority` patterns do not apply there.
+    #[serde(default)]
+    pub client_paths: Vec<Spanned<String>>,
+    /// In Rust files, the first line matching this starts the inline test module: test code
+    /// may mint, revoke and fake identities.
+    pub inline_test_marker: Option<Spanned<String>>,
     /// Identity providers other than WorkOS (packages, SDK names, issuer URLs).
     #[serde(default)]
     pub providers: Vec<RawPattern>,
@@ -91,6 +101,8 @@ pub struct Settings {
     control_paths: GlobList,
     control_text: String,
     verify_paths: GlobList,
+    client_paths: GlobList,
+    inline_test_marker: Option<crate::engine::config::LazyRegex>,
     providers: PatternList,
     authority: PatternList,
     verify: PatternList,
@@ -136,6 +148,8 @@ impl RawSettings {
                 .collect::<Vec<_>>()
                 .join(", "),
             verify_paths: v.glob_list(&self.verify_paths),
+            client_paths: v.glob_list(&self.client_paths),
+            inline_test_marker: self.inline_test_marker.as_ref().and_then(|r| v.regex(r)),
             providers: v.patterns(&self.providers),
             authority: v.patterns(&self.authority),
             verify: v.patterns(&self.verify),
@@ -189,13 +203,33 @@ impl Check for IdentityOutsideControl {
             if !cfg.any.may_match(src.text()) {
                 return;
             }
+            // Hits in the inline test module are test code; an authority or validation name
+            // that is a whole quoted string (`"revoke_all_sessions"` in a contract table) is
+            // data naming the operation, not a call of it (#18).
+            let tests_from = match &cfg.inline_test_marker {
+                Some(marker) if file.path.ends_with(".rs") => (1..=src.line_count())
+                    .find(|&n| src.line(n).is_some_and(|l| marker.is_match(l)))
+                    .unwrap_or(usize::MAX),
+                _ => usize::MAX,
+            };
+            let text = src.text();
+            let quoted = |h: &util::Hit| {
+                let before = text[..h.span.start].chars().next_back();
+                let after = text[h.span.end..].chars().next();
+                matches!((before, after), (Some(a), Some(b)) if a == b && (a == '"' || a == '\''))
+            };
+            let hits = |patterns: &PatternList, names: bool| {
+                let mut v = util::added_hits(file, src, patterns, true);
+                v.retain(|h| h.line < tests_from && !(names && quoted(h)));
+                first_per_line(v)
+            };
             let is_control = cfg.control_paths.is_match(&file.path);
             let may_verify = is_control || cfg.verify_paths.is_match(&file.path);
             let cite = |f: Finding, p: &crate::engine::config::Pattern| {
                 f.cite(cx.policy(), p.span.clone(), format!("pattern `{}`", p.id))
             };
 
-            for hit in first_per_line(util::added_hits(file, src, &cfg.providers, true)) {
+            for hit in hits(&cfg.providers, false) {
                 let p = &cfg.providers.items[hit.pattern];
                 let f = Finding::new(
                     inv,
@@ -209,8 +243,8 @@ impl Check for IdentityOutsideControl {
                 out.push(cite(f, p));
             }
 
-            if !is_control {
-                for hit in first_per_line(util::added_hits(file, src, &cfg.authority, true)) {
+            if !is_control && !cfg.client_paths.is_match(&file.path) {
+                for hit in hits(&cfg.authority, true) {
                     let p = &cfg.authority.items[hit.pattern];
                     let f = Finding::new(
                         inv,
@@ -227,7 +261,7 @@ impl Check for IdentityOutsideControl {
             }
 
             if !may_verify {
-                for hit in first_per_line(util::added_hits(file, src, &cfg.verify, true)) {
+                for hit in hits(&cfg.verify, true) {
                     let p = &cfg.verify.items[hit.pattern];
                     let f = Finding::new(
                         inv,
@@ -243,7 +277,7 @@ impl Check for IdentityOutsideControl {
                 }
             }
 
-            for hit in first_per_line(util::added_hits(file, src, &cfg.fallbacks, true)) {
+            for hit in hits(&cfg.fallbacks, false) {
                 let p = &cfg.fallbacks.items[hit.pattern];
                 if is_guarded(src, hit.line, &cfg.guards, cfg.guard_window) {
                     continue;

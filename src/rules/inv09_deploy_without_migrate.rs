@@ -17,7 +17,13 @@ use std::ops::Range;
 
 use regex::Regex;
 
+use crate::analysis::shell::ShellError;
 use crate::rules::prelude::*;
+
+mod migrations;
+mod shell_steps;
+use migrations::check_migrations;
+use shell_steps::shell_steps;
 
 /// Check metadata.
 pub static META: Meta = Meta {
@@ -42,6 +48,7 @@ const KEYS: &[Key] = &[
     opt("migrate-image", Ty::Patterns, "Commands that set the migrate job's image."),
     opt("image", Ty::Regexes, "Regexes whose group 1 is the image of a command (tried in order)."),
     opt("dry-run", Ty::Patterns, "Lines that mention a command without running it."),
+    opt("inert-commands", Ty::Strings, "Shell commands whose arguments are printed or tested, never run (`echo`, `test`)."),
     opt("migrations", Ty::Globs, "Runtime migrations: adding one needs deploy/migrate notes in the PR description."),
     opt("description-mentions", Ty::Regex, "What counts as the description saying something about deploy or the migrate job."),
 ];
@@ -73,6 +80,9 @@ pub struct RawSettings {
     /// Lines that mention a command without running it (echo, dry run).
     #[serde(default)]
     pub dry_run: Vec<RawPattern>,
+    /// Shell commands whose arguments are printed or tested, never run (`echo`, `printf`).
+    #[serde(default)]
+    pub inert_commands: Vec<Spanned<String>>,
     /// Runtime migrations: adding one needs deploy/migrate notes in the PR description.
     #[serde(default)]
     pub migrations: Vec<Spanned<String>>,
@@ -91,6 +101,7 @@ pub struct Settings {
     migrate_image: PatternList,
     image: Vec<(crate::engine::config::LazyRegex, Range<usize>)>,
     dry_run: PatternList,
+    inert_commands: Vec<String>,
     migrations: GlobList,
     migrations_span: Range<usize>,
     description_mentions: Option<(crate::engine::config::LazyRegex, Range<usize>)>,
@@ -130,6 +141,11 @@ impl RawSettings {
             migrate_image: v.patterns(&self.migrate_image),
             image,
             dry_run: v.patterns(&self.dry_run),
+            inert_commands: self
+                .inert_commands
+                .iter()
+                .map(|c| c.get_ref().clone())
+                .collect(),
             migrations: v.glob_list(&self.migrations),
             migrations_span: self.migrations.first().map(|m| m.span()).unwrap_or(0..0),
             description_mentions,
@@ -345,6 +361,19 @@ struct Step {
     pattern: usize,
     /// Image named by the command (normalised) and its span.
     image: Option<(String, Range<usize>, usize)>,
+    /// Position in execution order, for shell scripts read by the parser (a function's
+    /// commands run at its call, not where they are written); `None`: source order.
+    seq: Option<usize>,
+}
+
+impl Step {
+    /// True when `self` runs after `other`.
+    fn runs_after(&self, other: &Step) -> bool {
+        match (self.seq, other.seq) {
+            (Some(a), Some(b)) => a > b,
+            _ => self.span.start >= other.span.end,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -358,7 +387,7 @@ impl UnitSteps {
     fn unmatched(&self) -> Vec<&Step> {
         self.deploys
             .iter()
-            .filter(|d| !self.migrates.iter().any(|m| m.span.start >= d.span.end))
+            .filter(|d| !self.migrates.iter().any(|m| m.runs_after(d)))
             .collect()
     }
 
@@ -426,6 +455,7 @@ fn matches(
                     text: text.trim().to_string(),
                     pattern: idx,
                     image: image_of(src, l, &cfg.image),
+                    seq: None,
                 });
             }
         }
@@ -494,9 +524,17 @@ fn normalize_image(s: &str) -> String {
     out
 }
 
-/// Steps of every unit of `src`, keyed like the units.
-fn analyse(src: &Source, path: &str, cfg: &Settings) -> Vec<(Unit, UnitSteps)> {
+/// Steps of every unit of `src`, keyed like the units; a shell script the parser cannot read
+/// is an error (the caller says so: its order was not verified).
+fn analyse(src: &Source, path: &str, cfg: &Settings) -> Result<Vec<(Unit, UnitSteps)>, ShellError> {
     let fl = flavor(path);
+    if fl == Flavor::Shell {
+        let unit = Unit {
+            key: String::new(),
+            lines: 1..src.line_count() + 1,
+        };
+        return Ok(vec![(unit, shell_steps(src, cfg)?)]);
+    }
     let markers = util::comment_markers(path);
     let markers: &[&str] = if markers.is_empty() { &["#"] } else { markers };
     let mut out: Vec<(Unit, UnitSteps)> = units(src, fl)
@@ -513,7 +551,7 @@ fn analyse(src: &Source, path: &str, cfg: &Settings) -> Vec<(Unit, UnitSteps)> {
     if fl == Flavor::Make {
         add_make_calls(src, &mut out);
     }
-    out
+    Ok(out)
 }
 
 /// A recipe line `$(MAKE) <target>` or `make <target>` naming a target that runs the migrate job
@@ -555,6 +593,7 @@ fn add_make_calls(src: &Source, units: &mut [(Unit, UnitSteps)]) {
                         text: text.trim().to_string(),
                         pattern: usize::MAX,
                         image: None,
+                        seq: None,
                     });
                     added = true;
                 }
@@ -581,7 +620,23 @@ fn check_file(
         return;
     }
     let fl = flavor(&file.path);
-    let head = analyse(src, &file.path, cfg);
+    let head = match analyse(src, &file.path, cfg) {
+        Ok(head) => head,
+        Err(why) => {
+            // Fail closed: a script that cannot be read is said out loud, not passed.
+            out.push(
+                Finding::new(
+                    inv,
+                    META.name,
+                    format!("`{}` could not be read as a shell script ({why}), so whether its runtime deploy is followed by the migrate job was not verified", file.path),
+                )
+
+                .on_path(file.path.clone())
+                .help("keep deploy scripts plain bash the parser reads (tree-sitter-bash), under the size limit; or deploy through the canonical wrapper"),
+            );
+            return;
+        }
+    };
     let base_src = if file.is_all_added {
         None
     } else {
@@ -589,7 +644,7 @@ fn check_file(
     };
     let base_path = file.old_path.as_deref().unwrap_or(&file.path);
     let base = base_src
-        .map(|b| analyse(b, base_path, cfg))
+        .and_then(|b| analyse(b, base_path, cfg).ok())
         .unwrap_or_default();
     let wrapper_hint = cfg
         .wrapper
@@ -615,7 +670,7 @@ fn check_file(
                 continue;
             }
             let pattern = &cfg.deploy.items[d.pattern];
-            let before = steps.migrates.iter().rfind(|m| m.span.end <= d.span.start);
+            let before = steps.migrates.iter().rfind(|m| d.runs_after(m));
             let base_migrate = base_unit.and_then(|(_, s)| s.migrates.last());
             let message = if before.is_some() {
                 format!(
@@ -694,106 +749,5 @@ fn check_file(
     }
 }
 
-/// Added runtime migrations need deploy/migrate notes in the PR description (checklist item 6).
-fn check_migrations(cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
-    let (Some(pr), Some((mentions, _))) = (cx.pr_description(), &cfg.description_mentions) else {
-        return;
-    };
-    if cfg.migrations.is_empty() {
-        return;
-    }
-    let added: Vec<&FileChange> = cx
-        .changes()
-        .files
-        .iter()
-        .filter(|f| {
-            matches!(f.kind, ChangeKind::Added | ChangeKind::Copied)
-                && cfg.migrations.is_match(&f.path)
-        })
-        .collect();
-    let Some(first) = added.first() else {
-        return;
-    };
-    // Unchecked tasks, template text, comments, code and negated clauses state nothing.
-    if pr.states(mentions).is_some() {
-        return;
-    }
-    let what = if added.len() == 1 {
-        format!("runtime migration `{}`", first.path)
-    } else {
-        format!("{} runtime migrations", added.len())
-    };
-    let mut f = Finding::new(
-        inv,
-        META.name,
-        format!("this change adds {what} but the PR description says nothing about deploy or the migrate job"),
-    )
-    .level(Severity::Warning)
-    .help("say in the description how this migration reaches production: deploy the runtime, then run the migrate job (checklist item 6, OA-RUST-003)")
-    .cite(cx.policy(), cfg.migrations_span.clone(), "runtime migrations");
-    f = match first.head.source() {
-        Some(src) => {
-            let span = src.line_range(1).unwrap_or(0..0);
-            f.at(src, span, "new migration")
-        }
-        None => f.on_path(first.path.clone()),
-    };
-    out.push(f);
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn src(t: &str) -> Source {
-        Source::new("x", t.to_string())
-    }
-
-    #[test]
-    fn yaml_jobs_by_indentation() {
-        let s = src("name: d\non:\n  push:\njobs:\n  deploy:\n    runs-on: x\n    steps:\n      - run: a\n  # note\n  migrate:\n    steps:\n      - run: b\nenv:\n  A: 1\n");
-        let u = yaml_jobs(&s).unwrap();
-        assert_eq!(u.len(), 2);
-        assert_eq!(u[0].key, "deploy");
-        assert_eq!(u[0].lines, 5..10);
-        assert_eq!(u[1].key, "migrate");
-        assert_eq!(u[1].lines, 10..13);
-        assert!(yaml_jobs(&src("steps:\n  - name: x\n")).is_none());
-    }
-
-    #[test]
-    fn make_targets_and_assignments() {
-        assert_eq!(make_target_name("deploy: build").as_deref(), Some("deploy"));
-        assert_eq!(make_target_name("X := 1"), None);
-        assert_eq!(make_target_name("X ?= a:b"), None);
-        assert_eq!(make_target_name("\tgcloud run deploy"), None);
-        let s = src("IMG = x\n\ndeploy:\n\tgcloud\nmigrate:\n\tjob\n");
-        let u = make_targets(&s);
-        assert_eq!(
-            u.iter().map(|u| u.key.as_str()).collect::<Vec<_>>(),
-            ["", "deploy", "migrate"]
-        );
-        assert_eq!(u[1].lines, 3..5);
-    }
-
-    #[test]
-    fn image_normalisation() {
-        assert_eq!(normalize_image("\"${IMAGE}\""), "$IMAGE");
-        assert_eq!(
-            normalize_image("gcr.io/p/runtime:${TAG}"),
-            "gcr.io/p/runtime:$TAG"
-        );
-        assert_eq!(normalize_image("${IMAGE:-x}"), "${IMAGE:-x}");
-    }
-
-    #[test]
-    fn trailing_comment() {
-        assert!(is_commented("  # gcloud run deploy runtime", 4, &["#"]));
-        assert!(is_commented(
-            "echo ok # gcloud run deploy runtime",
-            10,
-            &["#"]
-        ));
-        assert!(!is_commented("gcloud run deploy runtime # go", 0, &["#"]));
-    }
-}
+mod tests;

@@ -12,7 +12,7 @@ impl MemoryFanoutDriver {
         }
     }
 
-    pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+    pub fn poll_ready(&mut self, cx: &mut Context<'_>, after_seq: u64) -> Poll<()> {
         Poll::Ready(())
     }
 }
