@@ -135,11 +135,6 @@ pub(crate) const GUESSES: &[(&str, &str, Guess)] = &[
     ("checklist-item-missing", "surfaces", Guess::Code),
 ];
 
-/// Single-path keys still declared `Ty::Str` rather than `Ty::Path` in their check's
-/// `Meta::keys` (the check's file is being edited elsewhere): treated as paths until they are
-/// typed. A test fails once one of them is typed, so the entry is taken off.
-pub(crate) const UNTYPED_PATHS: &[(&str, &str)] = &[("deploy-without-migrate", "wrapper")];
-
 fn is_path(ty: Ty) -> bool {
     matches!(ty, Ty::Globs | Ty::Path)
 }
@@ -148,12 +143,7 @@ fn is_path(ty: Ty) -> bool {
 /// stand in for it.
 pub(crate) fn path_keys(check: &str, keys: &[Key]) -> Vec<(&'static str, Guess)> {
     keys.iter()
-        .filter(|k| {
-            is_path(k.ty)
-                || UNTYPED_PATHS
-                    .iter()
-                    .any(|(c, key)| *c == check && *key == k.name)
-        })
+        .filter(|k| is_path(k.ty))
         .map(|k| {
             let guess = GUESSES
                 .iter()

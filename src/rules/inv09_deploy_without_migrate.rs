@@ -42,7 +42,7 @@ pub static META: Meta = Meta {
 const KEYS: &[Key] = &[
     opt("paths", Ty::Globs, "Deploy surfaces."),
     opt("exclude", Ty::Globs, "Out of scope."),
-    opt("wrapper", Ty::Str, "The canonical deploy-then-migrate script, named in help."),
+    opt("wrapper", Ty::Path, "The canonical deploy-then-migrate script, named in help."),
     opt("deploy", Ty::Patterns, "Commands that deploy the runtime service."),
     opt("migrate", Ty::Patterns, "Commands that run the migrate job."),
     opt("migrate-image", Ty::Patterns, "Commands that set the migrate job's image."),
