@@ -126,6 +126,9 @@ pub struct Settings {
     not_services: Vec<String>,
     include_dev: bool,
     symbols: Vec<Symbol>,
+    /// Every symbol regex without look-arounds: one DFA pass picks the lines a symbol can
+    /// match on, instead of each symbol's regex on every line (#19).
+    symbol_prefilter: util::Prefilter,
     symbol_level: Severity,
 }
 
@@ -241,6 +244,7 @@ impl RawSettings {
             })
             .collect();
         let compiled = v.patterns(&patterns);
+        let symbol_prefilter = compiled.prefilter;
         let mut symbols = Vec::new();
         for p in compiled.items {
             let Some(raw) = self.symbols.iter().find(|s| s.id.get_ref() == &p.id) else {
@@ -297,6 +301,7 @@ impl RawSettings {
                 .as_ref()
                 .is_some_and(|b| *b.get_ref()),
             symbols,
+            symbol_prefilter,
             symbol_level,
         }
     }
@@ -689,16 +694,17 @@ impl Settings {
     }
 
     fn import_edges(&self, path: &str, src: &Source, is_php: bool) -> Vec<Edge> {
-        static TS: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
-            Regex::new(r#"(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*|\bexport\s+[^'"]*from\s*)['"]([^'"]+)['"]"#)
-                .expect("static regex")
-        });
-        static PHP: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
-            Regex::new(
-                r#"\b(?:require|include)(?:_once)?\s*\(?\s*(?:__DIR__\s*\.\s*)?['"]([^'"]+)['"]"#,
-            )
-            .expect("static regex")
-        });
+        const TS_RE: &str = r#"(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*|\bexport\s+[^'"]*from\s*)['"]([^'"]+)['"]"#;
+        const PHP_RE: &str =
+            r#"\b(?:require|include)(?:_once)?\s*\(?\s*(?:__DIR__\s*\.\s*)?['"]([^'"]+)['"]"#;
+        static TS: std::sync::LazyLock<Regex> =
+            std::sync::LazyLock::new(|| Regex::new(TS_RE).expect("static regex"));
+        static PHP: std::sync::LazyLock<Regex> =
+            std::sync::LazyLock::new(|| Regex::new(PHP_RE).expect("static regex"));
+        static TS_LINES: std::sync::LazyLock<util::Prefilter> =
+            std::sync::LazyLock::new(|| util::Prefilter::new(vec![TS_RE.to_string()]));
+        static PHP_LINES: std::sync::LazyLock<util::Prefilter> =
+            std::sync::LazyLock::new(|| util::Prefilter::new(vec![PHP_RE.to_string()]));
         let re = if is_php { &*PHP } else { &*TS };
         let text = src.text();
         let markers: &[&str] = if is_php {
@@ -708,7 +714,12 @@ impl Settings {
         };
         let dir = parent(path);
         let mut out = Vec::new();
-        for line_no in 1..=src.line_count() {
+        // Only lines where the regex without look-arounds matches can hold an import: one DFA
+        // pass over the file instead of the regex and a comment test on every line (#19).
+        let prefilter = if is_php { &*PHP_LINES } else { &*TS_LINES };
+        let mut lines = Vec::new();
+        prefilter.for_each_line(src, 0..text.len(), |n| lines.push(n));
+        for line_no in lines {
             let Some(range) = src.line_range(line_no) else {
                 continue;
             };
@@ -788,6 +799,10 @@ impl Settings {
         } else {
             BTreeSet::new()
         };
+        // The lines any symbol can match on (in order): a line the prefilter skips matches none.
+        let mut candidates = Vec::new();
+        self.symbol_prefilter
+            .for_each_line(src, 0..text.len(), |n| candidates.push(n));
         let mut out = Vec::new();
         for (si, sym) in self.symbols.iter().enumerate() {
             // Without an owner, the symbol is a process-global exported by `from` itself.
@@ -797,7 +812,7 @@ impl Settings {
                 (None, Some(f)) => f,
                 (None, None) => continue,
             };
-            for line_no in 1..=src.line_count() {
+            for &line_no in &candidates {
                 if test_lines.contains(&line_no) {
                     continue;
                 }
