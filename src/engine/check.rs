@@ -384,6 +384,7 @@ pub struct Context<'a> {
     pr_description: Option<&'a PrDescription>,
     config: &'a Config,
     root: &'a Path,
+    head: Option<&'a crate::engine::head_tree::HeadTree>,
     cache: Mutex<BTreeMap<String, Option<Arc<Source>>>>,
     memo: Mutex<Memo>,
     counters: Mutex<BTreeMap<&'static str, usize>>,
@@ -397,6 +398,7 @@ impl<'a> Context<'a> {
         pr: Option<&'a PrDescription>,
         config: &'a Config,
         root: &'a Path,
+        head: Option<&'a crate::engine::head_tree::HeadTree>,
     ) -> Self {
         Context {
             changes,
@@ -405,6 +407,7 @@ impl<'a> Context<'a> {
             pr_description: pr,
             config,
             root,
+            head,
             cache: Mutex::new(BTreeMap::new()),
             memo: Mutex::new(BTreeMap::new()),
             counters: Mutex::new(BTreeMap::new()),
@@ -450,7 +453,8 @@ impl<'a> Context<'a> {
     }
 
     /// The text of any file at head by repository-relative path: from the change set when the
-    /// change touches it (the exact head blob), else from the work tree, read once and shared
+    /// change touches it (the exact head blob), else from the judged commit's tree
+    /// (`engine::head_tree`; the work tree for `--staged` and `--all`), read once and shared
     /// between checks. `None` when absent, binary, too large or not UTF-8.
     pub fn head_file(&self, path: &str) -> Option<Arc<Source>> {
         if let Some(f) = self.changes.file(path) {
@@ -462,6 +466,15 @@ impl<'a> Context<'a> {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(hit) = cache.get(path) {
             return hit.clone();
+        }
+        if let Some(head) = self.head {
+            let text = head
+                .read(path, self.config.max_file_size)
+                .filter(|b| !b[..b.len().min(8000)].contains(&0))
+                .and_then(|b| String::from_utf8(b).ok())
+                .map(|t| Arc::new(Source::new(path, t)));
+            cache.insert(path.to_string(), text.clone());
+            return text;
         }
         // Resolve symlinks and stay inside the work tree: a link committed in the checked
         // repository (to /etc/passwd, to a CI secret) must not put outside text into findings.

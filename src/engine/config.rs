@@ -122,6 +122,8 @@ struct RawPolicy {
     #[serde(default)]
     limits: RawLimits,
     #[serde(default)]
+    bots: Option<Spanned<crate::cli_filter::RawBots>>,
+    #[serde(default)]
     invariant: BTreeMap<String, RawInvariant>,
     /// `invlint report`'s KPI thresholds (parsed and validated in `crate::report::policy`).
     report: Option<crate::report::policy::RawReport>,
@@ -232,6 +234,8 @@ pub struct Config {
     pub max_file_size: u64,
     /// Every declared invariant, sorted by ID.
     pub invariants: Vec<Invariant>,
+    /// `[bots]`: PR authors whose PR-description findings are softened or skipped at merge.
+    pub bots: crate::cli_filter::Bots,
     /// The built-in checks this policy was compiled against.
     pub registry: Registry,
     /// `[report]`: the KPI thresholds of `invlint report`.
@@ -297,6 +301,14 @@ impl Invariant {
     /// True when the check runs after every other check (PR checks, suppressions).
     pub fn is_post(&self) -> bool {
         self.runs().is_some_and(|c| c.meta().kind.is_post())
+    }
+
+    /// True when the check reads the PR description (PR-01..): what `--no-pr-checks` drops.
+    /// Inline suppressions (SUP-01) also run after every other check but read the files, so
+    /// they stay.
+    pub fn reads_description(&self) -> bool {
+        self.runs()
+            .is_some_and(|c| c.meta().kind == crate::engine::check::Kind::Pr)
     }
 }
 
@@ -443,6 +455,7 @@ impl Config {
             }
         }
 
+        let bots = crate::cli_filter::Bots::compile(raw.bots.as_ref(), &mut v);
         v.fallback = 0..0;
         let report = crate::report::policy::compile(raw.report.as_ref(), &mut v);
 
@@ -460,6 +473,7 @@ impl Config {
             vocabulary,
             max_file_size,
             invariants,
+            bots,
             registry,
             report,
         })

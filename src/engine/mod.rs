@@ -10,6 +10,7 @@ pub mod error;
 pub mod finding;
 pub mod gate;
 pub mod governance;
+pub mod head_tree;
 pub mod matchers;
 pub mod policy_entry;
 pub mod pr;

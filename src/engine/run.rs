@@ -71,6 +71,8 @@ pub struct Report {
     pub stats: Stats,
     /// What the invariants see of the tree (`None` when not measured: `--staged`, or off).
     pub coverage: Option<Coverage>,
+    /// What was left out or softened after the checks (baseline, --select/--ignore, bots).
+    pub filtered: crate::cli_filter::Filtered,
 }
 
 /// What a run did, for `check --stats` and the benchmark's notes.

@@ -387,6 +387,23 @@ pub fn schema(registry: Registry) -> Value {
                     }
                 }
             },
+            "bots": {
+                "type": "object",
+                "additionalProperties": false,
+                "description": "Pull-request authors (bots) whose PR-description findings (PR-01..PR-06) do not block at the merge gate. The author comes from the CI platform's event (or --pr-author), never from the change; the release gate never exempts them.",
+                "properties": {
+                    "authors": {
+                        "type": "array",
+                        "items": { "type": "string", "minLength": 1 },
+                        "description": "Logins, e.g. dependabot[bot], renovate[bot] (case-insensitive)."
+                    },
+                    "pr-checks": {
+                        "type": "string",
+                        "enum": ["warn", "skip"],
+                        "description": "warn (default): reported as warnings; skip: not reported (counted in the summary)."
+                    }
+                }
+            },
             "report": crate::report::policy::schema(),
             "invariant": {
                 "type": "object",

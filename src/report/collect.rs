@@ -169,12 +169,11 @@ pub fn evaluate_one(
         let (repo, root) = crate::engine::diff::open(root)?;
         let mut report = crate::check_with_config(&check, repo, root.clone(), Arc::clone(config))?;
         if !pr_checks {
-            // The checks that read the description (PR-01..PR-06) run after all others; so
-            // does SUP-01, which stays.
+            // Only the checks that read the description (PR-01..PR-06); SUP-01 stays.
             report.findings.retain(|f| {
                 config
                     .invariant(&f.code)
-                    .is_none_or(|i| !i.is_post() || i.check == crate::engine::suppress::META.name)
+                    .is_none_or(|i| !i.reads_description())
             });
         }
         for f in &report.findings {

@@ -250,6 +250,7 @@ escalation = "block-merge-unless-mitigated"
             pr: None,
             stats: Default::default(),
             coverage: None,
+            filtered: Default::default(),
         }
     }
 

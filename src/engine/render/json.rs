@@ -20,13 +20,13 @@ struct Doc<'a> {
     gate: &'static str,
     compared: &'a str,
     policy: &'a str,
-    summary: Summary,
+    summary: Summary<'a>,
     findings: Vec<JsonFinding<'a>>,
     notes: Vec<JsonNote<'a>>,
 }
 
 #[derive(Serialize)]
-struct Summary {
+struct Summary<'a> {
     exit_code: i32,
     blocking: usize,
     non_blocking: usize,
@@ -35,6 +35,21 @@ struct Summary {
     /// What the invariants see of the tree; absent when not measured (`--staged`).
     #[serde(skip_serializing_if = "Option::is_none")]
     coverage: Option<JsonCoverage>,
+    /// What was left out or softened after the checks; absent when nothing could be
+    /// (no --baseline, --select, --ignore, and no bot author).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filtered: Option<JsonFiltered<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFiltered<'a> {
+    baseline: Option<&'a str>,
+    baselined: usize,
+    baseline_refused: usize,
+    deselected: usize,
+    bot_author: Option<&'a str>,
+    bot_softened: usize,
+    bot_refused: usize,
 }
 
 #[derive(Serialize)]
@@ -164,6 +179,18 @@ pub fn render(report: &Report) -> String {
                 measured: c.measured,
                 blind: c.blind.clone(),
                 not_applicable: c.not_applicable.clone(),
+            }),
+            filtered: (report.filtered != Default::default()).then(|| {
+                let f = &report.filtered;
+                JsonFiltered {
+                    baseline: f.baseline.as_deref(),
+                    baselined: f.baselined,
+                    baseline_refused: f.baseline_refused,
+                    deselected: f.deselected,
+                    bot_author: f.bot_author.as_deref(),
+                    bot_softened: f.bot,
+                    bot_refused: f.bot_refused,
+                }
             }),
         },
         findings,

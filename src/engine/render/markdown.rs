@@ -127,6 +127,9 @@ pub fn render(report: &Report, links: &Links) -> String {
             "**PR description:** none given, so the PR checklist checks (PR-01..) did not run.\n\n",
         ),
     }
+    for line in report.filtered.lines() {
+        let _ = writeln!(out, "**Adjusted after the checks:** {}.\n", md_text(&line));
+    }
     if !report.planned.is_empty() {
         let _ = writeln!(
             out,

@@ -2,6 +2,7 @@
 //! none parses another's output.
 
 pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
 pub mod markdown;
@@ -190,6 +191,9 @@ pub fn summary_line(report: &Report) -> String {
                 c.not_applicable.join(", ")
             ));
         }
+    }
+    for line in report.filtered.lines() {
+        s.push_str(&format!("\n         {line}"));
     }
     if !report.planned.is_empty() {
         s.push_str(&format!(

@@ -234,6 +234,19 @@ pub fn render(report: &Report) -> String {
             "results": results,
         }],
     });
+    if report.filtered != Default::default() {
+        // Findings left out after the checks (baseline, --select/--ignore, bots): said here too.
+        let f = &report.filtered;
+        doc["runs"][0]["invocations"][0]["properties"]["filtered"] = json!({
+            "baseline": f.baseline,
+            "baselined": f.baselined,
+            "baselineRefused": f.baseline_refused,
+            "deselected": f.deselected,
+            "botAuthor": f.bot_author,
+            "botSoftened": f.bot,
+            "botRefused": f.bot_refused,
+        });
+    }
     if !notifications.is_empty() {
         doc["runs"][0]["invocations"][0]["toolExecutionNotifications"] =
             Value::Array(notifications);
@@ -271,21 +284,37 @@ fn file_of(name: &str) -> Option<&str> {
 
 /// The result's one location and what it is anchored to; see the module header.
 fn location(f: &Finding, report: &Report) -> (Value, &'static str) {
-    let at = |path: &str, region: Value| {
+    let (path, at, kind) = anchor(f, report);
+    let region = match at {
+        Some((l, c, el, ec)) => region(l, c, el, ec),
+        None => json!({ "startLine": 1 }),
+    };
+    (
         json!({ "physicalLocation": {
             "artifactLocation": { "uri": uri(path), "uriBaseId": "%SRCROOT%" },
             "region": region,
-        }})
+        }}),
+        kind,
+    )
+}
+
+/// A region: start line and column, end line and column (1-based, UTF-16 columns).
+pub type Region = (usize, usize, usize, usize);
+
+/// Where a finding is anchored in the repository (see the module header): the file, its region
+/// in UTF-16 columns (`None`: the whole file, line 1) and what the anchor is. The GitLab Code
+/// Quality report anchors findings the same way.
+pub fn anchor<'a>(f: &'a Finding, report: &'a Report) -> (&'a str, Option<Region>, &'static str) {
+    let span = |source: &crate::engine::source::Source, span: &std::ops::Range<usize>| {
+        let (l, c) = source.line_col_utf16(span.start);
+        let (el, ec) = source.line_col_utf16(span.end);
+        Some((l, c, el, ec))
     };
     if let Some(path) = repo_path(f) {
         return match &f.primary {
-            Some(p) => {
-                let (l, c) = p.source.line_col_utf16(p.span.start);
-                let (el, ec) = p.source.line_col_utf16(p.span.end);
-                (at(path, region(l, c, el, ec)), "finding")
-            }
+            Some(p) => (path, span(&p.source, &p.span), "finding"),
             // A finding on a whole file (deleted, unparsable): its first line.
-            None => (at(path, json!({ "startLine": 1 })), "file"),
+            None => (path, None, "file"),
         };
     }
     if let Some((p, path)) = f
@@ -293,24 +322,21 @@ fn location(f: &Finding, report: &Report) -> (Value, &'static str) {
         .as_ref()
         .and_then(|p| Some((p, file_of(p.source.name())?)))
     {
-        let (l, c) = p.source.line_col_utf16(p.span.start);
-        let (el, ec) = p.source.line_col_utf16(p.span.end);
-        return (at(path, region(l, c, el, ec)), "policy entry");
+        return (path, span(&p.source, &p.span), "policy entry");
     }
     let policy = &report.config.source;
     if let Some(path) = file_of(policy.name()) {
         // The `[invariant.<ID>]` header that declares the finding's invariant, else line 1.
         if let Some(inv) = report.config.invariants.iter().find(|i| i.id == f.code) {
-            let (l, c) = policy.line_col_utf16(inv.header_span.start);
-            let (el, ec) = policy.line_col_utf16(inv.header_span.end);
-            return (at(path, region(l, c, el, ec)), "invariant declaration");
+            return (
+                path,
+                span(policy, &inv.header_span),
+                "invariant declaration",
+            );
         }
-        return (at(path, json!({ "startLine": 1 })), "policy file");
+        return (path, None, "policy file");
     }
-    (
-        at(DEFAULT_POLICY_PATH, json!({ "startLine": 1 })),
-        "built-in policy",
-    )
+    (DEFAULT_POLICY_PATH, None, "built-in policy")
 }
 
 /// Indices of the findings to emit: all of them up to `cap`, else the `cap` most severe.
