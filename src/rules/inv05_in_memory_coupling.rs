@@ -126,8 +126,7 @@ pub struct Settings {
     not_services: Vec<String>,
     include_dev: bool,
     symbols: Vec<Symbol>,
-    /// Every symbol regex without look-arounds: one DFA pass picks the lines a symbol can
-    /// match on, instead of each symbol's regex on every line (#19).
+    /// The symbol regexes without look-arounds: picks the lines a symbol can match (#19).
     symbol_prefilter: util::Prefilter,
     symbol_level: Severity,
 }
@@ -694,18 +693,19 @@ impl Settings {
     }
 
     fn import_edges(&self, path: &str, src: &Source, is_php: bool) -> Vec<Edge> {
-        const TS_RE: &str = r#"(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*|\bexport\s+[^'"]*from\s*)['"]([^'"]+)['"]"#;
-        const PHP_RE: &str =
-            r#"\b(?:require|include)(?:_once)?\s*\(?\s*(?:__DIR__\s*\.\s*)?['"]([^'"]+)['"]"#;
-        static TS: std::sync::LazyLock<Regex> =
-            std::sync::LazyLock::new(|| Regex::new(TS_RE).expect("static regex"));
-        static PHP: std::sync::LazyLock<Regex> =
-            std::sync::LazyLock::new(|| Regex::new(PHP_RE).expect("static regex"));
-        static TS_LINES: std::sync::LazyLock<util::Prefilter> =
-            std::sync::LazyLock::new(|| util::Prefilter::new(vec![TS_RE.to_string()]));
-        static PHP_LINES: std::sync::LazyLock<util::Prefilter> =
-            std::sync::LazyLock::new(|| util::Prefilter::new(vec![PHP_RE.to_string()]));
-        let re = if is_php { &*PHP } else { &*TS };
+        static TS: std::sync::LazyLock<(Regex, util::Prefilter)> = std::sync::LazyLock::new(|| {
+            util::Prefilter::with_regex(
+                r#"(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*|\bexport\s+[^'"]*from\s*)['"]([^'"]+)['"]"#,
+            )
+        });
+        static PHP: std::sync::LazyLock<(Regex, util::Prefilter)> = std::sync::LazyLock::new(
+            || {
+                util::Prefilter::with_regex(
+                    r#"\b(?:require|include)(?:_once)?\s*\(?\s*(?:__DIR__\s*\.\s*)?['"]([^'"]+)['"]"#,
+                )
+            },
+        );
+        let (re, picks) = if is_php { &*PHP } else { &*TS };
         let text = src.text();
         let markers: &[&str] = if is_php {
             &["//", "#", "/*", "*"]
@@ -714,12 +714,7 @@ impl Settings {
         };
         let dir = parent(path);
         let mut out = Vec::new();
-        // Only lines where the regex without look-arounds matches can hold an import: one DFA
-        // pass over the file instead of the regex and a comment test on every line (#19).
-        let prefilter = if is_php { &*PHP_LINES } else { &*TS_LINES };
-        let mut lines = Vec::new();
-        prefilter.for_each_line(src, 0..text.len(), |n| lines.push(n));
-        for line_no in lines {
+        for line_no in picks.lines(src) {
             let Some(range) = src.line_range(line_no) else {
                 continue;
             };
@@ -799,10 +794,7 @@ impl Settings {
         } else {
             BTreeSet::new()
         };
-        // The lines any symbol can match on (in order): a line the prefilter skips matches none.
-        let mut candidates = Vec::new();
-        self.symbol_prefilter
-            .for_each_line(src, 0..text.len(), |n| candidates.push(n));
+        let candidates = self.symbol_prefilter.lines(src);
         let mut out = Vec::new();
         for (si, sym) in self.symbols.iter().enumerate() {
             // Without an owner, the symbol is a process-global exported by `from` itself.
