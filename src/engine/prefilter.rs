@@ -99,6 +99,21 @@ impl Prefilter {
         }
     }
 
+    /// The 1-based lines of the whole of `src` that [`Prefilter::for_each_line`] picks: a
+    /// superset of the lines on which one of the patterns matches, in order.
+    pub fn lines(&self, src: &Source) -> Vec<usize> {
+        let mut out = Vec::new();
+        self.for_each_line(src, 0..src.text().len(), |n| out.push(n));
+        out
+    }
+
+    /// `regex` compiled, with its prefilter: run the regex line by line on
+    /// [`Prefilter::lines`] only, instead of on every line (#19).
+    pub fn with_regex(regex: &str) -> (regex::Regex, Prefilter) {
+        let exact = regex::Regex::new(regex).expect("static regex");
+        (exact, Prefilter::new(vec![regex.to_string()]))
+    }
+
     /// True when the prefilter matches somewhere in `text`: false means no pattern can match.
     pub fn may_match(&self, text: &str) -> bool {
         self.compiled()
@@ -220,6 +235,7 @@ mod tests {
         // `xauth0x` has no word boundary but the superset still picks it; so is `foo`, where
         // `\s*fn` starts at its newline; `nothing` matches nothing at all.
         assert_eq!(picked, vec![1, 2, 3, 4, 6, 8]);
+        assert_eq!(p.lines(&src), picked);
         // A region of whole lines: only lines 3..=4.
         let r = src.line_range(3).unwrap().start..src.line_range(4).unwrap().end;
         let mut sub = Vec::new();

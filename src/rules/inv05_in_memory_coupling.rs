@@ -135,6 +135,8 @@ pub struct Settings {
     not_services: Vec<String>,
     include_dev: bool,
     symbols: Vec<Symbol>,
+    /// The symbol regexes without look-arounds: picks the lines a symbol can match (#19).
+    symbol_prefilter: util::Prefilter,
     symbol_level: Severity,
     discover: GlobList,
     discover_span: Range<usize>,
@@ -252,6 +254,7 @@ impl RawSettings {
             })
             .collect();
         let compiled = v.patterns(&patterns);
+        let symbol_prefilter = compiled.prefilter;
         let mut symbols = Vec::new();
         for p in compiled.items {
             let Some(raw) = self.symbols.iter().find(|s| s.id.get_ref() == &p.id) else {
@@ -308,6 +311,7 @@ impl RawSettings {
                 .as_ref()
                 .is_some_and(|b| *b.get_ref()),
             symbols,
+            symbol_prefilter,
             symbol_level,
             discover: v.glob_list(&self.discover_services),
             discover_span: self
@@ -707,17 +711,19 @@ impl Settings {
     }
 
     fn import_edges(&self, path: &str, src: &Source, is_php: bool) -> Vec<Edge> {
-        static TS: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
-            Regex::new(r#"(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*|\bexport\s+[^'"]*from\s*)['"]([^'"]+)['"]"#)
-                .expect("static regex")
-        });
-        static PHP: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
-            Regex::new(
-                r#"\b(?:require|include)(?:_once)?\s*\(?\s*(?:__DIR__\s*\.\s*)?['"]([^'"]+)['"]"#,
+        static TS: std::sync::LazyLock<(Regex, util::Prefilter)> = std::sync::LazyLock::new(|| {
+            util::Prefilter::with_regex(
+                r#"(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*|\bexport\s+[^'"]*from\s*)['"]([^'"]+)['"]"#,
             )
-            .expect("static regex")
         });
-        let re = if is_php { &*PHP } else { &*TS };
+        static PHP: std::sync::LazyLock<(Regex, util::Prefilter)> = std::sync::LazyLock::new(
+            || {
+                util::Prefilter::with_regex(
+                    r#"\b(?:require|include)(?:_once)?\s*\(?\s*(?:__DIR__\s*\.\s*)?['"]([^'"]+)['"]"#,
+                )
+            },
+        );
+        let (re, picks) = if is_php { &*PHP } else { &*TS };
         let text = src.text();
         let markers: &[&str] = if is_php {
             &["//", "#", "/*", "*"]
@@ -726,7 +732,7 @@ impl Settings {
         };
         let dir = parent(path);
         let mut out = Vec::new();
-        for line_no in 1..=src.line_count() {
+        for line_no in picks.lines(src) {
             let Some(range) = src.line_range(line_no) else {
                 continue;
             };
@@ -806,6 +812,7 @@ impl Settings {
         } else {
             BTreeSet::new()
         };
+        let candidates = self.symbol_prefilter.lines(src);
         let mut out = Vec::new();
         for (si, sym) in self.symbols.iter().enumerate() {
             // Without an owner, the symbol is a process-global exported by `from` itself.
@@ -815,7 +822,7 @@ impl Settings {
                 (None, Some(f)) => f,
                 (None, None) => continue,
             };
-            for line_no in 1..=src.line_count() {
+            for &line_no in &candidates {
                 if test_lines.contains(&line_no) {
                     continue;
                 }
