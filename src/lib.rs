@@ -307,6 +307,13 @@ pub fn check_with_config(
         Some(Err(finding)) => findings.push(finding),
         None => {}
     }
+    // A tree the checks could not list (an unreadable index or head tree): what they saw is
+    // incomplete, never a clean pass.
+    notes.extend(tree.errors.iter().map(|message| RunNote {
+        path: "(repository tree)".into(),
+        message: message.clone(),
+        is_incomplete: true,
+    }));
     // The change's own policy never judges it: compare it with its base version (POL-01).
     if opts.mode != DiffMode::All {
         if let Some(versions) = engine::governance::PolicyVersions::of(&changes) {
