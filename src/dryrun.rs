@@ -448,12 +448,7 @@ pub fn run(
         let (repo, root) = crate::engine::diff::open(&root)?;
         let mut report = crate::check_with_config(&check, repo, root, Arc::clone(&config))?;
         if !opts.pr_checks {
-            // Only the checks that read the description (PR-01..PR-06); SUP-01 stays.
-            report.findings.retain(|f| {
-                config
-                    .invariant(&f.code)
-                    .is_none_or(|i| !i.reads_description())
-            });
+            report.drop_description_checks(&config);
         }
         rows.push(Row::of(id, subject, &report));
         progress(n + 1, ids.len(), &rows[n]);

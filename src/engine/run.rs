@@ -120,6 +120,17 @@ impl PrStatus {
 }
 
 impl Report {
+    /// Drops the findings of the checks that read the PR description (PR-01..PR-06), for runs
+    /// whose commit messages are not descriptions (`--no-pr-checks`). SUP-01 also runs after
+    /// every other check but reads files: it stays.
+    pub fn drop_description_checks(&mut self, config: &crate::engine::config::Config) {
+        self.findings.retain(|f| {
+            config
+                .invariant(&f.code)
+                .is_none_or(|i| !i.reads_description())
+        });
+    }
+
     /// Findings that block at the gate.
     pub fn blocking(&self) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(|f| f.is_blocking)

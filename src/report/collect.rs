@@ -169,12 +169,7 @@ pub fn evaluate_one(
         let (repo, root) = crate::engine::diff::open(root)?;
         let mut report = crate::check_with_config(&check, repo, root.clone(), Arc::clone(config))?;
         if !pr_checks {
-            // Only the checks that read the description (PR-01..PR-06); SUP-01 stays.
-            report.findings.retain(|f| {
-                config
-                    .invariant(&f.code)
-                    .is_none_or(|i| !i.reads_description())
-            });
+            report.drop_description_checks(config);
         }
         for f in &report.findings {
             if let Some(s) = added_suppression(f) {
