@@ -512,29 +512,25 @@ impl<'a> Context<'a> {
         if let Some(hit) = cache.get(path) {
             return hit.clone();
         }
-        if let Some(head) = self.head {
-            let text = head
-                .read(path, self.config.max_file_size)
-                .filter(|b| !b[..b.len().min(8000)].contains(&0))
-                .and_then(|b| String::from_utf8(b).ok())
-                .map(|t| Arc::new(Source::new(path, t)));
-            cache.insert(path.to_string(), text.clone());
-            return text;
-        }
-        // Resolve symlinks and stay inside the work tree: a link committed in the checked
-        // repository (to /etc/passwd, to a CI secret) must not put outside text into findings.
-        let full = self.root.join(path).canonicalize().ok().filter(|p| {
-            self.root
-                .canonicalize()
-                .is_ok_and(|root| p.starts_with(root))
-        });
-        let text = full
-            .as_ref()
-            .and_then(|full| std::fs::metadata(full).ok())
-            .filter(|m| m.is_file() && m.len() <= self.config.max_file_size)
-            .and_then(|_| {
-                crate::engine::bounded::read(full.as_ref()?, self.config.max_file_size, None).ok()
-            })
+        let max = self.config.max_file_size;
+        let bytes = match self.head {
+            Some(head) => head.read(path, max),
+            None => {
+                // Resolve symlinks and stay inside the work tree: a link committed in the checked
+                // repository (to /etc/passwd, to a CI secret) must not put outside text into
+                // findings.
+                let full = self.root.join(path).canonicalize().ok().filter(|p| {
+                    self.root
+                        .canonicalize()
+                        .is_ok_and(|root| p.starts_with(root))
+                });
+                full.filter(|full| {
+                    std::fs::metadata(full).is_ok_and(|m| m.is_file() && m.len() <= max)
+                })
+                .and_then(|full| crate::engine::bounded::read(&full, max, None).ok())
+            }
+        };
+        let text = bytes
             .filter(|b| !b[..b.len().min(8000)].contains(&0))
             .and_then(|b| String::from_utf8(b).ok())
             .map(|t| Arc::new(Source::new(path, t)));
