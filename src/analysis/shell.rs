@@ -360,6 +360,84 @@ impl<'t> Walker<'_, 't> {
     }
 }
 
+/// An option a command takes before its subcommand (`kubectl -n NS apply ..`), as the policy
+/// writes it: `"kubectl --namespace="` (a trailing `=`: the option takes a value, given as the
+/// next word or after `=`), `"gcloud --quiet"` (a flag).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlobalOption {
+    /// The command's name (the last path segment of the word that runs it).
+    pub command: String,
+    /// The option as written, without the trailing `=`.
+    pub option: String,
+    /// True when the option takes a value.
+    pub takes_value: bool,
+}
+
+impl GlobalOption {
+    /// Parses `"<command> <option>"` or `"<command> <option>="`; `None` when malformed.
+    pub fn parse(entry: &str) -> Option<GlobalOption> {
+        let mut words = entry.split_whitespace();
+        let (command, option) = (words.next()?, words.next()?);
+        if words.next().is_some() || !option.starts_with('-') {
+            return None;
+        }
+        let (option, takes_value) = match option.strip_suffix('=') {
+            Some(o) => (o, true),
+            None => (option, false),
+        };
+        (option.len() > 1 && !option.contains('=')).then(|| GlobalOption {
+            command: command.to_string(),
+            option: option.to_string(),
+            takes_value,
+        })
+    }
+}
+
+/// `text` (a command as it runs, single-spaced: [`Command::text`]) with the options `options`
+/// lists for its command that come before the subcommand moved to the end, so one pattern
+/// matches either order: `kubectl -n prod --context=gke apply -f job.yaml` reads
+/// `kubectl apply -f job.yaml -n prod --context=gke`. Anything else is left as it is.
+pub fn hoist_global_options(text: &str, options: &[GlobalOption]) -> String {
+    let words: Vec<&str> = text.split(' ').filter(|w| !w.is_empty()).collect();
+    let Some(first) = words.first() else {
+        return text.to_string();
+    };
+    let name = unquote(first).rsplit('/').next().unwrap_or(first);
+    let own: Vec<&GlobalOption> = options.iter().filter(|o| o.command == name).collect();
+    if own.is_empty() {
+        return text.to_string();
+    }
+    let mut hoisted: Vec<&str> = Vec::new();
+    let mut i = 1;
+    'words: while i < words.len() {
+        let w = unquote(words[i]);
+        for o in &own {
+            if w == o.option {
+                let n = if o.takes_value { 2 } else { 1 };
+                hoisted.extend(words.iter().skip(i).take(n));
+                i += n;
+                continue 'words;
+            }
+            if o.takes_value
+                && w.strip_prefix(o.option.as_str())
+                    .is_some_and(|r| r.starts_with('='))
+            {
+                hoisted.push(words[i]);
+                i += 1;
+                continue 'words;
+            }
+        }
+        break;
+    }
+    if hoisted.is_empty() {
+        return text.to_string();
+    }
+    let mut out: Vec<&str> = vec![first];
+    out.extend(&words[i.min(words.len())..]);
+    out.extend(hoisted);
+    out.join(" ")
+}
+
 /// `"x"` and `'x'` without their quotes.
 fn unquote(s: &str) -> &str {
     let s = s.trim();
@@ -426,6 +504,42 @@ mod tests {
                 "tee x"
             ]
         );
+    }
+
+    #[test]
+    fn global_options_move_after_the_subcommand() {
+        let opts: Vec<GlobalOption> = [
+            "kubectl -n=",
+            "kubectl --namespace=",
+            "kubectl --context=",
+            "gcloud --quiet",
+        ]
+        .iter()
+        .filter_map(|e| GlobalOption::parse(e))
+        .collect();
+        let h = |t: &str| hoist_global_options(t, &opts);
+        assert_eq!(
+            h("kubectl -n \"$NS\" --context=gke apply -f deploy/migration-job.yaml"),
+            "kubectl apply -f deploy/migration-job.yaml -n \"$NS\" --context=gke"
+        );
+        assert_eq!(
+            h("/usr/bin/kubectl --namespace=x get pods"),
+            "/usr/bin/kubectl get pods --namespace=x"
+        );
+        assert_eq!(
+            h("gcloud --quiet run deploy runtime"),
+            "gcloud run deploy runtime --quiet"
+        );
+        // Options after the subcommand, other commands and unknown options stay where they are.
+        assert_eq!(
+            h("kubectl apply -n x -f a.yaml"),
+            "kubectl apply -n x -f a.yaml"
+        );
+        assert_eq!(h("helm -n x upgrade runtime"), "helm -n x upgrade runtime");
+        assert_eq!(h("kubectl --v=9 -n x apply"), "kubectl --v=9 -n x apply");
+        assert_eq!(h("kubectl -n"), "kubectl -n");
+        assert!(GlobalOption::parse("kubectl").is_none());
+        assert!(GlobalOption::parse("kubectl namespace").is_none());
     }
 
     #[test]

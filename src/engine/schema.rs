@@ -130,6 +130,11 @@ pub const PLANE: &[Key] = &[
         Ty::Strings,
         "Planes whose tables these paths may create/alter/drop (a shared migration directory).",
     ),
+    opt(
+        "seed-for",
+        Ty::Strings,
+        "Planes whose tables these migration paths may seed: an INSERT that never overwrites a row, and a DELETE (with WHERE) of rows the same file seeds.",
+    ),
 ];
 
 /// Keys shared by checks' settings (see the checks that use it).

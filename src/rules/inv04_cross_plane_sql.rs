@@ -7,10 +7,19 @@
 //! Flags: statements new at head (by plane, table, kind and joined tables, so a moved or
 //! reformatted query is not new) that write or change the schema of another plane's table, join
 //! tables of two planes, or read another plane's table.
+//! Allows: DDL on another plane's tables from paths whose plane entry lists it in `ddl-for`, and
+//! seeding from paths that list it in `seed-for` (a runtime migration registering a Khala sync
+//! topic): an INSERT that never overwrites a row (no `ON CONFLICT .. DO UPDATE`), and a DELETE
+//! with a WHERE of a table the same file seeds (the migration's rollback). An UPDATE, a TRUNCATE,
+//! an upsert or a DELETE of rows the file does not seed is still a cross-plane write.
 //! Softens: a table no plane claims is a warning naming the key to set.
 //! Ignores: `exempt` paths (tests, fixtures), comments, log strings, files outside every plane.
 
+use std::collections::BTreeSet;
 use std::fmt::Write;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use crate::analysis::sql::{self, Extractor, Kind, PlaneMap, RawPlane, Resolved};
 use crate::rules::prelude::*;
@@ -114,6 +123,14 @@ impl Check for CrossPlaneSql {
     fn check(&self, cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
         let map = &cfg.map;
         for fa in sql::new_accesses(cx, map, &cfg.extractor, &cfg.exempt) {
+            // Tables this file seeds (a non-overwriting INSERT): its DELETEs of them roll back.
+            let seeded: BTreeSet<&str> = fa
+                .new
+                .iter()
+                .filter(|st| st.sql.as_deref().is_some_and(is_seed_insert))
+                .filter_map(|st| st.uses.iter().find(|u| u.kind == Kind::Write))
+                .map(|u| u.full.as_str())
+                .collect();
             for st in &fa.new {
                 let entry = &map.planes[st.entry];
                 let plane = entry.name.as_str();
@@ -159,6 +176,12 @@ impl Check for CrossPlaneSql {
                         u.kind.is_write()
                             && *p != plane
                             && !(u.kind == Kind::Ddl && entry.ddl_for.iter().any(|d| d == p))
+                            && !(u.kind == Kind::Write
+                                && entry.seed_for.iter().any(|d| d == p)
+                                && st
+                                    .sql
+                                    .as_deref()
+                                    .is_some_and(|q| is_seed(q, &u.full, &seeded)))
                     })
                     .collect();
                 let mut planes_seen: Vec<&str> = Vec::new();
@@ -236,6 +259,27 @@ impl Check for CrossPlaneSql {
             }
         }
     }
+}
+
+/// An INSERT that never overwrites a row: no upsert (`ON CONFLICT .. DO UPDATE`, MySQL's
+/// `ON DUPLICATE KEY UPDATE`).
+fn is_seed_insert(sql: &str) -> bool {
+    static INSERT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?is)^\s*insert\s+into\b").expect("static regex"));
+    static OVERWRITES: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?is)\bon\s+conflict\b.*\bdo\s+update\b|\bon\s+duplicate\s+key\s+update\b")
+            .expect("static regex")
+    });
+    INSERT.is_match(sql) && !OVERWRITES.is_match(sql)
+}
+
+/// A statement that seeds `table` (`seed-for`): a non-overwriting INSERT, or a DELETE with a
+/// WHERE from a table the same file seeds.
+fn is_seed(sql: &str, table: &str, seeded: &BTreeSet<&str>) -> bool {
+    static DELETE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?is)^\s*delete\s+from\s+\S+\s+where\b").expect("static regex")
+    });
+    is_seed_insert(sql) || (DELETE.is_match(sql) && seeded.contains(table))
 }
 
 fn verb(k: Kind) -> &'static str {

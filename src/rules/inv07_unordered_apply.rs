@@ -13,8 +13,11 @@
 //! - changes to `ordering-paths` with no change to `ordering-tests` (or to the file's own
 //!   `#[cfg(test)]` module): a warning by default (`test-severity`).
 //!
-//! Ignores: comment lines, tests, docs. An owner-approved mitigation in the PR description makes
-//! the engine report findings as mitigated instead of blocking (block-merge-unless-mitigated).
+//! Ignores: comment lines, tests, docs, and a deleted file retired with its callers (nothing left
+//! names it, no apply function is added elsewhere, surviving files drop only its imports:
+//! `retired.rs`, `import-lines`).
+//! An owner-approved mitigation in the PR description makes the engine report findings as
+//! mitigated instead of blocking (block-merge-unless-mitigated).
 
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -25,6 +28,7 @@ use syn::visit::Visit;
 use crate::rules::prelude::*;
 
 mod proto_seq;
+mod retired;
 
 /// Check metadata.
 pub static META: Meta = Meta {
@@ -51,6 +55,7 @@ const KEYS: &[Key] = &[
     opt("ordering-paths", Ty::Globs, "Ordering/apply code whose changes need a test change."),
     opt("ordering-tests", Ty::Globs, "The replay/ordering tests."),
     opt("ordering-logic", Ty::Regex, "Changed lines that touch sequence or watermark logic (only they need a test change)."),
+    opt("import-lines", Ty::Regex, "A line that only declares or imports a module: removing it with a deleted apply file leaves no caller."),
     opt("inline-test-marker", Ty::Regex, "A line after which the rest of the file is test code."),
     opt("test-severity", Ty::Enum(schema::SEVERITY), "Level of an ordering change without a test change (default warning)."),
     opt("proto-paths", Ty::Globs, "The delivery protocol's proto files."),
@@ -86,6 +91,10 @@ pub struct RawSettings {
     /// The replay/ordering tests.
     #[serde(default)]
     pub ordering_tests: Vec<Spanned<String>>,
+    /// Regex on a line that only declares or imports a module (`mod x;`, `use ..;`, `import ..`):
+    /// a surviving file that removes only such lines naming a deleted apply file keeps no caller
+    /// of it (the file is retired, not weakened). Absent: any removed line naming it is a caller.
+    pub import_lines: Option<Spanned<String>>,
     /// Regex on a line: the rest of the file is test code (Rust `#[cfg(test)]`).
     pub inline_test_marker: Option<Spanned<String>>,
     /// `warning` (default) or `error` for an ordering change without a test change.
@@ -118,6 +127,7 @@ pub struct Settings {
     ordering_tests_span: Range<usize>,
     ordering_tests_text: Vec<String>,
     inline_test_marker: Option<crate::engine::config::LazyRegex>,
+    import_lines: Option<crate::engine::config::LazyRegex>,
     test_level: Severity,
     ordering_logic: Option<crate::engine::config::LazyRegex>,
     proto_paths: GlobList,
@@ -195,6 +205,7 @@ impl RawSettings {
                 .map(|s| s.get_ref().clone())
                 .collect(),
             inline_test_marker: self.inline_test_marker.as_ref().and_then(|r| v.regex(r)),
+            import_lines: self.import_lines.as_ref().and_then(|r| v.regex(r)),
             test_level,
             ordering_logic: self.ordering_logic.as_ref().and_then(|r| v.regex(r)),
             proto_paths: v.glob_list(&self.proto_paths),
@@ -257,7 +268,12 @@ impl Check for UnorderedApply {
             kept_anywhere.extend(&ids);
             kept.push(ids);
         }
+        // Deleted files retired together with their callers weaken nothing (#18).
+        let retired = retired::retired_files(cx, cfg, &files);
         for (f, kept_here) in files.iter().zip(&kept) {
+            if retired.contains(&f.path) {
+                continue;
+            }
             // A deleted file's guard may live on in another changed file.
             let kept_ids = if f.exists_at_head() {
                 kept_here
@@ -276,7 +292,9 @@ impl Check for UnorderedApply {
             }
         }
         // A file that already has a guard or apply finding needs no second, softer one.
-        let flagged: BTreeSet<String> = out.0.iter().filter_map(|f| f.path.clone()).collect();
+        // A retired file is no ordering change either.
+        let mut flagged: BTreeSet<String> = out.0.iter().filter_map(|f| f.path.clone()).collect();
+        flagged.extend(retired);
         untested_ordering_change(cx, inv, cfg, &flagged, out);
         proto_seq::proto_seq_removed(cx, inv, cfg, out);
     }

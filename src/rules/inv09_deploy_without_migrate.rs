@@ -49,6 +49,7 @@ const KEYS: &[Key] = &[
     opt("image", Ty::Regexes, "Regexes whose group 1 is the image of a command (tried in order)."),
     opt("dry-run", Ty::Patterns, "Lines that mention a command without running it."),
     opt("inert-commands", Ty::Strings, "Shell commands whose arguments are printed or tested, never run (`echo`, `test`)."),
+    opt("global-options", Ty::Strings, "Options a command takes before its subcommand (`\"kubectl -n=\"`; a trailing `=`: takes a value), moved after it before matching."),
     opt("migrations", Ty::Globs, "Runtime migrations: adding one needs deploy/migrate notes in the PR description."),
     opt("description-mentions", Ty::Regex, "What counts as the description saying something about deploy or the migrate job."),
 ];
@@ -83,6 +84,12 @@ pub struct RawSettings {
     /// Shell commands whose arguments are printed or tested, never run (`echo`, `printf`).
     #[serde(default)]
     pub inert_commands: Vec<Spanned<String>>,
+    /// Options a command takes before its subcommand (`kubectl -n NS apply`), as
+    /// `"<command> <option>"` (a flag) or `"<command> <option>="` (takes a value): a script's
+    /// commands are matched with them moved after the subcommand, so `deploy`/`migrate` patterns
+    /// need not spell every order.
+    #[serde(default)]
+    pub global_options: Vec<Spanned<String>>,
     /// Runtime migrations: adding one needs deploy/migrate notes in the PR description.
     #[serde(default)]
     pub migrations: Vec<Spanned<String>>,
@@ -102,6 +109,7 @@ pub struct Settings {
     image: Vec<(crate::engine::config::LazyRegex, Range<usize>)>,
     dry_run: PatternList,
     inert_commands: Vec<String>,
+    global_options: Vec<crate::analysis::shell::GlobalOption>,
     migrations: GlobList,
     migrations_span: Range<usize>,
     description_mentions: Option<(crate::engine::config::LazyRegex, Range<usize>)>,
@@ -128,6 +136,18 @@ impl RawSettings {
                 image.push((re, raw.span()));
             }
         }
+        let mut global_options = Vec::new();
+        for raw in &self.global_options {
+            match crate::analysis::shell::GlobalOption::parse(raw.get_ref()) {
+                Some(o) => global_options.push(o),
+                None => v.problem(
+                    raw.span(),
+                    format!("`{}` is not `<command> <option>`", raw.get_ref()),
+                    "not a global option",
+                    Some("write e.g. \"kubectl --namespace=\" (takes a value) or \"gcloud --quiet\" (a flag)".into()),
+                ),
+            }
+        }
         let description_mentions = self
             .description_mentions
             .as_ref()
@@ -146,6 +166,7 @@ impl RawSettings {
                 .iter()
                 .map(|c| c.get_ref().clone())
                 .collect(),
+            global_options,
             migrations: v.glob_list(&self.migrations),
             migrations_span: self.migrations.first().map(|m| m.span()).unwrap_or(0..0),
             description_mentions,

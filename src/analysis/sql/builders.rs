@@ -29,6 +29,7 @@ pub(crate) fn php_builders(text: &str, lits: &[Lit], out: &mut Vec<Statement>) {
             out.push(Statement {
                 uses: vec![use_of(name, Kind::Ddl, lit.content.clone())],
                 parsed: true,
+                sql: None,
                 via: format!("`Schema::{}` migration", &c[1]),
             });
         } else if PHP_TABLE.is_match(before) {
@@ -44,6 +45,7 @@ pub(crate) fn php_builders(text: &str, lits: &[Lit], out: &mut Vec<Statement>) {
                     lit.content.clone(),
                 )],
                 parsed: true,
+                sql: None,
                 via: "`DB::table` builder".into(),
             };
             join_uses(text, lit.content.end, end, &at, "->", &mut st);
@@ -52,6 +54,7 @@ pub(crate) fn php_builders(text: &str, lits: &[Lit], out: &mut Vec<Statement>) {
             out.push(Statement {
                 uses: vec![use_of(name, Kind::Read, lit.content.clone())],
                 parsed: true,
+                sql: None,
                 via: "Eloquent `$table`".into(),
             });
         }
@@ -100,6 +103,7 @@ pub(crate) fn ecto(text: &str, lits: &[Lit], out: &mut Vec<Statement>) {
             out.push(Statement {
                 uses: vec![u],
                 parsed: true,
+                sql: None,
                 via: "Ecto `schema`".into(),
             });
         } else if let Some(c) = ECTO_FROM_IN.captures(before) {
@@ -116,6 +120,7 @@ pub(crate) fn ecto(text: &str, lits: &[Lit], out: &mut Vec<Statement>) {
                         Statement {
                             uses: vec![u],
                             parsed: true,
+                            sql: None,
                             via: "Ecto `from`".into(),
                         },
                     ));
@@ -126,6 +131,7 @@ pub(crate) fn ecto(text: &str, lits: &[Lit], out: &mut Vec<Statement>) {
             out.push(Statement {
                 uses: vec![u],
                 parsed: true,
+                sql: None,
                 via: "Ecto `Repo` write".into(),
             });
         }
@@ -150,6 +156,7 @@ pub(crate) fn ecto(text: &str, lits: &[Lit], out: &mut Vec<Statement>) {
                 span: name.range(),
             }],
             parsed: true,
+            sql: None,
             via: format!("Ecto `{} {}` migration", &c[1], &c[2]),
         });
     }

@@ -110,6 +110,8 @@ pub struct Statement {
     pub parsed: bool,
     /// Where it came from ("SQL file", "`query!` literal", "`DB::table` builder").
     pub via: String,
+    /// The statement's SQL text, for SQL statements (absent for builders and models).
+    pub sql: Option<String>,
 }
 
 /// Which calls and builders carry SQL (from the policy).
@@ -262,6 +264,7 @@ impl Extractor {
                     lit.content.clone(),
                 )],
                 parsed: true,
+                sql: None,
                 via: format!("`{callee}('…')` builder"),
             };
             join_uses(text, lit.content.end, chain_end, &at, ".", &mut st);

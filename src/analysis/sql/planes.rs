@@ -20,6 +20,10 @@ pub struct RawPlane {
     /// Planes whose tables these paths may create/alter/drop (a shared migration directory).
     #[serde(default)]
     pub ddl_for: Vec<Spanned<String>>,
+    /// Planes whose tables these (migration) paths may seed: an INSERT that never overwrites a
+    /// row, and a DELETE with a WHERE of rows the same file seeds (its rollback).
+    #[serde(default)]
+    pub seed_for: Vec<Spanned<String>>,
 }
 
 /// A compiled plane entry.
@@ -37,6 +41,8 @@ pub struct Plane {
     pub tables: Vec<TableGlob>,
     /// Planes whose tables it may change the schema of.
     pub ddl_for: Vec<String>,
+    /// Planes whose tables it may seed (and clear the seeded rows of).
+    pub seed_for: Vec<String>,
     /// The positive path globs, compiled once, with their specificity.
     pub path_matchers: Vec<(usize, GlobMatcher)>,
 }
@@ -103,11 +109,12 @@ impl PlaneMap {
                     ),
                 }
             }
-            for d in &p.ddl_for {
+            let named = p.ddl_for.iter().map(|d| ("ddl-for", d));
+            for (key, d) in named.chain(p.seed_for.iter().map(|d| ("seed-for", d))) {
                 if !names.contains(d.get_ref()) {
                     v.problem(
                         d.span(),
-                        format!("`ddl-for` names unknown plane `{}`", d.get_ref()),
+                        format!("`{key}` names unknown plane `{}`", d.get_ref()),
                         "no plane entry has this name",
                         Some(format!(
                             "use one of: {}",
@@ -139,6 +146,7 @@ impl PlaneMap {
                 default_schema: p.default_schema.get_ref().to_lowercase(),
                 tables,
                 ddl_for: p.ddl_for.iter().map(|d| d.get_ref().clone()).collect(),
+                seed_for: p.seed_for.iter().map(|d| d.get_ref().clone()).collect(),
             });
         }
         PlaneMap {

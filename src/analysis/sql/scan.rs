@@ -29,6 +29,8 @@ pub struct NewStatement {
     pub parsed: bool,
     /// Where it came from.
     pub via: String,
+    /// Its SQL text (SQL statements only).
+    pub sql: Option<String>,
 }
 
 /// A changed file with the statements it adds.
@@ -113,6 +115,7 @@ pub fn new_accesses<'a>(
                     uses: uses.clone(),
                     parsed: st.parsed,
                     via: st.via.clone(),
+                    sql: st.sql.clone(),
                 });
             }
         }

@@ -50,6 +50,7 @@ pub(crate) fn sql_statements(sql: &str, whole: Range<usize>, via: &str, out: &mu
                 uses,
                 parsed,
                 via: via.to_string(),
+                sql: Some(chunk.to_string()),
             });
         }
     }

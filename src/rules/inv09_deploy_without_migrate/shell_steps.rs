@@ -14,6 +14,12 @@ pub(super) fn shell_steps(src: &Source, cfg: &Settings) -> Result<UnitSteps, She
     let commands = shell::executed_commands(src.text(), &cfg.inert_commands)?;
     let mut steps = UnitSteps::default();
     for (seq, c) in commands.iter().enumerate() {
+        // `kubectl -n NS apply -f job.yaml` is matched as `kubectl apply -f job.yaml -n NS`.
+        let hoisted = shell::hoist_global_options(&c.text, &cfg.global_options);
+        let c = &shell::Command {
+            text: hoisted,
+            ..c.clone()
+        };
         if cfg.dry_run.set.is_match(&c.text) {
             continue;
         }
