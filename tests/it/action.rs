@@ -7,7 +7,7 @@
 //! Nothing here touches the network (the server listens on 127.0.0.1, clones use `file://`) or
 //! the user's git configuration.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
