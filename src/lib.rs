@@ -153,6 +153,18 @@ pub fn check_with_config(
     root: PathBuf,
     config: Arc<Config>,
 ) -> Result<Report, Error> {
+    check_with_repo(opts, repo, root, config).map(|(report, _)| report)
+}
+
+/// [`check_with_config`], handing `repo` back when the run judged a commit's tree (`None` for
+/// `--staged` and `--all`): a caller that checks many commits of one repository (`invlint
+/// report`) reuses it, and the trees and blobs its object cache holds, for the next one.
+pub fn check_with_repo(
+    opts: &CheckOptions,
+    repo: git2::Repository,
+    root: PathBuf,
+    config: Arc<Config>,
+) -> Result<(Report, Option<git2::Repository>), Error> {
     let threads = if opts.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
@@ -177,6 +189,7 @@ pub fn check_with_config(
 
     let (changes, tree, head_tree) = if opts.mode == DiffMode::All {
         // `--all` audits what git tracks: ignore files never hide a tracked file.
+        drop(repo);
         let tree = engine::walk::tracked(&root);
         let changes = ChangeSet::audit(&root, &tree, config.max_file_size);
         (changes, tree, None)
@@ -184,14 +197,14 @@ pub fn check_with_config(
         let changes = engine::diff::collect(&repo, &opts.mode, config.max_file_size)?;
         // What the judged commit holds beyond the change: its tree, not the work tree (dry
         // runs and ranges judge commits that are not checked out). `--staged` reads no tree.
-        let head_tree = engine::head_tree::HeadTree::open(&root, &opts.mode)?;
+        // The head tree keeps the repository (and the objects it has read) for the checks.
+        let head_tree = engine::head_tree::HeadTree::open(repo, &opts.mode)?;
         let tree = match &head_tree {
             Some(h) if needs_tree => h.index(),
             _ => engine::walk::RepoIndex::default(),
         };
         (changes, tree, head_tree)
     };
-    drop(repo);
     let mut changes = changes;
     changes.mark_moves(|old, new| {
         let differs = |g: &engine::config::GlobList| g.is_match(old) != g.is_match(new);
@@ -339,13 +352,14 @@ pub fn check_with_config(
 
     let syn_parses = cx.counted(rules::util::SYN_PARSES);
     drop(cx);
+    let repo = head_tree.map(engine::head_tree::HeadTree::into_repository);
     let planned = config
         .invariants
         .iter()
         .filter(|i| i.status == Status::Planned)
         .map(|i| i.id.clone())
         .collect();
-    Ok(Report {
+    let report = Report {
         findings,
         notes,
         description: changes.description.clone(),
@@ -366,7 +380,8 @@ pub fn check_with_config(
             syn_parses,
             rule_ms,
         },
-    })
+    };
+    Ok((report, repo))
 }
 
 /// Fail closed on coverage (STYLE.md §0): an invariant whose check reads no file of the tree

@@ -35,14 +35,14 @@ impl std::fmt::Debug for HeadTree {
 }
 
 impl HeadTree {
-    /// The head tree of `mode` in the repository at `root`: HEAD for `--base`, the range's end
-    /// for `--range`, the commit for `dry-run`; `None` for `--staged` and `--all`, which judge
-    /// the index and the work tree.
-    pub fn open(root: &Path, mode: &DiffMode) -> Result<Option<HeadTree>, Error> {
+    /// The head tree of `mode` in `repo` (the repository the change was read from, kept open
+    /// so its object cache serves the reads): HEAD for `--base`, the range's end for `--range`,
+    /// the commit for `dry-run`; `None` for `--staged` and `--all`, which judge the index and
+    /// the work tree.
+    pub fn open(repo: Repository, mode: &DiffMode) -> Result<Option<HeadTree>, Error> {
         if matches!(mode, DiffMode::Staged | DiffMode::All) {
             return Ok(None);
         }
-        let repo = Repository::open(root).map_err(|e| Error::git("opening the repository", &e))?;
         let tree = {
             // Resolved as `diff::collect` resolves the head side.
             let head = match mode {
@@ -62,6 +62,11 @@ impl HeadTree {
             repo: Mutex::new(repo),
             tree,
         }))
+    }
+
+    /// The repository, for the caller's next run.
+    pub fn into_repository(self) -> Repository {
+        self.repo.into_inner().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The regular files of the tree (no links, no submodules), sorted.

@@ -112,6 +112,20 @@ pub fn evaluate(
             hint: "pass a smaller -j/--threads".into(),
         })?;
     let cache = opts.cache.as_deref().and_then(|c| Cache::open(c, root));
+    // Each worker keeps its repository open from one commit to the next (`check_with_repo`
+    // hands it back): neighbouring commits share most trees and blobs, and a repository
+    // opened per commit would inflate each of them, and the delta chains under them, again.
+    // libgit2 caches commits and trees up to 4 KiB and no blobs by default; the files one
+    // commit changes are the next one's base side, so keep those too (process-wide, set
+    // before any worker reads; each repository's cache stays within libgit2's 256 MiB).
+    static CACHE_LIMITS: std::sync::Once = std::sync::Once::new();
+    CACHE_LIMITS.call_once(|| {
+        for kind in [ObjectType::Tree, ObjectType::Blob] {
+            // SAFETY: libgit2 stores the limit in a global size table that it only reads when
+            // it caches an object; a reader racing this store sees the old or the new limit.
+            let _ = unsafe { git2::opts::set_cache_object_limit(kind, CACHED_OBJECT_MAX) };
+        }
+    });
     let policy_hash = Oid::hash_object(ObjectType::Blob, config.source.text().as_bytes())
         .map(|o| o.to_string())
         .unwrap_or_default();
@@ -120,29 +134,39 @@ pub fn evaluate(
     let evals = pool.install(|| {
         infos
             .par_iter()
-            .map(|info| {
-                let key = cache_key(&info.id, &policy_hash, opts.pr_checks);
-                let eval = match cache.as_ref().and_then(|c| c.get(&key, &info.id)) {
-                    Some(hit) => hit,
-                    None => {
-                        let eval = evaluate_one(root, config, info, opts.pr_checks);
-                        if let (Some(c), None) = (&cache, &eval.error) {
-                            c.put(&key, &eval);
+            // One repository per worker's run of neighbouring commits (rayon hands each worker
+            // contiguous slices), reused while it lasts.
+            .map_init(
+                || None::<Repository>,
+                |repo, info| {
+                    let key = cache_key(&info.id, &policy_hash, opts.pr_checks);
+                    let eval = match cache.as_ref().and_then(|c| c.get(&key, &info.id)) {
+                        Some(hit) => hit,
+                        None => {
+                            let eval = evaluate_one(root, repo, config, info, opts.pr_checks);
+                            if let (Some(c), None) = (&cache, &eval.error) {
+                                c.put(&key, &eval);
+                            }
+                            eval
                         }
-                        eval
-                    }
-                };
-                progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-                eval
-            })
+                    };
+                    progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                    eval
+                },
+            )
             .collect::<Vec<_>>()
     });
     Ok(evals)
 }
 
-/// Evaluates one commit; a failure is kept in [`CommitEval::error`], never dropped.
+/// Objects up to this size stay in libgit2's cache during a report.
+const CACHED_OBJECT_MAX: usize = 1 << 20;
+
+/// Evaluates one commit in the repository `repo` holds (opened at `root` when empty, and left
+/// there for the next commit); a failure is kept in [`CommitEval::error`], never dropped.
 pub fn evaluate_one(
     root: &Path,
+    repo: &mut Option<Repository>,
     config: &Arc<Config>,
     info: &CommitInfo,
     pr_checks: bool,
@@ -166,8 +190,14 @@ pub fn evaluate_one(
             coverage: false,
             today: Some(info.day().date()),
         };
-        let (repo, root) = crate::engine::diff::open(root)?;
-        let mut report = crate::check_with_config(&check, repo, root.clone(), Arc::clone(config))?;
+        let (git, root) = match repo.take() {
+            Some(git) => (git, root.to_path_buf()),
+            None => crate::engine::diff::open(root)?,
+        };
+        // Read before the check takes the repository; its error, if any, comes second.
+        let legacy = legacy_deletion(&git, config, info);
+        let (mut report, kept) = crate::check_with_repo(&check, git, root, Arc::clone(config))?;
+        *repo = kept;
         if !pr_checks {
             report.drop_description_checks(config);
         }
@@ -192,8 +222,7 @@ pub fn evaluate_one(
             .filter(|n| n.is_incomplete)
             .map(|n| format!("{}: {}", n.path, n.message))
             .collect();
-        let (repo, _) = crate::engine::diff::open(&root)?;
-        eval.legacy = legacy_deletion(&repo, config, info)?;
+        eval.legacy = legacy?;
         Ok(())
     })();
     if let Err(e) = result {

@@ -288,7 +288,7 @@ impl Grammar {
 pub fn default_negations() -> Vec<regex::Regex> {
     DEFAULT_NEGATIONS
         .iter()
-        .map(|n| regex::Regex::new(n).expect("static regex"))
+        .map(|n| text::compiled(n).expect("static regex"))
         .collect()
 }
 

@@ -125,7 +125,7 @@ impl PrDescription {
         let keyword_re = (!keywords.is_empty())
             .then(|| {
                 let alts: Vec<String> = keywords.iter().map(|(k, _)| regex::escape(k)).collect();
-                regex::Regex::new(&alts.join("|")).ok()
+                compiled(&alts.join("|"))
             })
             .flatten();
         let hits: Vec<(Vec<usize>, Vec<usize>)> = titles

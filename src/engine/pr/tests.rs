@@ -184,3 +184,17 @@ fn none_is_a_word() {
         Claim::NotApplicable("ws only".into())
     );
 }
+
+#[test]
+fn compiled_patterns_are_kept_and_match_as_compiled() {
+    let a = text::compiled(r"(?i)\bINV-01\b").unwrap();
+    let b = text::compiled(r"(?i)\bINV-01\b").unwrap();
+    assert!(a.is_match("see inv-01.") && b.is_match("see inv-01."));
+    assert!(!b.is_match("INV-010"));
+    assert_eq!(a.as_str(), b.as_str());
+    assert!(text::compiled("(unclosed").is_none());
+    assert!(
+        text::compiled("(unclosed").is_none(),
+        "a failure is kept as a failure"
+    );
+}

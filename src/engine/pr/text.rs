@@ -175,8 +175,36 @@ pub(crate) fn id_regex(ids: &[String]) -> Option<regex::Regex> {
         return None;
     }
     let alts: Vec<String> = ids.iter().map(|i| regex::escape(i)).collect();
-    regex::Regex::new(&format!(r"(?i)\b(?:{})\b", alts.join("|"))).ok()
+    compiled(&format!(r"(?i)\b(?:{})\b", alts.join("|")))
 }
+
+/// `pattern`, compiled once per process: descriptions are parsed once per commit
+/// (`invlint report` parses a thousand), and the patterns built from the policy's IDs and
+/// keywords are the same each time. `None` when it does not compile. At most
+/// [`COMPILED_MAX`] patterns are kept; others are compiled each time.
+pub(crate) fn compiled(pattern: &str) -> Option<regex::Regex> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static KEPT: Mutex<Option<HashMap<String, Option<regex::Regex>>>> = Mutex::new(None);
+    if let Some(hit) = KEPT
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get_or_insert_with(HashMap::new)
+        .get(pattern)
+    {
+        return hit.clone();
+    }
+    let re = regex::Regex::new(pattern).ok();
+    let mut kept = KEPT.lock().unwrap_or_else(|p| p.into_inner());
+    let kept = kept.get_or_insert_with(HashMap::new);
+    if kept.len() < COMPILED_MAX {
+        kept.insert(pattern.to_string(), re.clone());
+    }
+    re
+}
+
+/// How many patterns [`compiled`] keeps.
+const COMPILED_MAX: usize = 256;
 
 /// The IDs of `ids` from `a` to `b` (same prefix, numeric suffix in range), for `INV-01..INV-10`.
 pub(crate) fn expand_range(a: &str, b: &str, ids: &[String]) -> Vec<String> {
