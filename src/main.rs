@@ -126,6 +126,12 @@ struct CheckArgs {
     #[arg(long, group = "mode")]
     staged: bool,
 
+    /// Files named by the pre-commit framework (`pass_filenames`), with --staged only. When one
+    /// of them is not a staged change (`pre-commit run --all-files` or `--files`), the framework
+    /// asked for more than the staged change: invlint audits the whole work tree as --all does.
+    #[arg(value_name = "FILES", requires = "staged")]
+    files: Vec<String>,
+
     /// Check one diff over a range: A..B (A's tree against B's) or A...B (from their merge base).
     #[arg(long, value_name = "A..B", group = "mode")]
     range: Option<String>,
@@ -348,6 +354,33 @@ fn pre_commit_range() -> Option<String> {
     ))
 }
 
+/// `check --staged FILES…` from a pre-commit hook with `pass_filenames`: the framework passes
+/// the staged files (added, copied, modified, renamed) on a commit, and every tracked file under
+/// `pre-commit run --all-files` (or the files named by `--files`). When a named file is not a
+/// staged change, the run asked for more than the staged change, and checking only the index
+/// would print "Passed" over a tree with findings: audit the whole work tree (`--all`).
+fn staged_or_all(dir: &std::path::Path, files: &[String]) -> Result<DiffMode, Error> {
+    if files.is_empty() {
+        return Ok(DiffMode::Staged);
+    }
+    let staged = invlint::engine::diff::staged_paths(dir)?;
+    let beyond = files
+        .iter()
+        .map(|f| f.strip_prefix("./").unwrap_or(f))
+        .filter(|f| !staged.contains(*f))
+        .count();
+    if beyond == 0 {
+        return Ok(DiffMode::Staged);
+    }
+    eprintln!(
+        "invlint: {beyond} of the {} file(s) named by the hook are not staged changes \
+         (`pre-commit run --all-files` or `--files`): auditing the whole work tree, as \
+         `invlint check --all` does",
+        files.len()
+    );
+    Ok(DiffMode::All)
+}
+
 fn print(s: &str) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
@@ -504,7 +537,10 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
                 eprintln!("invlint: warning: {w}");
             }
             let mode = if args.staged {
-                pre_commit_range().map_or(DiffMode::Staged, DiffMode::Range)
+                match pre_commit_range() {
+                    Some(range) => DiffMode::Range(range),
+                    None => staged_or_all(&dir, &args.files)?,
+                }
             } else if args.all {
                 DiffMode::All
             } else if let Some(r) = args.range {

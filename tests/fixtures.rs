@@ -102,6 +102,39 @@ fn overlay_policy(default: &str, overlay: &str) -> Result<String, String> {
     Ok(doc.to_string())
 }
 
+/// The validated policy of `text` (without the PR-description checks when `no_pr_checks`),
+/// loaded once per distinct text: most cases share the built-in policy, and loading it is
+/// tested on its own (tests/setup.rs, tests/bad_input.rs); here it is the checks under test.
+fn policy(text: &str, no_pr_checks: bool) -> Result<Arc<Config>, String> {
+    type Slot = Arc<std::sync::OnceLock<Result<Arc<Config>, String>>>;
+    static LOADED: Mutex<Vec<((String, bool), Slot)>> = Mutex::new(Vec::new());
+    let slot = {
+        let mut loaded = LOADED.lock().unwrap();
+        let key = (text.to_string(), no_pr_checks);
+        match loaded.iter().find(|(k, _)| *k == key) {
+            Some((_, slot)) => slot.clone(),
+            None => {
+                let slot = Slot::default();
+                loaded.push((key, slot.clone()));
+                slot
+            }
+        }
+    };
+    slot.get_or_init(|| {
+        let mut config =
+            invlint::parse_policy("inv-rules.toml", text).map_err(|e| format!("{e:?}"))?;
+        if no_pr_checks {
+            config.invariants.retain(|i| {
+                invlint::REGISTRY
+                    .find(&i.check)
+                    .is_none_or(|c| c.meta().kind != invlint::engine::check::Kind::Pr)
+            });
+        }
+        Ok(Arc::new(config))
+    })
+    .clone()
+}
+
 /// Builds the case's repository and loads its policy.
 fn prepare(dir: &Path) -> Prepared {
     prepare_with(dir, invlint::engine::config::DEFAULT_POLICY)
@@ -146,15 +179,8 @@ fn prepare_with(dir: &Path, default: &str) -> Prepared {
         }
         (None, None) => default.to_string(),
     };
-    let mut config = invlint::parse_policy("inv-rules.toml", &text)
-        .unwrap_or_else(|e| panic!("{}: policy: {e:?}", dir.display()));
-    if case.pr_checks == Some(false) {
-        config.invariants.retain(|i| {
-            invlint::REGISTRY
-                .find(&i.check)
-                .is_none_or(|c| c.meta().kind != invlint::engine::check::Kind::Pr)
-        });
-    }
+    let config = policy(&text, case.pr_checks == Some(false))
+        .unwrap_or_else(|e| panic!("{}: policy: {e}", dir.display()));
     Prepared {
         dir: dir.to_path_buf(),
         case,
@@ -162,7 +188,7 @@ fn prepare_with(dir: &Path, default: &str) -> Prepared {
         workdir,
         mode,
         pr,
-        config: Arc::new(config),
+        config,
     }
 }
 

@@ -435,6 +435,25 @@ fn diff_staged<'r>(repo: &'r Repository, opts: &mut DiffOptions) -> Result<Compa
     ))
 }
 
+/// Every path the staged change touches (both sides of a rename; deletions too), for
+/// `check --staged FILES…`: the pre-commit framework passes the staged files to a hook, and every
+/// tracked file under `pre-commit run --all-files`, so a file named there that is not a staged
+/// change says the framework asked for more than the staged change.
+pub fn staged_paths(dir: &Path) -> Result<std::collections::BTreeSet<String>, Error> {
+    let (repo, _) = open(dir)?;
+    let mut opts = diff_options(u64::MAX);
+    let (diff, _, _) = diff_staged(&repo, &mut opts)?;
+    let mut out = std::collections::BTreeSet::new();
+    for delta in diff.deltas() {
+        for side in [delta.old_file(), delta.new_file()] {
+            if let Some(p) = side.path_bytes() {
+                out.insert(String::from_utf8_lossy(p).into_owned());
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// `--base`: HEAD against its merge base with `base` (else the default branch).
 fn diff_base<'r>(
     repo: &'r Repository,

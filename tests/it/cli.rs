@@ -2,8 +2,7 @@
 //! `--range`, `--all`, a broken policy, thread-count determinism, and a repository left exactly
 //! as it was.
 
-#[path = "support/parallel.rs"]
-mod parallel;
+use crate::parallel;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -586,7 +585,7 @@ fn readme_excerpt_is_the_demo_output() {
         .map(str::trim_end)
         .collect::<Vec<_>>()
         .join("\n");
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     let block = readme
         .split("```\n")
         .nth(1)

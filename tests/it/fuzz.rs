@@ -7,8 +7,8 @@
 //!
 //! Every target runs on a thread with invlint's worker stack, as the checks do. Case counts are
 //! small so `cargo test` stays within seconds; run longer with
-//! `PROPTEST_CASES=5000 cargo test --release --test fuzz`. A crash found here becomes a named
-//! regression case in tests/bad_input.rs or a unit test beside the parser.
+//! `PROPTEST_CASES=5000 cargo test --release --test it fuzz::`. A crash found here becomes a named
+//! regression case in tests/it/bad_input.rs or a unit test beside the parser.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

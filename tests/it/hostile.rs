@@ -14,8 +14,7 @@ use std::process::{Command, Output, Stdio};
 use invlint::engine::config::DEFAULT_POLICY;
 use invlint::engine::scratch::{self, HeadAs, TreeFile};
 
-#[path = "support/parallel.rs"]
-mod parallel;
+use crate::parallel;
 
 const CLIENT: &str = "apps/openagents.com/resources/js/sync/khalaClient.ts";
 const SYNC_DIR: &str = "apps/openagents.com/resources/js/sync";

@@ -2,7 +2,7 @@
 //! in source files, and the byte <-> line/column mapping every span goes through.
 //!
 //! Case counts are small so `cargo test` stays fast; run longer with
-//! `PROPTEST_CASES=10000 cargo test --test properties`.
+//! `PROPTEST_CASES=10000 cargo test --test it properties::`.
 
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! descriptions. Every case ends in a clear error (exit 2, a message naming the problem and a
 //! help line naming the fix) or a correct result, and never in a panic.
 //!
-//! The matrix (`cli.rs` = already covered in tests/cli.rs, not repeated here):
+//! The matrix (`cli.rs` = already covered in tests/it/cli.rs, not repeated here):
 //!
 //! | #  | input                                              | where                  |
 //! |----|----------------------------------------------------|------------------------|
@@ -85,7 +85,7 @@
 //! | 93-95 | policy over 4 MiB, dangling policy link, `--config /proc/self/pagemap` | policy_reads_are_capped |
 //! | 96-97 | `--sarif-output` and `GITHUB_STEP_SUMMARY` through a link      | outputs_never_write_through_a_link |
 //!
-//! tests/fuzz.rs mutates real inputs for every parser above (index, PR text, policy, SQL,
+//! tests/it/fuzz.rs mutates real inputs for every parser above (index, PR text, policy, SQL,
 //! proto, Rust).
 //!
 //! Repositories are built with `invlint::engine::scratch` (fixed identity and date). The one
@@ -94,8 +94,7 @@
 //! `fixtures/`, so the fixture suite's -j1/-j8 comparison is unaffected; several cases below also
 //! compare -j1 with -j8 themselves.
 
-#[path = "support/parallel.rs"]
-mod parallel;
+use crate::parallel;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

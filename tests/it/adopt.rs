@@ -561,7 +561,7 @@ fn bot_authors_from_the_event_soften_the_pr_checks_at_merge_only() {
 
 fn gitlab_validator() -> jsonschema::Validator {
     let schema: serde_json::Value =
-        serde_json::from_str(include_str!("schemas/gitlab-codequality.schema.json")).unwrap();
+        serde_json::from_str(include_str!("../schemas/gitlab-codequality.schema.json")).unwrap();
     jsonschema::validator_for(&schema).expect("the Code Quality schema compiles")
 }
 

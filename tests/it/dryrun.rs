@@ -183,7 +183,7 @@ fn range_table_at_the_merge_gate() {
     assert_eq!(run.exit_code(), 1);
     let md = dryrun::render_markdown(&run);
     assert!(
-        include_str!("../README.md").contains(&md),
+        include_str!("../../README.md").contains(&md),
         "the README's \"Dry run\" example is this table"
     );
     insta::assert_snapshot!("merge_gate_table", md);

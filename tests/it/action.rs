@@ -7,7 +7,7 @@
 //! Nothing here touches the network (the server listens on 127.0.0.1, clones use `file://`) or
 //! the user's git configuration.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -414,6 +414,12 @@ fn sha256_hex(path: &Path) -> String {
 /// A release directory `v<version>/` holding invlint-<target>.tar.gz (the binary under test)
 /// and SHA256SUMS (`sums`: None for the real checksum, Some(text) to replace the file).
 fn fake_release(dir: &Path, version: &str, sums: Option<&str>) -> String {
+    fake_release_of(dir, version, sums, Path::new(env!("CARGO_BIN_EXE_invlint")))
+}
+
+/// `fake_release` with `binary` packed as invlint (a release the script must refuse need not
+/// carry the 50 MB debug build).
+fn fake_release_of(dir: &Path, version: &str, sums: Option<&str>, binary: &Path) -> String {
     let target = String::from_utf8(
         Command::new("bash")
             .arg(script())
@@ -431,10 +437,11 @@ fn fake_release(dir: &Path, version: &str, sums: Option<&str>) -> String {
     let stage = dir.join(format!("stage/invlint-{target}"));
     std::fs::create_dir_all(&stage).unwrap();
     std::fs::create_dir_all(&rel).unwrap();
-    std::fs::copy(env!("CARGO_BIN_EXE_invlint"), stage.join("invlint")).unwrap();
+    std::fs::copy(binary, stage.join("invlint")).unwrap();
     let archive = format!("invlint-{target}.tar.gz");
     let st = Command::new("tar")
-        .arg("-czf")
+        // Fastest gzip level: the test is about the download, not the compression.
+        .args(["-I", "gzip -1", "-cf"])
         .arg(rel.join(&archive))
         .arg("-C")
         .arg(dir.join("stage"))
@@ -527,15 +534,20 @@ fn install_downloads_a_verified_binary_and_reaches_a_finding_fast() {
 fn install_refuses_an_unverifiable_binary() {
     let tmp = tempfile::tempdir().unwrap();
     let releases = tmp.path().join("releases");
-    fake_release(
+    // Whatever these archives hold must never be installed: a stand-in binary will do.
+    let stand_in = tmp.path().join("stand-in");
+    std::fs::write(&stand_in, "#!/bin/sh\necho never run\n").unwrap();
+    fake_release_of(
         &releases,
         "7.7.7",
         Some(&format!("{}  ARCHIVE\n", "0".repeat(64))),
+        &stand_in,
     );
-    fake_release(
+    fake_release_of(
         &releases,
         "7.7.8",
         Some("deadbeef  some-other-file.tar.gz\n"),
+        &stand_in,
     );
     let url = serve(releases.clone());
     let bin = tmp.path().join("invlint-root/bin/invlint");

@@ -479,7 +479,7 @@ fn markdown_is_paste_ready_and_escapes_commit_text() {
     );
     assert!(md.contains("**expired** on 2026\\-02\\-15"), "{md}");
     // The README shows the KPI table and the details sections as this run prints them.
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     let shown: Vec<&str> = md
         .lines()
         .skip_while(|l| !l.starts_with("| KPI | Invariant"))

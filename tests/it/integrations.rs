@@ -154,7 +154,7 @@ fn pre_commit_framework_runs_the_hook_on_staged_changes() {
     };
     let config = local_hook_config();
     assert!(config.contains("- id: invlint"), "{config}");
-    assert!(config.contains("pass_filenames: false"), "{config}");
+    assert!(config.contains("pass_filenames: true"), "{config}");
 
     // A staged INV-03 violation fails the hook with the finding shown.
     let (tmp, work) = repo(&violating(), HeadAs::Stage);
@@ -177,6 +177,62 @@ fn pre_commit_framework_runs_the_hook_on_staged_changes() {
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(0), "{shown}");
     assert!(shown.contains("Passed"), "{shown}");
+}
+
+/// `pre-commit run ARGS` at the pre-commit stage.
+fn pre_commit_with(pc: &Path, work: &Path, home: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(pc);
+    cmd.current_dir(work)
+        .arg("run")
+        .args(args)
+        .env("PRE_COMMIT_HOME", home.join("pre-commit-cache"));
+    hermetic(&mut cmd, home);
+    cmd.output().expect("pre-commit runs")
+}
+
+/// `pre-commit run --all-files` (and `--files`) must not print "Passed" over a tree with
+/// findings because nothing is staged: the hook is given files that are not staged changes and
+/// audits the whole work tree.
+#[test]
+fn pre_commit_all_files_audits_the_whole_tree() {
+    let Some(pc) = tool("venv/bin/pre-commit") else {
+        return;
+    };
+    let config = local_hook_config();
+    // The violation is committed; nothing is staged.
+    let (tmp, work) = repo(&violating(), HeadAs::Commit);
+    std::fs::write(work.join(".pre-commit-config.yaml"), &config).unwrap();
+    // A plain run checks the (empty) staged change and passes.
+    let out = pre_commit_with(&pc, &work, tmp.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    for args in [
+        &["--all-files"][..],
+        &["--files", CLIENT][..],
+        &["--files", "README.md"][..],
+    ] {
+        let out = pre_commit_with(&pc, &work, tmp.path(), args);
+        let shown = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}\n{shown}");
+        assert!(shown.contains("Failed"), "{args:?}\n{shown}");
+        assert!(shown.contains("INV-03(sse-poll-lane)"), "{args:?}\n{shown}");
+        assert!(
+            shown.contains("auditing the whole work tree"),
+            "{args:?}\n{shown}"
+        );
+    }
+    // A clean tree passes under --all-files.
+    let (tmp, work) = repo(&clean(), HeadAs::Commit);
+    std::fs::write(work.join(".pre-commit-config.yaml"), &config).unwrap();
+    let out = pre_commit_with(&pc, &work, tmp.path(), &["--all-files"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("Passed"), "{}", text(&out));
+    // A staged violation named by the framework is still the staged check (no audit note).
+    let (tmp, work) = repo(&violating(), HeadAs::Stage);
+    std::fs::write(work.join(".pre-commit-config.yaml"), &config).unwrap();
+    let out = pre_commit_with(&pc, &work, tmp.path(), &["--files", CLIENT]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(!shown.contains("auditing the whole work tree"), "{shown}");
 }
 
 /// `pre-commit run --from-ref FROM --to-ref HEAD` with `args` more (e.g. `--hook-stage`).
