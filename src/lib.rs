@@ -100,8 +100,12 @@ pub fn load_policy(
 /// Runs a check: the whole pipeline, without rendering.
 pub fn check(opts: &CheckOptions) -> Result<Report, Error> {
     let (repo, root) = engine::diff::open(&opts.dir)?;
+    let started = std::time::Instant::now();
     let config = Arc::new(judging_policy(&repo, &root, opts)?);
-    check_with_config(opts, repo, root, config)
+    let policy_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let mut report = check_with_config(opts, repo, root, config)?;
+    report.stats.policy_ms = Some(policy_ms);
+    Ok(report)
 }
 
 /// The policy that judges the change (README, "Threat model"): `--config` when given (a trusted
@@ -125,7 +129,7 @@ pub fn judging_policy(
             let text = String::from_utf8(bytes).map_err(|_| Error::ConfigParse {
                 path: name.clone(),
                 message: "the base commit's policy is not valid UTF-8".into(),
-                src: engine::source::Source::new(&name, "").named(),
+                src: engine::source::Source::new(name.as_str(), "").named(),
                 at: None,
             })?;
             parse_policy(&name, &text)
@@ -331,6 +335,16 @@ pub fn check_with_repo(
         message: message.clone(),
         is_incomplete: true,
     }));
+    // A policy pattern that did not build matched nothing: what it guards was not checked.
+    notes.extend(
+        engine::matchers::compile_failures()
+            .into_iter()
+            .map(|message| RunNote {
+                path: config.display_path.clone(),
+                message,
+                is_incomplete: true,
+            }),
+    );
     // The change's own policy never judges it: compare it with its base version (POL-01).
     if opts.mode != DiffMode::All {
         if let Some(versions) = engine::governance::PolicyVersions::of(&changes) {
@@ -379,6 +393,7 @@ pub fn check_with_repo(
                 .count(),
             syn_parses,
             rule_ms,
+            policy_ms: None,
         },
     };
     Ok((report, repo))

@@ -422,6 +422,8 @@ fn append(path: &std::path::Path, text: &str) -> Result<(), Error> {
 
 fn run(cli: Cli, color: bool) -> Result<u8, Error> {
     let dir = cli.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    // Outside the checked repository, or not at all (engine::policy_cache).
+    invlint::engine::policy_cache::configure(invlint::engine::policy_cache::default_base(), &dir);
     let load_config = || invlint::load_policy(cli.config.as_deref(), repo_root(&dir).as_deref());
 
     if let Some(id) = &cli.explain {
@@ -608,6 +610,16 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
                     .map(|(id, ms)| format!("{id} {ms:.1} ms"))
                     .collect();
                 eprintln!("stats: checks: {}", line.join(", "));
+                if let Some(ms) = s.policy_ms {
+                    eprintln!(
+                        "stats: policy load {ms:.2} ms ({})",
+                        if invlint::engine::policy_cache::is_enabled() {
+                            "validated-policy cache on"
+                        } else {
+                            "validated-policy cache off"
+                        }
+                    );
+                }
             }
             let text = match args.format {
                 Format::Human => render::human::render(

@@ -403,11 +403,19 @@ impl Config {
             inv.check_table_names(registry).map_err(parse_error)?;
         }
 
+        // A text this build validated before skips the pattern and glob proofs (see
+        // `engine::policy_cache`); every other check runs as always.
+        let cache_key = crate::engine::policy_cache::is_enabled()
+            .then(|| crate::engine::policy_cache::key(text))
+            .flatten();
         let mut v = Validator {
             source: source.clone(),
             problems: Vec::new(),
             vocabulary: BTreeMap::new(),
             fallback: 0..0,
+            trusted: cache_key
+                .as_deref()
+                .is_some_and(crate::engine::policy_cache::is_validated),
         };
         if let Some(version) = raw.version.as_ref().filter(|v| *v.get_ref() != 1) {
             v.problem(
@@ -480,6 +488,9 @@ impl Config {
                 path: name.to_string(),
                 problems: v.problems,
             });
+        }
+        if let (Some(key), false) = (&cache_key, v.trusted) {
+            crate::engine::policy_cache::record(key);
         }
         Ok(Config {
             display_path: name.to_string(),

@@ -55,7 +55,7 @@ struct LazyGlobSet {
 #[derive(Debug)]
 enum BuiltGlobs {
     Set(GlobSet),
-    Each(Vec<globset::GlobMatcher>),
+    Each(Vec<Option<GlobSet>>),
 }
 
 impl LazyGlobSet {
@@ -67,9 +67,25 @@ impl LazyGlobSet {
             }
             match b.build() {
                 Ok(set) => BuiltGlobs::Set(set),
-                Err(_) => {
-                    BuiltGlobs::Each(self.globs.iter().map(|g| g.compile_matcher()).collect())
-                }
+                // One set per glob (`Glob::compile_matcher` would panic on a glob whose regex
+                // does not build; a validating load rules that out, a trusted one may not).
+                Err(_) => BuiltGlobs::Each(
+                    self.globs
+                        .iter()
+                        .map(|g| {
+                            let mut one = GlobSetBuilder::new();
+                            one.add(g.clone());
+                            one.build()
+                                .map_err(|e| {
+                                    compile_failed(format!(
+                                        "the policy's glob `{}` does not build: {e}",
+                                        g.glob()
+                                    ))
+                                })
+                                .ok()
+                        })
+                        .collect(),
+                ),
             }
         })
     }
@@ -77,14 +93,16 @@ impl LazyGlobSet {
     fn is_match(&self, path: &str) -> bool {
         match self.built() {
             BuiltGlobs::Set(s) => s.is_match(path),
-            BuiltGlobs::Each(v) => v.iter().any(|m| m.is_match(path)),
+            BuiltGlobs::Each(v) => v.iter().flatten().any(|m| m.is_match(path)),
         }
     }
 
     fn matches(&self, path: &str) -> Vec<usize> {
         match self.built() {
             BuiltGlobs::Set(s) => s.matches(path),
-            BuiltGlobs::Each(v) => (0..v.len()).filter(|&i| v[i].is_match(path)).collect(),
+            BuiltGlobs::Each(v) => (0..v.len())
+                .filter(|&i| v[i].as_ref().is_some_and(|m| m.is_match(path)))
+                .collect(),
         }
     }
 }
@@ -200,23 +218,58 @@ pub const MAX_SET_NFA: usize = 8 << 20;
 /// Runtime limit for building what load validated (larger than any validated size).
 const RUNTIME_SIZE_LIMIT: usize = 256 << 20;
 
-/// Builds the Thompson NFA of `hirs` (as one set) under `limit` bytes.
+/// Builds the Thompson NFA of `hirs` (as one set) under `limit` bytes. One compiler per thread
+/// and limit is reused: a fresh one allocates its UTF-8 suffix cache (10,000 entries) on its
+/// first Unicode class, which was a tenth of a policy load.
 pub(crate) fn nfa_within(hirs: &[regex_syntax::hir::Hir], limit: usize) -> Result<(), String> {
+    use regex_automata::nfa::thompson::{Compiler, Config};
+    thread_local! {
+        static COMPILERS: std::cell::RefCell<Vec<(usize, Compiler)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
     let refs: Vec<&regex_syntax::hir::Hir> = hirs.iter().collect();
-    regex_automata::nfa::thompson::Compiler::new()
-        .configure(
-            regex_automata::nfa::thompson::Config::new()
-                .nfa_size_limit(Some(limit))
-                .shrink(false),
-        )
-        .build_many_from_hir(&refs)
-        .map(|_| ())
-        .map_err(|e| {
+    COMPILERS.with(|c| {
+        let mut c = c.borrow_mut();
+        let at = match c.iter().position(|(l, _)| *l == limit) {
+            Some(at) => at,
+            None => {
+                let mut compiler = Compiler::new();
+                compiler.configure(Config::new().nfa_size_limit(Some(limit)).shrink(false));
+                c.push((limit, compiler));
+                c.len() - 1
+            }
+        };
+        c[at].1.build_many_from_hir(&refs).map(|_| ()).map_err(|e| {
             format!(
                 "{e}: compiled size exceeds the size limit of {} KiB",
                 limit >> 10
             )
         })
+    })
+}
+
+/// Patterns and globs that failed to build at first use, as messages: none can after a
+/// validating load, so one here means the load trusted a validated-policy cache entry that
+/// was wrong (`engine::policy_cache`). The pipeline reports each as an incomplete-result note:
+/// a pattern that cannot build never silently matches nothing.
+static COMPILE_FAILURES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn compile_failed(message: String) {
+    COMPILE_FAILURES
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(message);
+}
+
+/// The build failures recorded so far in this process (see `COMPILE_FAILURES`), sorted.
+pub fn compile_failures() -> Vec<String> {
+    let mut v = COMPILE_FAILURES
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// Matches nothing: what a pattern becomes in the one case syntax checking cannot foresee (a
@@ -233,7 +286,13 @@ impl std::ops::Deref for LazyRegex {
             regex::RegexBuilder::new(&self.text)
                 .size_limit(RUNTIME_SIZE_LIMIT)
                 .build()
-                .unwrap_or_else(|_| never())
+                .unwrap_or_else(|e| {
+                    compile_failed(format!(
+                        "the policy's regex `{}` does not build: {e}",
+                        self.text
+                    ));
+                    never()
+                })
         })
     }
 }
@@ -264,7 +323,13 @@ impl std::ops::Deref for LazySet {
             regex::RegexSetBuilder::new(&self.texts)
                 .size_limit(RUNTIME_SIZE_LIMIT)
                 .build()
-                .unwrap_or_else(|_| RegexSet::empty())
+                .unwrap_or_else(|e| {
+                    compile_failed(format!(
+                        "a pattern list of the policy ({} patterns) does not build: {e}",
+                        self.texts.len()
+                    ));
+                    RegexSet::empty()
+                })
         })
     }
 }
@@ -298,6 +363,16 @@ mod tests {
         assert!(!LazyRegex::new(r"\.send\(([^)]+)\)").has_capture("name"));
         assert!(!LazyRegex::new(r"(?P<other>x)").has_capture("name"));
         assert!(!LazyRegex::new(r"(unclosed").has_capture("name"));
+    }
+
+    #[test]
+    fn a_regex_that_does_not_build_is_recorded_and_matches_nothing() {
+        // Only a load that trusted a wrong validated-policy cache entry can get here.
+        let bad = LazyRegex::new("(unclosed by a forged cache entry");
+        assert!(!bad.is_match("(unclosed by a forged cache entry"));
+        assert!(compile_failures()
+            .iter()
+            .any(|m| m.contains("(unclosed by a forged cache entry")));
     }
 
     #[test]

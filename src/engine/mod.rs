@@ -12,6 +12,7 @@ pub mod gate;
 pub mod governance;
 pub mod head_tree;
 pub mod matchers;
+pub mod policy_cache;
 pub mod policy_entry;
 pub mod pr;
 pub mod prefilter;

@@ -86,6 +86,9 @@ pub struct Stats {
     pub syn_parses: usize,
     /// Wall time of each check, in milliseconds (checks run in parallel).
     pub rule_ms: Vec<(String, f64)>,
+    /// Time to read, parse and validate the judging policy, in milliseconds (`None` when the
+    /// caller loaded it).
+    pub policy_ms: Option<f64>,
 }
 
 /// The PR description's mapping, for summaries.

@@ -15,6 +15,7 @@ mod dryrun;
 mod fuzz;
 mod hostile;
 mod integrations;
+mod policy_cache;
 mod properties;
 mod registry;
 mod report;

@@ -61,8 +61,11 @@ pub enum ChangeKind {
 /// The text of one side of a file, loaded eagerly from git or lazily from disk.
 #[derive(Debug)]
 pub struct LazyText {
-    name: String,
-    disk: Option<PathBuf>,
+    name: Arc<str>,
+    /// Where to read it: the work tree's root and, when the name is not the path below it
+    /// (a non-UTF-8 file name), the real relative path. The full path is joined on read: a
+    /// `check --all` holds one of these per tracked file.
+    disk: Option<(Arc<Path>, Option<Box<Path>>)>,
     max_size: u64,
     cell: OnceLock<TextState>,
     asked: AtomicBool,
@@ -88,15 +91,19 @@ pub enum TextState {
 }
 
 impl LazyText {
-    fn absent(name: &str) -> Self {
+    fn absent(name: impl Into<Arc<str>>) -> Self {
         let t = LazyText::lazy(name, None, 0);
         let _ = t.cell.set(TextState::Absent);
         t
     }
 
-    fn lazy(name: &str, disk: Option<PathBuf>, max_size: u64) -> Self {
+    fn lazy(
+        name: impl Into<Arc<str>>,
+        disk: Option<(Arc<Path>, Option<Box<Path>>)>,
+        max_size: u64,
+    ) -> Self {
         LazyText {
-            name: name.to_string(),
+            name: name.into(),
             disk,
             max_size,
             cell: OnceLock::new(),
@@ -115,7 +122,13 @@ impl LazyText {
         self.asked.store(true, Ordering::Relaxed);
         self.cell.get_or_init(|| match &self.disk {
             None => TextState::Absent,
-            Some(path) => read_disk(&self.name, path, self.max_size),
+            Some((root, raw)) => {
+                let path = match raw {
+                    Some(raw) => root.join(raw),
+                    None => root.join(&*self.name),
+                };
+                read_disk(&self.name, &path, self.max_size)
+            }
         })
     }
 
@@ -138,7 +151,7 @@ impl LazyText {
     }
 }
 
-fn read_disk(name: &str, path: &Path, max_size: u64) -> TextState {
+fn read_disk(name: &Arc<str>, path: &Path, max_size: u64) -> TextState {
     // A tracked file is a regular file; a link in its place (the work tree differs from the
     // index) is never followed: it could point outside the repository.
     if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
@@ -150,12 +163,12 @@ fn read_disk(name: &str, path: &Path, max_size: u64) -> TextState {
         Err(e) => return TextState::Unreadable(e.to_string()),
     }
     match crate::engine::bounded::read(path, max_size, None) {
-        Ok(bytes) => decode(name, bytes, max_size),
+        Ok(bytes) => decode(name.clone(), bytes, max_size),
         Err(e) => TextState::Unreadable(e.to_string()),
     }
 }
 
-fn decode(name: &str, bytes: Vec<u8>, max_size: u64) -> TextState {
+fn decode(name: impl Into<Arc<str>>, bytes: Vec<u8>, max_size: u64) -> TextState {
     if bytes.len() as u64 > max_size {
         return TextState::TooLarge(bytes.len() as u64);
     }
@@ -250,19 +263,24 @@ impl ChangeSet {
     /// Builds the audit change set: every file of the index, all lines added, read lazily from
     /// disk.
     pub fn audit(root: &Path, index: &crate::engine::walk::RepoIndex, max_size: u64) -> ChangeSet {
+        let root: Arc<Path> = Arc::from(root);
         let files = index
             .files
             .iter()
-            .map(|p| FileChange {
-                path: p.clone(),
-                old_path: None,
-                kind: ChangeKind::Added,
-                is_binary: false,
-                added: Vec::new(),
-                removed: Vec::new(),
-                is_all_added: true,
-                head: LazyText::lazy(p, Some(index.disk_path(root, p)), max_size),
-                base: LazyText::absent(p),
+            .map(|p| {
+                let name: Arc<str> = Arc::from(p.as_str());
+                let raw = index.raw_names.get(p).map(|r| r.clone().into_boxed_path());
+                FileChange {
+                    path: p.clone(),
+                    old_path: None,
+                    kind: ChangeKind::Added,
+                    is_binary: false,
+                    added: Vec::new(),
+                    removed: Vec::new(),
+                    is_all_added: true,
+                    head: LazyText::lazy(name.clone(), Some((root.clone(), raw)), max_size),
+                    base: LazyText::absent(name),
+                }
             })
             .collect();
         ChangeSet {
@@ -587,8 +605,8 @@ fn read_deltas(diff: &git2::Diff<'_>) -> Result<Vec<Pending>, Error> {
                     // Copies count as added; renames are decided by `ChangeSet::moves_across`
                     // once the policy is known.
                     is_all_added: matches!(kind, ChangeKind::Added | ChangeKind::Copied),
-                    head: LazyText::absent(&path),
-                    base: LazyText::absent(&path),
+                    head: LazyText::absent(path.as_str()),
+                    base: LazyText::absent(path.as_str()),
                     path,
                     kind,
                 },
