@@ -21,10 +21,12 @@ run() {
   local label=$1; shift
   local start end
   start=$(date +%s.%N)
-  taskset -c 0,1 "$BIN" -C "$WORK/repo" report --branch bench --since 2026-02-12 --until 2026-02-25 \
+  /usr/bin/time -f "%U %S %M" -o "$WORK/$label.time" \
+    taskset -c 0,1 "$BIN" -C "$WORK/repo" report --branch bench --since 2026-02-12 --until 2026-02-25 \
     -j 2 "$@" -o "$WORK/$label.out" || true
   end=$(date +%s.%N)
-  echo "$label: $(python3 -c "print(round($end - $start, 1))") s wall, load $(cut -d' ' -f1-3 /proc/loadavg)"
+  read -r user sys rss < <(tail -1 "$WORK/$label.time")
+  echo "$label: $(python3 -c "print(round($end - $start, 1))") s wall, $(python3 -c "print(round($user + $sys, 1))") s CPU (user+sys), peak RSS $((rss / 1024)) MiB, load $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 export XDG_CACHE_HOME="$WORK/cache"
 run cold --format json
