@@ -51,15 +51,15 @@ pub(super) fn retired_files(
     if deleted.is_empty() {
         return out;
     }
+    if adds_apply_function(cfg, files) {
+        return out;
+    }
     let others: Vec<&FileChange> = cx
         .changes()
         .files
         .iter()
         .filter(|f| f.exists_at_head() && !f.is_binary && !cfg.exclude.is_match(&f.path))
         .collect();
-    if adds_apply_function(cfg, files) {
-        return out;
-    }
     for f in deleted {
         let Some(base) = f.base.source() else {
             continue;
