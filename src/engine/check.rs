@@ -433,6 +433,7 @@ pub struct Context<'a> {
     cache: Mutex<BTreeMap<String, Option<Arc<Source>>>>,
     memo: Mutex<Memo>,
     counters: Mutex<BTreeMap<&'static str, usize>>,
+    read_ms: Mutex<f64>,
 }
 
 impl<'a> Context<'a> {
@@ -456,6 +457,7 @@ impl<'a> Context<'a> {
             cache: Mutex::new(BTreeMap::new()),
             memo: Mutex::new(BTreeMap::new()),
             counters: Mutex::new(BTreeMap::new()),
+            read_ms: Mutex::new(0.0),
         }
     }
 
@@ -489,6 +491,17 @@ impl<'a> Context<'a> {
     pub fn count(&self, name: &'static str, n: usize) {
         let mut c = self.counters.lock().unwrap_or_else(|p| p.into_inner());
         *c.entry(name).or_default() += n;
+    }
+
+    /// Adds `ms` to the time spent reading and decoding files in a step of its own, before the
+    /// checks (for `check --stats`: the engine bills it as "read", not to the check that asked).
+    pub fn add_read_ms(&self, ms: f64) {
+        *self.read_ms.lock().unwrap_or_else(|p| p.into_inner()) += ms;
+    }
+
+    /// The time [`Context::add_read_ms`] recorded.
+    pub fn read_ms(&self) -> f64 {
+        *self.read_ms.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// This run's work counter `name`.

@@ -84,7 +84,8 @@ pub struct Stats {
     pub rust_files: usize,
     /// Rust files parsed with syn (after the checks' text prefilters).
     pub syn_parses: usize,
-    /// Wall time of each check, in milliseconds (checks run in parallel).
+    /// Wall time of each check, in milliseconds (checks run in parallel), after the work done
+    /// before them: reading the files that work reads first ("read"), and the SQL scan.
     pub rule_ms: Vec<(String, f64)>,
     /// Time to read, parse and validate the judging policy, in milliseconds (`None` when the
     /// caller loaded it).

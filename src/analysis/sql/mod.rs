@@ -142,6 +142,23 @@ static SQL_BODY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(from|into|set|table|index|join|values)\b").expect("static regex")
 });
 
+/// False when `content` certainly does not match [`SQL_START`]: after white space (`\s` is
+/// Unicode `White_Space`, as `trim_start` is) and an optional `(`, a keyword must start with one
+/// of `s i u d w c a t m r`, in either case. A non-ASCII first character passes (`(?i)` folds
+/// `ſ` to `s`). Most literals fail this on their first byte, without a regex call (#19).
+fn may_start_sql(content: &str) -> bool {
+    let rest = content.trim_start();
+    let rest = rest.strip_prefix('(').map_or(rest, str::trim_start);
+    match rest.as_bytes().first() {
+        Some(c) if c.is_ascii() => matches!(
+            c.to_ascii_lowercase(),
+            b's' | b'i' | b'u' | b'd' | b'w' | b'c' | b'a' | b't' | b'm' | b'r'
+        ),
+        Some(_) => true,
+        None => false,
+    }
+}
+
 /// Cheap prefilter: a string literal (or PHP heredoc) whose text starts with an SQL keyword. A
 /// file without one can hold no SQL literal, so its literals are not lexed at all. The word
 /// boundary is ASCII (`(?-u:\b)`), a superset of `SQL_START`'s Unicode one after an ASCII
@@ -155,17 +172,17 @@ static MAYBE_SQL_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
 impl Extractor {
     /// True when `text` may hold something `extract` finds; false means it certainly does not.
     fn may_hold_sql(&self, lang: Lang, text: &str) -> bool {
-        if MAYBE_SQL_LITERAL.is_match(text) {
-            return true;
-        }
-        match lang {
+        // The substring tests first: they are cheaper than the regex over the whole text, and
+        // under a short builder name (`db`) they pass almost every JS file anyway (#19).
+        let by_name = match lang {
             Lang::Rust => false,
             Lang::Php => {
                 text.contains("DB::") || text.contains("Schema::") || text.contains("$table")
             }
             Lang::Js => self.builders.iter().any(|b| text.contains(b.as_str())),
             Lang::Elixir => true,
-        }
+        };
+        by_name || MAYBE_SQL_LITERAL.is_match(text)
     }
 
     /// Statements in `text` (a file at `path`), by the file's language.
@@ -190,7 +207,7 @@ impl Extractor {
         let mut out = Vec::new();
         for lit in &lits {
             let content = &text[lit.content.clone()];
-            if !SQL_START.is_match(content) {
+            if !may_start_sql(content) || !SQL_START.is_match(content) {
                 continue;
             }
             let via = match self.sql_callee(text, lit, lang) {
@@ -201,7 +218,7 @@ impl Extractor {
                 None => continue,
             };
             // Escapes were blanked to keep offsets, so spans map one to one.
-            sql_statements(&lit.clean, lit.content.clone(), &via, &mut out);
+            sql_statements(&lit.clean(text), lit.content.clone(), &via, &mut out);
         }
         match lang {
             Lang::Php => php_builders(text, &lits, &mut out),
@@ -239,6 +256,11 @@ impl Extractor {
         }
         let at: BTreeMap<usize, &Lit> = lits.iter().map(|l| (l.open, l)).collect();
         for lit in lits {
+            // Only a table name can head a chain: test it before walking back to the callee
+            // (most literals are not one, and the walk reads up to 600 bytes).
+            if !is_table_name(&text[lit.content.clone()]) {
+                continue;
+            }
             let Some((callee, Some(_))) = callee_before(text, lit.open, Lang::Js) else {
                 continue;
             };
@@ -246,7 +268,7 @@ impl Extractor {
             let last = segs.last().map(String::as_str).unwrap_or("");
             let is_builder = segs.len() == 1 && self.builders.iter().any(|b| b == last);
             let is_from = segs.len() > 1 && matches!(last, "from" | "into" | "table");
-            if !(is_builder || is_from) || !is_table_name(&text[lit.content.clone()]) {
+            if !(is_builder || is_from) {
                 continue;
             }
             // Only the chain head: a `.from('x')` after a builder is handled with it.

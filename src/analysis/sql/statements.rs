@@ -140,15 +140,15 @@ pub(crate) fn nesting(sql: &str) -> usize {
             while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
                 i += 1;
             }
-            let word = sql[start..i].to_ascii_lowercase();
-            if word == "case" {
+            let word = &sql[start..i];
+            if word.eq_ignore_ascii_case("case") {
                 stack.push(level);
                 level += 1 + run;
                 run = 0;
-            } else if word == "end" {
+            } else if word.eq_ignore_ascii_case("end") {
                 level = stack.pop().unwrap_or(0);
                 run = 0;
-            } else if PREFIX_WORDS.contains(&word.as_str()) {
+            } else if PREFIX_WORDS.iter().any(|w| word.eq_ignore_ascii_case(w)) {
                 run += 1;
             } else {
                 run = 0;

@@ -206,3 +206,307 @@ fn never_panics() {
         }
     }
 }
+
+/// The lexer as it was before the byte-table skip and the lazy `clean` (#19), kept to show the
+/// new one finds the same literals, at the same offsets, with the same cleaned text.
+mod reference {
+    use super::super::literals::{find, is_raw_start, is_word, Lang};
+    use std::ops::Range;
+
+    #[derive(Debug, PartialEq)]
+    pub(super) struct Lit {
+        pub(super) open: usize,
+        pub(super) content: Range<usize>,
+        pub(super) clean: String,
+    }
+
+    pub(super) fn literals(text: &str, lang: Lang) -> Vec<Lit> {
+        let b = text.as_bytes();
+        let n = b.len();
+        let mut out = Vec::new();
+        let mut i = 0;
+        let line_comment: &[&str] = match lang {
+            Lang::Rust | Lang::Js => &["//"],
+            Lang::Php => &["//", "#"],
+            Lang::Elixir => &["#"],
+        };
+        while i < n {
+            let rest = &b[i..];
+            if line_comment.iter().any(|m| rest.starts_with(m.as_bytes()))
+                && !(lang == Lang::Php && rest.starts_with(b"#["))
+            {
+                while i < n && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            if lang != Lang::Elixir && rest.starts_with(b"/*") {
+                i = find(b, i + 2, b"*/").map(|e| e + 2).unwrap_or(n);
+                continue;
+            }
+            match (lang, b[i]) {
+                (Lang::Rust, b'r') if is_raw_start(b, i) && (i == 0 || !is_word(b[i - 1])) => {
+                    let mut j = i + 1;
+                    while j < n && b[j] == b'#' {
+                        j += 1;
+                    }
+                    let hashes = j - i - 1;
+                    let mut close = vec![b'"'];
+                    close.extend(std::iter::repeat_n(b'#', hashes));
+                    let start = j + 1;
+                    let end = find(b, start, &close).unwrap_or(n);
+                    push_lit(text, &mut out, i, start, end, false);
+                    i = (end + close.len()).min(n);
+                    continue;
+                }
+                (Lang::Rust, b'\'') => {
+                    // A char literal ('a', '\n') or a lifetime: skip without treating as a string.
+                    if b.get(i + 1) == Some(&b'\\') {
+                        i = find(b, i + 2, b"'").map(|e| e + 1).unwrap_or(n);
+                    } else if b.get(i + 2) == Some(&b'\'') {
+                        i += 3;
+                    } else {
+                        i += 1;
+                    }
+                    continue;
+                }
+                (Lang::Elixir, b'"') if rest.starts_with(b"\"\"\"") => {
+                    let start = i + 3;
+                    let end = find(b, start, b"\"\"\"").unwrap_or(n);
+                    push_lit(text, &mut out, i, start, end, true);
+                    i = (end + 3).min(n);
+                    continue;
+                }
+                (Lang::Php, b'<') if rest.starts_with(b"<<<") => {
+                    // Heredoc / nowdoc: <<<SQL ... SQL
+                    let mut j = i + 3;
+                    while j < n && matches!(b[j], b' ' | b'\'' | b'"') {
+                        j += 1;
+                    }
+                    let id_start = j;
+                    while j < n && is_word(b[j]) {
+                        j += 1;
+                    }
+                    let id = &text[id_start..j];
+                    let start = find(b, j, b"\n").map(|e| e + 1).unwrap_or(n);
+                    let mut end = n;
+                    let mut k = start;
+                    while k < n {
+                        let line_end = find(b, k, b"\n").unwrap_or(n);
+                        if !id.is_empty() && text[k..line_end].trim_start().starts_with(id) {
+                            end = k;
+                            break;
+                        }
+                        k = line_end + 1;
+                    }
+                    push_lit(text, &mut out, i, start, end, true);
+                    i = (end + id.len()).min(n).max(i + 3);
+                    continue;
+                }
+                (_, q @ (b'"' | b'\'')) | (Lang::Js, q @ b'`') => {
+                    if lang == Lang::Elixir && q == b'\'' {
+                        // charlist: skip like a string
+                    }
+                    let start = i + 1;
+                    let mut j = start;
+                    while j < n && b[j] != q {
+                        if b[j] == b'\\' {
+                            j += 1;
+                        }
+                        j += 1;
+                    }
+                    let end = j.min(n);
+                    push_lit(text, &mut out, i, start, end, true);
+                    i = (end + 1).min(n);
+                    continue;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        out
+    }
+    fn push_lit(
+        text: &str,
+        out: &mut Vec<Lit>,
+        open: usize,
+        start: usize,
+        end: usize,
+        escapes: bool,
+    ) {
+        if start > end || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+            return;
+        }
+        let raw = &text[start..end];
+        let clean = if escapes && raw.contains('\\') {
+            let mut s = String::with_capacity(raw.len());
+            let mut chars = raw.chars();
+            while let Some(c) = chars.next() {
+                if c == '\\' {
+                    s.push(' ');
+                    if let Some(next) = chars.next() {
+                        match next {
+                            'n' | 't' | 'r' | '\n' => s.push(if next == '\n' { '\n' } else { ' ' }),
+                            other => s.push(other),
+                        }
+                    }
+                } else {
+                    s.push(c);
+                }
+            }
+            s
+        } else {
+            raw.to_string()
+        };
+        out.push(Lit {
+            open,
+            content: start..end,
+            clean,
+        });
+    }
+}
+
+/// Crate sources and fixtures in the lexer's languages, plus generated text dense in quotes,
+/// comment markers, escapes, raw-string and heredoc openers.
+fn lexer_corpus() -> Vec<(String, Lang)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths = Vec::new();
+    walk(&root.join("src"), &mut paths);
+    walk(&root.join("fixtures"), &mut paths);
+    let mut out = Vec::new();
+    for p in paths {
+        let lang = match p.extension().and_then(|e| e.to_str()) {
+            Some("rs") => Lang::Rust,
+            Some("php") => Lang::Php,
+            Some("ts" | "tsx" | "js" | "mjs") => Lang::Js,
+            Some("ex" | "exs") => Lang::Elixir,
+            _ => continue,
+        };
+        if let Ok(t) = std::fs::read_to_string(&p) {
+            out.push((t, lang));
+        }
+    }
+    // Generated: a fixed-seed xorshift over pieces that steer every branch of the lexer.
+    const PIECES: &[&str] = &[
+        "\"",
+        "'",
+        "`",
+        "\\",
+        "\\\"",
+        "//",
+        "/*",
+        "*/",
+        "#",
+        "#[",
+        "r\"",
+        "r#\"",
+        "\"#",
+        "<<<",
+        "<<<'SQL'\n",
+        "SQL",
+        "\"\"\"",
+        "\n",
+        " ",
+        "é",
+        "x",
+        "(",
+        ")",
+        "$",
+        "{",
+        "}",
+        "br",
+        "a'b'",
+        "SELECT * FROM t",
+        "\\n",
+        "\\\n",
+    ];
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..4000 {
+        let mut t = String::new();
+        for _ in 0..(seed % 40) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            t.push_str(PIECES[(seed % PIECES.len() as u64) as usize]);
+        }
+        for lang in [Lang::Rust, Lang::Php, Lang::Js, Lang::Elixir] {
+            out.push((t.clone(), lang));
+        }
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+    }
+    out
+}
+
+#[test]
+fn lexer_finds_what_the_reference_lexer_found() {
+    let corpus = lexer_corpus();
+    assert!(corpus.len() > 16_000, "{}", corpus.len());
+    let mut literals_seen = 0;
+    for (text, lang) in &corpus {
+        let want = reference::literals(text, *lang);
+        let got: Vec<reference::Lit> = literals(text, *lang)
+            .into_iter()
+            .map(|l| reference::Lit {
+                open: l.open,
+                clean: l.clean(text).into_owned(),
+                content: l.content,
+            })
+            .collect();
+        assert_eq!(got, want, "{lang:?} on {text:?}");
+        literals_seen += want.len();
+    }
+    // The corpus exercises the lexer: many literals, not a vacuous equality.
+    assert!(literals_seen > 20_000, "{literals_seen}");
+}
+
+#[test]
+fn start_precheck_never_drops_what_sql_start_matches() {
+    let mut contents: Vec<String> = [
+        "select 1",
+        "  \u{2003}(\u{85} SELECT x",
+        "ſelect * from t",
+        "(update",
+        "((select",
+        "Replace",
+        "\n\tWITH x",
+        "",
+        "(",
+        "é",
+        "xselect",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for (text, lang) in lexer_corpus() {
+        for l in literals(&text, lang) {
+            contents.push(text[l.content].to_string());
+        }
+    }
+    let mut matched = 0;
+    for c in &contents {
+        if SQL_START.is_match(c) {
+            matched += 1;
+            assert!(may_start_sql(c), "{c:?}");
+        }
+    }
+    assert!(matched > 100, "{matched}");
+    // And it does reject: most literals fail on their first byte.
+    assert!(!may_start_sql("xselect") && !may_start_sql("((select") && !may_start_sql(""));
+    assert!(may_start_sql("ſelect * from t") && SQL_START.is_match("ſelect * from t"));
+}
