@@ -9,7 +9,6 @@
 //! dry runs. Nothing here writes to the checked repository: no index refresh, no lock files, no
 //! checkout.
 
-use std::cell::RefCell;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -607,75 +606,78 @@ fn read_deltas(
     diff: &git2::Diff<'_>,
     (old_side, new_side): &Sides<'_>,
 ) -> Result<Vec<Pending>, Error> {
-    let pending: RefCell<Vec<Pending>> = RefCell::new(Vec::new());
-    diff.foreach(
-        &mut |delta, _| {
-            let kind = match delta.status() {
-                Delta::Added | Delta::Untracked => ChangeKind::Added,
-                Delta::Deleted => ChangeKind::Deleted,
-                Delta::Renamed => ChangeKind::Renamed,
-                Delta::Copied => ChangeKind::Copied,
-                Delta::Typechange => ChangeKind::TypeChanged,
-                _ => ChangeKind::Modified,
-            };
-            let new_path = path_str(delta.new_file().path());
-            let old_path = path_str(delta.old_file().path());
-            let path = if kind == ChangeKind::Deleted {
-                old_path.clone()
-            } else {
-                new_path.clone()
-            };
-            // Never `DiffFile::mode()`: it panics on modes git writes but does not name (100600,
-            // 140000, ...); the sides give the raw modes.
-            let old_link =
-                !delta.old_file().id().is_zero() && old_side.is_gitlink(delta.old_file().path());
-            let new_link =
-                !delta.new_file().id().is_zero() && new_side.is_gitlink(delta.new_file().path());
-            let is_submodule = old_link || new_link;
-            let oid = |f: git2::DiffFile<'_>, is_link: bool| {
-                (!f.id().is_zero() && !is_link).then(|| f.id())
-            };
-            pending.borrow_mut().push(Pending {
-                change: FileChange {
-                    old_path: matches!(kind, ChangeKind::Renamed | ChangeKind::Copied)
-                        .then(|| old_path.clone()),
-                    is_binary: is_submodule,
-                    added: Vec::new(),
-                    removed: Vec::new(),
-                    // Copies count as added; renames are decided by `ChangeSet::moves_across`
-                    // once the policy is known.
-                    is_all_added: matches!(kind, ChangeKind::Added | ChangeKind::Copied),
-                    head: LazyText::absent(path.as_str()),
-                    base: LazyText::absent(path.as_str()),
-                    path,
-                    kind,
-                },
-                head_oid: oid(delta.new_file(), new_link),
-                base_oid: oid(delta.old_file(), old_link),
-            });
-            true
-        },
-        // Binary callbacks are ignored: with `force_text` libgit2 diffs every blob as text, and
-        // `decode` decides what is binary from the content alone.
-        None,
-        Some(&mut |_, hunk| {
-            if let Some(last) = pending.borrow_mut().last_mut() {
-                let (ns, nl) = (hunk.new_start() as usize, hunk.new_lines() as usize);
-                let (os, ol) = (hunk.old_start() as usize, hunk.old_lines() as usize);
-                if nl > 0 {
-                    last.change.added.push(ns..ns + nl);
-                }
-                if ol > 0 {
-                    last.change.removed.push(os..os + ol);
+    let mut pending = Vec::new();
+    for (index, delta) in diff.deltas().enumerate() {
+        let kind = match delta.status() {
+            Delta::Added | Delta::Untracked => ChangeKind::Added,
+            Delta::Deleted => ChangeKind::Deleted,
+            Delta::Renamed => ChangeKind::Renamed,
+            Delta::Copied => ChangeKind::Copied,
+            Delta::Typechange => ChangeKind::TypeChanged,
+            _ => ChangeKind::Modified,
+        };
+        let new_path = path_str(delta.new_file().path());
+        let old_path = path_str(delta.old_file().path());
+        let path = if kind == ChangeKind::Deleted {
+            old_path.clone()
+        } else {
+            new_path.clone()
+        };
+        // Never `DiffFile::mode()`: it panics on modes git writes but does not name (100600,
+        // 140000, ...); the sides give the raw modes.
+        let old_link =
+            !delta.old_file().id().is_zero() && old_side.is_gitlink(delta.old_file().path());
+        let new_link =
+            !delta.new_file().id().is_zero() && new_side.is_gitlink(delta.new_file().path());
+        let is_submodule = old_link || new_link;
+        let oid =
+            |f: git2::DiffFile<'_>, is_link: bool| (!f.id().is_zero() && !is_link).then(|| f.id());
+        // Copies count as added; renames are decided by `ChangeSet::moves_across` once the
+        // policy is known.
+        let is_all_added = matches!(kind, ChangeKind::Added | ChangeKind::Copied);
+        let mut change = FileChange {
+            old_path: matches!(kind, ChangeKind::Renamed | ChangeKind::Copied)
+                .then(|| old_path.clone()),
+            is_binary: is_submodule,
+            added: Vec::new(),
+            removed: Vec::new(),
+            is_all_added,
+            head: LazyText::absent(path.as_str()),
+            base: LazyText::absent(path.as_str()),
+            path,
+            kind,
+        };
+        // Hunks, for what the change adds and removes line by line. A file that is all added
+        // needs none (every line is new, as in an audit, which has no hunks either): making
+        // its patch loaded and split the blob once more, and most files of a change are
+        // added ones (49 of 58 in HEAD~20 of the 11,629-file tree, #19). With `force_text`
+        // libgit2 diffs every blob as text; `decode` decides what is binary from the content.
+        if !is_all_added && !is_submodule {
+            let patch = git2::Patch::from_diff(diff, index)
+                .map_err(|e| Error::git("reading the diff", &e))?;
+            if let Some(patch) = patch {
+                for h in 0..patch.num_hunks() {
+                    let (hunk, _) = patch
+                        .hunk(h)
+                        .map_err(|e| Error::git("reading the diff", &e))?;
+                    let (ns, nl) = (hunk.new_start() as usize, hunk.new_lines() as usize);
+                    let (os, ol) = (hunk.old_start() as usize, hunk.old_lines() as usize);
+                    if nl > 0 {
+                        change.added.push(ns..ns + nl);
+                    }
+                    if ol > 0 {
+                        change.removed.push(os..os + ol);
+                    }
                 }
             }
-            true
-        }),
-        None,
-    )
-    .map_err(|e| Error::git("reading the diff", &e))?;
-
-    Ok(pending.into_inner())
+        }
+        pending.push(Pending {
+            change,
+            head_oid: oid(delta.new_file(), new_link),
+            base_oid: oid(delta.old_file(), old_link),
+        });
+    }
+    Ok(pending)
 }
 
 /// Loads both sides' text of each pending change (or marks it binary, absent or too large).
