@@ -250,6 +250,17 @@ impl Scan {
     }
 }
 
+#[cfg(test)]
+impl Scan {
+    /// Each scanned file's index and how many statements it has at head.
+    pub(crate) fn head_counts(&self) -> Vec<(usize, usize)> {
+        self.per
+            .iter()
+            .map(|p| (p.file, p.head.as_ref().map_or(0, |h| h.2.len())))
+            .collect()
+    }
+}
+
 /// `" (SQL did not parse; tables found by the tokenizer)"` for fallback statements.
 pub fn fallback_note(parsed: bool) -> &'static str {
     if parsed {

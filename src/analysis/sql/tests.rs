@@ -510,3 +510,68 @@ fn start_precheck_never_drops_what_sql_start_matches() {
     assert!(!may_start_sql("xselect") && !may_start_sql("((select") && !may_start_sql(""));
     assert!(may_start_sql("ſelect * from t") && SQL_START.is_match("ſelect * from t"));
 }
+
+#[test]
+fn read_step_reads_what_the_scan_reads_and_bills_it() {
+    let cfg = crate::parse_policy("inv-rules.toml", include_str!("../../../inv-rules.toml"))
+        .expect("default policy");
+    let s = cfg
+        .invariant("INV-04")
+        .and_then(|i| i.settings_of::<crate::rules::inv04_cross_plane_sql::Settings>())
+        .expect("INV-04 runs cross-plane-sql");
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "apps/runtime/src/a.rs",
+            "fn f() { client.query(\"SELECT id FROM runtime.runs\", &[]); }\n",
+        ),
+        (
+            "apps/runtime/sql/migrations/0001.sql",
+            "CREATE TABLE runtime.runs (id int);\n",
+        ),
+        ("apps/runtime/README.md", "SELECT * FROM runtime.runs\n"),
+        (
+            "crates/other/src/b.rs",
+            "fn g() { client.query(\"DELETE FROM runtime.runs\", &[]); }\n",
+        ),
+    ];
+    for (p, t) in files {
+        let path = dir.path().join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, t).unwrap();
+    }
+    let mut names: Vec<String> = files.iter().map(|(p, _)| p.to_string()).collect();
+    names.sort();
+    let index = crate::engine::walk::RepoIndex {
+        files: names,
+        ..Default::default()
+    };
+    let lazy = crate::engine::diff::ChangeSet::audit(dir.path(), &index, 1 << 20);
+    let direct = Scan::new(&lazy, &s.map, &s.extractor);
+    let prepared = crate::engine::diff::ChangeSet::audit(dir.path(), &index, 1 << 20);
+    let cx = crate::engine::check::Context::new(&prepared, &index, None, &cfg, dir.path(), None);
+    prepare_scan(&cx, &s.map, &s.extractor);
+    let memo = cx
+        .memoized::<Scan>(&scan_key(&s.map))
+        .expect("prepare_scan keeps its scan");
+    // The same statements, and the same files asked for (the fail-closed notes read that).
+    assert_eq!(memo.head_counts(), direct.head_counts());
+    assert_eq!(
+        direct.head_counts().iter().map(|c| c.1).sum::<usize>(),
+        2,
+        "{:?}",
+        direct.head_counts()
+    );
+    let asked = |c: &crate::engine::diff::ChangeSet| -> Vec<(String, bool)> {
+        c.files
+            .iter()
+            .map(|f| (f.path.clone(), f.head.was_asked()))
+            .collect()
+    };
+    assert_eq!(asked(&prepared), asked(&lazy));
+    assert!(
+        asked(&prepared).iter().any(|(_, a)| !a),
+        "a file no plane claims stays unread"
+    );
+    assert!(cx.read_ms() > 0.0);
+}
