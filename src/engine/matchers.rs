@@ -21,12 +21,14 @@ pub struct GlobList {
 impl GlobList {
     /// Adds an include glob, checked by the caller.
     pub(crate) fn include(&mut self, glob: globset::Glob, entry: GlobEntry) {
+        self.include.anchors.push(Anchor::of(glob.glob()));
         self.include.globs.push(glob);
         self.include_entries.push(entry);
     }
 
     /// Adds an exclude glob (`!glob`), checked by the caller.
     pub(crate) fn exclude(&mut self, glob: globset::Glob, entry: GlobEntry) {
+        self.exclude.anchors.push(Anchor::of(glob.glob()));
         self.exclude.globs.push(glob);
         self.exclude_entries.push(entry);
     }
@@ -47,7 +49,57 @@ pub struct GlobEntry {
 #[derive(Debug, Default)]
 struct LazyGlobSet {
     globs: Vec<globset::Glob>,
+    /// One per glob: what a path must start and end with to match it. A path no anchor admits
+    /// matches no glob, and the set is not built for it: `check --staged` on one file consults
+    /// dozens of lists whose globs are under other directories or for other extensions, and
+    /// building their sets was a quarter of the run (#19).
+    anchors: Vec<Anchor>,
     cell: std::sync::OnceLock<BuiltGlobs>,
+}
+
+/// A necessary condition for a path to match one glob: the glob's literal text before its first
+/// and after its last special character. `/**/`, `**/` and `/**` may match no `/` at all (`a/**/b`
+/// matches `a/b`, `**/b` matches `b`), so a `/` next to a special character is not required.
+#[derive(Debug, Clone)]
+struct Anchor {
+    prefix: String,
+    suffix: String,
+    /// The glob has no special character: it matches exactly its text.
+    exact: bool,
+}
+
+impl Anchor {
+    /// Everything globset reads as syntax (with `backslash_escape`), and more: a character
+    /// taken for syntax only shortens the literal ends, which weakens the condition.
+    const SPECIAL: &'static [char] = &['*', '?', '[', ']', '{', '}', '\\'];
+
+    fn of(glob: &str) -> Anchor {
+        match (glob.find(Self::SPECIAL), glob.rfind(Self::SPECIAL)) {
+            (Some(first), Some(last)) => {
+                let prefix = &glob[..first];
+                let suffix = &glob[last + 1..];
+                Anchor {
+                    prefix: prefix.strip_suffix('/').unwrap_or(prefix).to_string(),
+                    suffix: suffix.strip_prefix('/').unwrap_or(suffix).to_string(),
+                    exact: false,
+                }
+            }
+            _ => Anchor {
+                prefix: glob.to_string(),
+                suffix: String::new(),
+                exact: true,
+            },
+        }
+    }
+
+    fn admits(&self, path: &str) -> bool {
+        if self.exact {
+            return path == self.prefix;
+        }
+        path.len() >= self.prefix.len() + self.suffix.len()
+            && path.starts_with(&self.prefix)
+            && path.ends_with(&self.suffix)
+    }
 }
 
 /// A glob set, or, when the combination of globs (each checked at load) exceeds globset's
@@ -91,6 +143,9 @@ impl LazyGlobSet {
     }
 
     fn is_match(&self, path: &str) -> bool {
+        if !self.anchors.iter().any(|a| a.admits(path)) {
+            return false;
+        }
         match self.built() {
             BuiltGlobs::Set(s) => s.is_match(path),
             BuiltGlobs::Each(v) => v.iter().flatten().any(|m| m.is_match(path)),
@@ -425,13 +480,75 @@ mod tests {
             .any(|m| m.contains("(unclosed by a forged cache entry")));
     }
 
+    /// Every glob of up to three tokens against every path of up to five characters over
+    /// `a`, `b`, `/`, `.`: an anchor never turns away a path its glob matches.
+    #[test]
+    fn an_anchor_admits_every_path_its_glob_matches() {
+        let tokens = [
+            "a", "b", "/", ".", "*", "**", "?", "[ab]", "[!a]", "{a,/b}", "{,a}", "\\*", "/**/",
+            "**/", "/**",
+        ];
+        let mut paths = vec![String::new()];
+        let mut frontier = vec![String::new()];
+        for _ in 0..5 {
+            frontier = frontier
+                .iter()
+                .flat_map(|p| ["a", "b", "/", "."].map(|c| format!("{p}{c}")))
+                .collect();
+            paths.extend(frontier.iter().cloned());
+        }
+        let mut globs = vec![String::new()];
+        let mut frontier = vec![String::new()];
+        for _ in 0..3 {
+            frontier = frontier
+                .iter()
+                .flat_map(|g| tokens.map(|t| format!("{g}{t}")))
+                .collect();
+            globs.extend(frontier.iter().cloned());
+        }
+        let mut checked = 0;
+        for glob in &globs {
+            let Ok(g) = globset::GlobBuilder::new(glob)
+                .literal_separator(true)
+                .backslash_escape(true)
+                .build()
+            else {
+                continue;
+            };
+            let m = g.compile_matcher();
+            let anchor = Anchor::of(glob);
+            for path in &paths {
+                if m.is_match(path.as_str()) {
+                    checked += 1;
+                    assert!(anchor.admits(path), "`{glob}` matches `{path}`: {anchor:?}");
+                }
+            }
+        }
+        assert!(checked > 10_000, "too few matching pairs: {checked}");
+    }
+
+    #[test]
+    fn anchors_turn_away_other_trees() {
+        assert!(!Anchor::of("apps/runtime/src/**/ws*.rs").admits("crates/x/ws.rs"));
+        assert!(!Anchor::of("**/*.proto").admits("a/b.ts"));
+        assert!(Anchor::of("**/*.proto").admits("x.proto"));
+        assert!(Anchor::of("apps/**/b").admits("apps/b"));
+        assert!(!Anchor::of("README.md").admits("README.mdx"));
+    }
+
     #[test]
     fn glob_sets_build_on_first_match() {
         let list = LazyGlobSet {
             globs: vec![globset::Glob::new("apps/**").unwrap()],
+            anchors: vec![Anchor::of("apps/**")],
             cell: std::sync::OnceLock::new(),
         };
         assert!(list.cell.get().is_none());
+        assert!(!list.is_match("crates/x/src/lib.rs"));
+        assert!(
+            list.cell.get().is_none(),
+            "no anchor admits it: nothing built"
+        );
         assert!(list.is_match("apps/runtime/src/lib.rs"));
         assert!(list.cell.get().is_some());
         assert!(!LazyGlobSet::default().is_match("x"));
