@@ -2,6 +2,7 @@
 //! arms and dispatches inside functions), read with syn, fn bodies only where they matter
 //! (`util::lazy_rust`).
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use syn::spanned::Spanned as _;
@@ -25,29 +26,29 @@ pub(super) fn rust_candidates(
 ) -> Option<Vec<Candidate>> {
     let mut lazy = crate::rules::util::parse_rust_lazy(cx, src.text()).ok()?;
     let offset = |at: proc_macro2::LineColumn| src.offset(at.line, at.column);
+    // [`is_ws_fn`] of the fns the fill saw, for the collector: (start, end) -> is WS.
+    let mut known = HashMap::new();
     util::fill_bodies(cx, &mut lazy, |sig, block| {
         if all_bodies {
             return true;
         }
         let braces = block.brace_token.span;
-        let body = src
-            .text()
-            .get(offset(braces.open().start())..offset(braces.close().end()))
-            .unwrap_or("");
-        util::has_word(body, "fn")
-            || util::has_word(body, "enum")
-            || is_ws_fn(
-                src,
-                cfg,
-                &sig.ident.to_string(),
-                sig.fn_token.span,
-                braces.close(),
-            )
+        let (start, end) = (sig.fn_token.span, braces.close());
+        let is_ws = is_ws_fn(src, cfg, &sig.ident.to_string(), start, end);
+        known.insert((offset(start.start()), offset(end.end())), is_ws);
+        is_ws || {
+            let body = src
+                .text()
+                .get(offset(braces.open().start())..offset(end.end()))
+                .unwrap_or("");
+            util::has_word(body, "fn") || util::has_word(body, "enum")
+        }
     })
     .ok()?;
     let mut v = Collector {
         src,
         cfg,
+        known,
         fns: Vec::new(),
         out: Vec::new(),
     };
@@ -64,21 +65,28 @@ fn is_ws_fn(
     start: proc_macro2::Span,
     end: proc_macro2::Span,
 ) -> bool {
+    let Some((re, _)) = cfg.ws_context.as_ref() else {
+        return false;
+    };
+    // The cheap tests on the name first; the text is a whole fn.
+    if cfg
+        .not_ws_functions
+        .as_ref()
+        .is_some_and(|re| re.is_match(name))
+    {
+        return false;
+    }
     let offset = |at: proc_macro2::LineColumn| src.offset(at.line, at.column);
-    let range = offset(start.start())..offset(end.end());
     src.text()
-        .get(range)
-        .zip(cfg.ws_context.as_ref())
-        .is_some_and(|(t, (re, _))| re.is_match(t) || re.is_match(name))
-        && !cfg
-            .not_ws_functions
-            .as_ref()
-            .is_some_and(|re| re.is_match(name))
+        .get(offset(start.start())..offset(end.end()))
+        .is_some_and(|t| re.is_match(name) || re.is_match(t))
 }
 
 struct Collector<'s> {
     src: &'s Source,
     cfg: &'s Settings,
+    /// [`is_ws_fn`] already known, by the fn's (start, end) offsets.
+    known: HashMap<(usize, usize), bool>,
     /// Enclosing functions: (name, text matches ws-context).
     fns: Vec<(String, bool)>,
     out: Vec<Candidate>,
@@ -94,7 +102,11 @@ impl Collector<'_> {
     }
 
     fn enter_fn(&mut self, name: String, start: proc_macro2::Span, end: proc_macro2::Span) {
-        let is_ws = is_ws_fn(self.src, self.cfg, &name, start, end);
+        let key = (self.offset(start.start()), self.offset(end.end()));
+        let is_ws = match self.known.get(&key) {
+            Some(known) => *known,
+            None => is_ws_fn(self.src, self.cfg, &name, start, end),
+        };
         self.fns.push((name, is_ws));
     }
 

@@ -34,13 +34,16 @@ pub struct LazyFile {
     /// The file. A deferred body is an empty block whose braces carry the body's spans.
     pub file: syn::File,
     /// Deferred bodies by the byte range of their braces.
-    bodies: HashMap<(usize, usize), Group>,
+    bodies: HashMap<Key, Group>,
 }
 
-/// Key of a body group: the byte range of its braces in the parsed text.
-fn key(span: proc_macro2::Span) -> (usize, usize) {
-    let r = span.byte_range();
-    (r.start, r.end)
+/// Key of a body group: where its braces start and end (line, column) in the parsed text.
+/// (Cheaper than `byte_range`, which proc-macro2 converts from char offsets.)
+type Key = (usize, usize, usize, usize);
+
+fn key(span: proc_macro2::Span) -> Key {
+    let (s, e) = (span.start(), span.end());
+    (s.line, s.column, e.line, e.column)
 }
 
 impl LazyFile {
@@ -62,7 +65,7 @@ impl LazyFile {
         let stubbed = stub_items(tokens.clone(), &mut stubs);
         if !stubs.is_empty() {
             if let Ok(file) = syn::parse2::<syn::File>(stubbed) {
-                let bodies: HashMap<(usize, usize), Group> =
+                let bodies: HashMap<Key, Group> =
                     stubs.into_iter().map(|g| (key(g.span()), g)).collect();
                 let mut seen = 0;
                 for_each_fn(&file.items, &mut |block| {
@@ -119,7 +122,7 @@ impl LazyFile {
     }
 }
 
-fn is_stub(block: &syn::Block, bodies: &HashMap<(usize, usize), Group>) -> bool {
+fn is_stub(block: &syn::Block, bodies: &HashMap<Key, Group>) -> bool {
     block.stmts.is_empty() && bodies.contains_key(&key(block.brace_token.span.join()))
 }
 
@@ -158,7 +161,7 @@ fn for_each_fn(items: &[syn::Item], f: &mut impl FnMut(&syn::Block)) {
 
 fn fill_items(
     items: &mut [syn::Item],
-    bodies: &mut HashMap<(usize, usize), Group>,
+    bodies: &mut HashMap<Key, Group>,
     want: &mut impl FnMut(&syn::Signature, &syn::Block) -> bool,
     filled: &mut usize,
 ) -> syn::Result<()> {
@@ -196,7 +199,7 @@ fn fill_one(
     sig: &syn::Signature,
     block: &mut syn::Block,
     attrs: &mut Vec<syn::Attribute>,
-    bodies: &mut HashMap<(usize, usize), Group>,
+    bodies: &mut HashMap<Key, Group>,
     want: &mut impl FnMut(&syn::Signature, &syn::Block) -> bool,
     filled: &mut usize,
 ) -> syn::Result<()> {
