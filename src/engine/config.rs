@@ -704,17 +704,19 @@ fn is_valid_id(id: &str) -> bool {
 
 /// Span of `[invariant.<id>]` (quoted or not) in the policy text.
 fn find_header(text: &str, id: &str) -> Option<Range<usize>> {
+    // memchr's memmem: `str::find` was a fortieth of a cached policy load (#19).
+    let find = |needle: &str| memchr::memmem::find(text.as_bytes(), needle.as_bytes());
     for candidate in [
         format!("[invariant.{id}]"),
         format!("[invariant.\"{id}\"]"),
         format!("[invariant.'{id}']"),
     ] {
-        if let Some(at) = text.find(&candidate) {
+        if let Some(at) = find(&candidate) {
             return Some(at..at + candidate.len());
         }
     }
     // Dotted keys or inline tables: point at the first mention of the ID.
-    text.find(id).map(|at| at..at + id.len())
+    find(id).map(|at| at..at + id.len())
 }
 
 /// The closest candidate by edit distance, if reasonably close.

@@ -202,6 +202,42 @@ impl LazyRegex {
             .parse(&self.text)
             .is_ok_and(|hir| walk(&hir, name))
     }
+
+    /// Number of capture groups, group 0 (the whole match) included, as `Regex::captures_len`
+    /// counts them, read from the parsed pattern without compiling it; 0 when it does not parse.
+    pub fn group_count(&self) -> usize {
+        regex_syntax::ParserBuilder::new()
+            .build()
+            .parse(&self.text)
+            .map_or(0, |hir| {
+                hir.properties().explicit_captures_len().saturating_add(1)
+            })
+    }
+}
+
+/// One glob, parsed when the policy loads and compiled on its first match (see [`LazyRegex`]):
+/// the plane map's table and path globs, INV-06's sync-metadata tables.
+#[derive(Debug, Clone)]
+pub struct LazyGlob {
+    glob: globset::Glob,
+    cell: std::sync::OnceLock<globset::GlobMatcher>,
+}
+
+impl LazyGlob {
+    /// A lazy matcher over a built (syntax-checked) glob.
+    pub fn new(glob: globset::Glob) -> LazyGlob {
+        LazyGlob {
+            glob,
+            cell: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// True when `text` matches.
+    pub fn is_match(&self, text: &str) -> bool {
+        self.cell
+            .get_or_init(|| self.glob.compile_matcher())
+            .is_match(text)
+    }
 }
 
 /// Caps on what a policy may ask the matchers to build (README, "The policy file"; also in the
@@ -363,6 +399,20 @@ mod tests {
         assert!(!LazyRegex::new(r"\.send\(([^)]+)\)").has_capture("name"));
         assert!(!LazyRegex::new(r"(?P<other>x)").has_capture("name"));
         assert!(!LazyRegex::new(r"(unclosed").has_capture("name"));
+        for re in [
+            r"x",
+            r"(a)(?:b)(?P<c>c)",
+            r"((a)|(b))*",
+            r"(?i)--image[= ](\S+)",
+        ] {
+            let lazy = LazyRegex::new(re);
+            assert_eq!(
+                lazy.group_count(),
+                Regex::new(re).unwrap().captures_len(),
+                "{re}"
+            );
+        }
+        assert_eq!(LazyRegex::new(r"(unclosed").group_count(), 0);
     }
 
     #[test]

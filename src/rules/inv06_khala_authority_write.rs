@@ -12,7 +12,8 @@ use crate::analysis::sql::{self, Kind};
 use crate::rules::inv04_cross_plane_sql::Settings as PlaneSettings;
 use crate::rules::prelude::*;
 
-use globset::{GlobBuilder, GlobMatcher};
+use crate::engine::matchers::LazyGlob;
+use globset::GlobBuilder;
 use std::ops::Range;
 
 /// Check metadata.
@@ -63,7 +64,7 @@ pub struct Settings {
     planes_from_span: Range<usize>,
     khala_plane: String,
     khala_plane_span: Range<usize>,
-    sync_metadata: Vec<(String, Range<usize>, GlobMatcher)>,
+    sync_metadata: Vec<(String, Range<usize>, LazyGlob)>,
     authority_apis: PatternList,
     exempt: GlobList,
 }
@@ -76,7 +77,7 @@ impl RawSettings {
             let text = t.get_ref().to_lowercase();
             match GlobBuilder::new(&text).literal_separator(false).build() {
                 Ok(g) if text.contains('.') => {
-                    sync_metadata.push((text, t.span(), g.compile_matcher()))
+                    sync_metadata.push((text, t.span(), LazyGlob::new(g)))
                 }
                 Ok(_) => v.problem(
                     t.span(),

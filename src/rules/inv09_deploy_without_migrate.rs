@@ -124,7 +124,7 @@ impl RawSettings {
         let mut image = Vec::new();
         for raw in &self.image {
             if let Some(re) = v.regex(raw) {
-                if re.captures_len() < 2 {
+                if re.group_count() < 2 {
                     v.problem(
                         raw.span(),
                         "an `image` regex needs a capture group for the image reference",

@@ -117,3 +117,43 @@ fn no_cache_inside_the_checked_repository() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&status.stdout), "");
 }
+
+/// What a load that trusts the cache leaves for first use (INV-10's policy-map gates; the
+/// negations of the release-evidence check; the plane map's globs) gives the findings a
+/// validating load gives: one INV-10 release case, cold and warm (#19).
+#[test]
+fn parts_read_on_first_use_match_a_validating_load() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join("INV-10")
+        .join("fail-no-inventory-policy-map");
+    let tmp = tempfile::tempdir().unwrap();
+    let base = scratch::read_tree(&case.join("base")).unwrap();
+    let head = scratch::read_tree(&case.join("head")).unwrap();
+    let work = scratch::build(tmp.path(), &base, &head, HeadAs::Commit, "pr: delete").unwrap();
+    let body = case.join("pr.md");
+    let body = body.to_str().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let args = [
+        "check",
+        "--base",
+        "HEAD~1",
+        "--gate",
+        "release",
+        "--pr-body",
+        body,
+        "--format",
+        "json",
+    ];
+    let cold = invlint(&work, cache.path(), &args);
+    assert_eq!(entries(cache.path()).len(), 1, "the cold load was recorded");
+    let warm = invlint(&work, cache.path(), &args);
+    let text = String::from_utf8_lossy(&cold.stdout);
+    assert!(
+        text.contains("OA-RUST-049"),
+        "the policy map's gates are named: {text}"
+    );
+    assert_eq!(cold.status.code(), Some(1), "{text}");
+    assert_eq!(warm.status.code(), cold.status.code());
+    assert_eq!(warm.stdout, cold.stdout, "a cache hit changes no finding");
+}

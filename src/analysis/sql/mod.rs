@@ -29,7 +29,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::{ControlFlow, Range};
 
-use globset::{GlobBuilder, GlobMatcher};
+use crate::engine::matchers::LazyGlob;
+use globset::GlobBuilder;
 use regex::Regex;
 use std::sync::LazyLock;
 

@@ -44,7 +44,7 @@ pub struct Plane {
     /// Planes whose tables it may seed (and clear the seeded rows of).
     pub seed_for: Vec<String>,
     /// The positive path globs, compiled once, with their specificity.
-    pub path_matchers: Vec<(usize, GlobMatcher)>,
+    pub path_matchers: Vec<(usize, LazyGlob)>,
 }
 
 /// A `schema.table` glob.
@@ -54,7 +54,7 @@ pub struct TableGlob {
     pub text: String,
     /// Span in the policy.
     pub span: Range<usize>,
-    matcher: GlobMatcher,
+    matcher: LazyGlob,
     specificity: usize,
 }
 
@@ -99,7 +99,7 @@ impl PlaneMap {
                         specificity: specificity(&text),
                         text,
                         span: t.span(),
-                        matcher: g.compile_matcher(),
+                        matcher: LazyGlob::new(g),
                     }),
                     Err(e) => v.problem(
                         t.span(),
@@ -135,7 +135,7 @@ impl PlaneMap {
                         .literal_separator(true)
                         .build()
                         .ok()
-                        .map(|g| (specificity(&e.text), g.compile_matcher()))
+                        .map(|g| (specificity(&e.text), LazyGlob::new(g)))
                 })
                 .collect();
             planes.push(Plane {

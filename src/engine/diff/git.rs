@@ -113,34 +113,6 @@ pub(crate) fn blob_size(repo: &Repository, oid: Option<Oid>) -> Option<u64> {
     Some(size as u64)
 }
 
-/// Which sides of each delta (keyed by old and new path) are gitlinks (mode 160000), from the
-/// raw modes of the diff's raw format: git2's `DiffFile::mode()` panics on a mode outside its
-/// enum, and a change may commit any mode (`git fsck` only warns about 100600 or 140000).
-#[allow(clippy::type_complexity)]
-pub(crate) fn gitlink_sides(
-    diff: &git2::Diff<'_>,
-) -> Result<std::collections::HashMap<(String, String), (bool, bool)>, Error> {
-    let mut out = std::collections::HashMap::new();
-    diff.print(git2::DiffFormat::Raw, |delta, _, line| {
-        // `:<old mode> <new mode> <old id> <new id> <status>\t<path>`, modes in octal.
-        let raw = line.content();
-        let mode = |at: usize| raw.get(at..at + 6);
-        let (old, new) = (mode(1), mode(8));
-        if old == Some(b"160000") || new == Some(b"160000") {
-            out.insert(
-                (
-                    path_str(delta.old_file().path()),
-                    path_str(delta.new_file().path()),
-                ),
-                (old == Some(b"160000"), new == Some(b"160000")),
-            );
-        }
-        true
-    })
-    .map_err(|e| Error::git("reading the diff's file modes", &e))?;
-    Ok(out)
-}
-
 pub(crate) fn path_str(p: Option<&Path>) -> String {
     p.map(|p| p.to_string_lossy().replace('\\', "/"))
         .unwrap_or_default()

@@ -148,7 +148,7 @@ pub struct PrDescription {
     /// `visible` with unchecked tasks and items still holding the template blanked out too:
     /// what the description states.
     statements: String,
-    negations: Vec<regex::Regex>,
+    negations: Vec<Negation>,
 }
 
 /// How a line mentions an invariant.
@@ -232,7 +232,7 @@ pub struct Grammar {
     /// The checklist items, in order; the first is the invariant-impact item.
     pub items: Vec<ItemSpec>,
     /// A clause matching one of these is not a positive statement (evidence, approval).
-    pub negations: Vec<regex::Regex>,
+    pub negations: Vec<Negation>,
 }
 
 /// One checklist item.
@@ -284,12 +284,20 @@ impl Grammar {
     }
 }
 
-/// `DEFAULT_NEGATIONS`, compiled.
-pub fn default_negations() -> Vec<regex::Regex> {
-    DEFAULT_NEGATIONS
-        .iter()
-        .map(|n| text::compiled(n).expect("static regex"))
-        .collect()
+/// A negation pattern, compiled on first use and shared by every clone (a grammar is cloned
+/// into each description it parses; `invlint report` parses a thousand).
+pub type Negation = std::sync::Arc<crate::engine::matchers::LazyRegex>;
+
+/// `DEFAULT_NEGATIONS`, built once per process and compiled on first use: a run that reads no
+/// description (`check --staged`) compiles none of them.
+pub fn default_negations() -> Vec<Negation> {
+    static DEFAULT: std::sync::LazyLock<Vec<Negation>> = std::sync::LazyLock::new(|| {
+        DEFAULT_NEGATIONS
+            .iter()
+            .map(|n| std::sync::Arc::new(crate::engine::matchers::LazyRegex::new(n)))
+            .collect()
+    });
+    DEFAULT.clone()
 }
 
 const NOT_APPLICABLE: &[&str] = &[

@@ -21,7 +21,7 @@ pub(crate) fn follow_regex() -> &'static regex::Regex {
 
 /// True when the clause around `at` in `text` matches a negation. Clauses end at line breaks,
 /// `;`, `,`, `|`, `!`, `?`, and `.` before a space.
-pub fn is_negated(text: &str, at: Range<usize>, negations: &[regex::Regex]) -> bool {
+pub fn is_negated(text: &str, at: Range<usize>, negations: &[super::Negation]) -> bool {
     let bytes = text.as_bytes();
     let is_end = |i: usize| match bytes[i] {
         b'\n' | b';' | b',' | b'|' | b'!' | b'?' => true,

@@ -159,8 +159,28 @@ impl Settings {
 struct ConfigSurface {
     name: String,
     root: GlobList,
-    gates: Vec<u32>,
+    /// The `gates` entries as written.
+    gate_texts: Vec<String>,
+    /// Their gate numbers, sorted: read at load when the policy is validated, else (a load
+    /// that trusts the validated-policy cache) on first use, so a pre-commit run compiles no
+    /// gate regex.
+    gates: std::sync::OnceLock<Vec<u32>>,
     span: Range<usize>,
+}
+
+impl ConfigSurface {
+    fn gates(&self, ids: &GateIds) -> &[u32] {
+        self.gates
+            .get_or_init(|| read_gates(ids, self.gate_texts.iter().map(String::as_str)))
+    }
+}
+
+/// The sorted, deduplicated gate numbers the `gates` entries `texts` name.
+fn read_gates<'t>(ids: &GateIds, texts: impl Iterator<Item = &'t str>) -> Vec<u32> {
+    let mut gates: Vec<u32> = texts.flat_map(|t| ids.parse(t, false)).collect();
+    gates.sort_unstable();
+    gates.dedup();
+    gates
 }
 
 fn regex_or(
@@ -192,22 +212,25 @@ impl RawSettings {
         let gate_ids = GateIds::new(&prefix);
         let mut surfaces = Vec::new();
         for s in &self.surface {
-            let mut gates = Vec::new();
-            for g in &s.gates {
-                let ids = gate_ids.parse(g.get_ref(), false);
-                if ids.is_empty() {
-                    v.problem(
-                        g.span(),
-                        format!("`{}` names no gate", g.get_ref()),
-                        "no gate ID",
-                        Some(format!("write `{prefix}054` or a range `{prefix}054..058`")),
-                    );
+            let gates = std::sync::OnceLock::new();
+            if !v.trusted {
+                for g in &s.gates {
+                    if gate_ids.parse(g.get_ref(), false).is_empty() {
+                        v.problem(
+                            g.span(),
+                            format!("`{}` names no gate", g.get_ref()),
+                            "no gate ID",
+                            Some(format!("write `{prefix}054` or a range `{prefix}054..058`")),
+                        );
+                    }
                 }
-                gates.extend(ids);
+                let _ = gates.set(read_gates(
+                    &gate_ids,
+                    s.gates.iter().map(|g| g.get_ref().as_str()),
+                ));
             }
-            gates.sort_unstable();
-            gates.dedup();
             surfaces.push(ConfigSurface {
+                gate_texts: s.gates.iter().map(|g| g.get_ref().clone()).collect(),
                 name: s
                     .root
                     .first()
@@ -405,7 +428,7 @@ impl Check for LegacyDeletedWithoutParity {
                         .iter()
                         .find(|s| s.root.is_match(first.base_path))
                     {
-                        for g in &s.gates {
+                        for g in s.gates(&cfg.gate_ids) {
                             if !gates.contains(g) {
                                 gates.push(*g);
                             }
@@ -434,7 +457,7 @@ impl Check for LegacyDeletedWithoutParity {
                     }
                     (row.surfaces.join("`, `"), gates, Some(row))
                 }
-                Mapping::Config(s) => (s.name.clone(), s.gates.clone(), None),
+                Mapping::Config(s) => (s.name.clone(), s.gates(&cfg.gate_ids).to_vec(), None),
             };
             let cite_span = match mapping {
                 Mapping::Config(s) => s.span.clone(),

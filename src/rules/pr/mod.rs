@@ -99,7 +99,7 @@ pub struct Settings {
     templates: Vec<Option<String>>,
     min_reason: usize,
     evidence: Vec<Evidence>,
-    negations: Option<Vec<regex::Regex>>,
+    negations: Option<Vec<crate::engine::pr::Negation>>,
 }
 
 #[derive(Debug)]
@@ -108,7 +108,14 @@ struct Evidence {
     regex: crate::engine::config::LazyRegex,
     what: String,
     span: std::ops::Range<usize>,
-    needs_owner: bool,
+}
+
+impl Evidence {
+    /// True when the regex names an `owner` group (read from the pattern on use: a load
+    /// compiles and parses no evidence regex).
+    fn needs_owner(&self) -> bool {
+        self.regex.has_capture("owner")
+    }
 }
 
 impl RawSettings {
@@ -119,7 +126,6 @@ impl RawSettings {
             if let Some(regex) = v.regex(&e.regex) {
                 evidence.push(Evidence {
                     invariant: e.invariant.get_ref().clone(),
-                    needs_owner: regex.has_capture("owner"),
                     regex,
                     what: e.what.get_ref().clone(),
                     span: e.regex.span(),
@@ -128,7 +134,7 @@ impl RawSettings {
         }
         let negations = self.negations.as_ref().map(|list| {
             list.iter()
-                .filter_map(|n| v.regex(n).map(|r| (*r).clone()))
+                .filter_map(|n| v.regex(n).map(std::sync::Arc::new))
                 .collect()
         });
         Settings {

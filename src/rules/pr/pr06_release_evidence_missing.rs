@@ -61,7 +61,7 @@ impl Check for ReleaseEvidenceMissing {
             if !relevant {
                 continue;
             }
-            let stated = if e.needs_owner {
+            let stated = if e.needs_owner() {
                 pr.states_captures(&e.regex).iter().any(|c| {
                     c.name("owner").is_some_and(|o| {
                         let o = o.as_str().trim_start_matches('@');
@@ -77,9 +77,9 @@ impl Check for ReleaseEvidenceMissing {
             if stated {
                 continue;
             }
-            let help = if e.needs_owner && other.owners.is_empty() {
+            let help = if e.needs_owner() && other.owners.is_empty() {
                 format!("the policy lists no owners for {}: add `owners = [\"@name\"]` to [invariant.{}], then record their {} (OA-RUST-003, Release Gate Checklist)", other.id, other.id, e.what)
-            } else if e.needs_owner {
+            } else if e.needs_owner() {
                 format!("add {} by one of {} to the description before promotion, as a positive statement outside comments and code (OA-RUST-003, Release Gate Checklist)", e.what, other.owners.join(", "))
             } else {
                 format!("add {} to the description before promotion, as a positive statement outside comments and code (OA-RUST-003, Release Gate Checklist)", e.what)
