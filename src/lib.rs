@@ -374,6 +374,10 @@ pub fn check_with_repo(
     findings.sort_by_cached_key(|f| f.sort_key());
 
     let syn_parses = cx.counted(rules::util::SYN_PARSES);
+    let syn_bodies = (
+        cx.counted(rules::util::SYN_BODIES_PARSED),
+        cx.counted(rules::util::SYN_BODIES_SKIPPED),
+    );
     drop(cx);
     let repo = head_tree.map(engine::head_tree::HeadTree::into_repository);
     let planned = config
@@ -401,6 +405,7 @@ pub fn check_with_repo(
                 .filter(|f| f.path.ends_with(".rs"))
                 .count(),
             syn_parses,
+            syn_bodies,
             rule_ms,
             policy_ms: None,
         },

@@ -82,8 +82,11 @@ pub struct Stats {
     pub files: usize,
     /// `.rs` files among them.
     pub rust_files: usize,
-    /// Rust files parsed with syn (after the checks' text prefilters).
+    /// Rust files parsed with syn (after the checks' text prefilters), once per check and side
+    /// (head, base) that parsed it. Fn bodies are parsed only when a check needs them.
     pub syn_parses: usize,
+    /// Fn bodies of those parses: (parsed, left unparsed because no check needed them).
+    pub syn_bodies: (usize, usize),
     /// Wall time of each check, in milliseconds (checks run in parallel), after the work done
     /// before them: reading the files that work reads first ("read"), and the SQL scan.
     pub rule_ms: Vec<(String, f64)>,

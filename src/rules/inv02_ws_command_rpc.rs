@@ -22,10 +22,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use regex::Regex;
-use syn::spanned::Spanned as _;
-use syn::visit::Visit;
 
 use crate::rules::prelude::*;
+
+mod rust;
+use rust::rust_candidates;
 
 /// Check metadata.
 pub static META: Meta = Meta {
@@ -343,36 +344,42 @@ fn check_rust(
     if !cfg.ws_prefilter.is_match(src.text(), ws_re) {
         return;
     }
-    let Some(head) = rust_candidates(cx, src, cfg) else {
+    let Some(head) = rust_candidates(cx, src, cfg, false) else {
         return;
     };
     if head.is_empty() {
         return;
     }
-    // What the base version already had, by enclosing item.
-    let base: BTreeMap<String, BTreeSet<String>> = if file.is_all_added {
-        BTreeMap::new()
-    } else {
-        file.base
-            .source()
-            .and_then(|b| rust_candidates(cx, b, cfg))
-            .map(|cands| {
-                let mut by_item: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-                for c in cands {
-                    by_item.entry(c.item).or_default().insert(c.name);
-                }
-                by_item
-            })
-            .unwrap_or_default()
+    // What the base version already had, by enclosing item: parsed only when a head candidate
+    // would be flagged unless the base had it.
+    let base_cell: std::cell::OnceCell<BTreeMap<String, BTreeSet<String>>> =
+        std::cell::OnceCell::new();
+    let base = || {
+        base_cell.get_or_init(|| {
+            if file.is_all_added {
+                return BTreeMap::new();
+            }
+            file.base
+                .source()
+                .and_then(|b| rust_candidates(cx, b, cfg, true))
+                .map(|cands| {
+                    let mut by_item: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+                    for c in cands {
+                        by_item.entry(c.item).or_default().insert(c.name);
+                    }
+                    by_item
+                })
+                .unwrap_or_default()
+        })
     };
     // An item in both versions: new when the base item lacks the name. An item new at head
     // (a handler extracted into a helper): new when its line was added and the base file had
     // the name nowhere.
-    let is_new = |c: &Candidate| match base.get(&c.item) {
+    let is_new = |c: &Candidate| match base().get(&c.item) {
         Some(names) => !names.contains(&c.name),
         None => {
             file.is_line_added(src.line_of(c.span.start))
-                && !base.values().any(|names| names.contains(&c.name))
+                && !base().values().any(|names| names.contains(&c.name))
         }
     };
     // Matches that already yield an arm finding need no dispatch finding.
@@ -445,214 +452,6 @@ fn check_rust(
             .help(HELP),
         );
     }
-}
-
-/// Parses `src` and lists its WebSocket-surface candidates; `None` when it does not parse.
-fn rust_candidates(cx: &Context<'_>, src: &Source, cfg: &Settings) -> Option<Vec<Candidate>> {
-    let ast = crate::rules::util::parse_rust(cx, src.text()).ok()?;
-    let mut v = Collector {
-        src,
-        cfg,
-        fns: Vec::new(),
-        out: Vec::new(),
-    };
-    v.visit_file(&ast);
-    Some(v.out)
-}
-
-struct Collector<'s> {
-    src: &'s Source,
-    cfg: &'s Settings,
-    /// Enclosing functions: (name, text matches ws-context).
-    fns: Vec<(String, bool)>,
-    out: Vec<Candidate>,
-}
-
-impl Collector<'_> {
-    fn offset(&self, at: proc_macro2::LineColumn) -> usize {
-        self.src.offset(at.line, at.column)
-    }
-
-    fn span_of(&self, span: proc_macro2::Span) -> Range<usize> {
-        self.offset(span.start())..self.offset(span.end())
-    }
-
-    fn enter_fn(&mut self, name: String, start: proc_macro2::Span, end: proc_macro2::Span) {
-        let range = self.offset(start.start())..self.offset(end.end());
-        let is_ws = self
-            .src
-            .text()
-            .get(range)
-            .zip(self.cfg.ws_context.as_ref())
-            .is_some_and(|(t, (re, _))| re.is_match(t) || re.is_match(&name))
-            && !self
-                .cfg
-                .not_ws_functions
-                .as_ref()
-                .is_some_and(|re| re.is_match(&name));
-        self.fns.push((name, is_ws));
-    }
-
-    fn is_inbound(&self, name: &str) -> bool {
-        self.cfg
-            .inbound_types
-            .as_ref()
-            .is_some_and(|re| re.is_match(name))
-    }
-
-    fn arm_pattern(&mut self, pat: &syn::Pat) {
-        let Some((item, in_ws_fn)) = self.fns.last().cloned() else {
-            return;
-        };
-        match pat {
-            syn::Pat::Or(or) => {
-                for case in &or.cases {
-                    self.arm_pattern(case);
-                }
-            }
-            syn::Pat::Lit(lit) => {
-                if let syn::Lit::Str(s) = &lit.lit {
-                    self.out.push(Candidate {
-                        item,
-                        name: s.value(),
-                        kind: CandidateKind::StringArm,
-                        span: self.span_of(s.span()),
-                        in_ws_fn,
-                    });
-                }
-            }
-            syn::Pat::Path(p) => self.variant_arm(&p.path, item, in_ws_fn),
-            syn::Pat::TupleStruct(p) => self.variant_arm(&p.path, item, in_ws_fn),
-            syn::Pat::Struct(p) => self.variant_arm(&p.path, item, in_ws_fn),
-            syn::Pat::Reference(r) => self.arm_pattern(&r.pat),
-            syn::Pat::Paren(p) => self.arm_pattern(&p.pat),
-            _ => {}
-        }
-    }
-
-    fn variant_arm(&mut self, path: &syn::Path, item: String, in_ws_fn: bool) {
-        let n = path.segments.len();
-        if n < 2 {
-            return;
-        }
-        let ty = path.segments[n - 2].ident.to_string();
-        if !self.is_inbound(&ty) {
-            return;
-        }
-        let variant = &path.segments[n - 1].ident;
-        self.out.push(Candidate {
-            item,
-            name: variant.to_string(),
-            kind: CandidateKind::VariantArm,
-            span: self.span_of(variant.span()),
-            in_ws_fn,
-        });
-    }
-}
-
-impl<'ast> Visit<'ast> for Collector<'_> {
-    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
-        self.enter_fn(
-            f.sig.ident.to_string(),
-            f.sig.fn_token.span,
-            f.block.brace_token.span.close(),
-        );
-        syn::visit::visit_item_fn(self, f);
-        self.fns.pop();
-    }
-
-    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
-        self.enter_fn(
-            f.sig.ident.to_string(),
-            f.sig.fn_token.span,
-            f.block.brace_token.span.close(),
-        );
-        syn::visit::visit_impl_item_fn(self, f);
-        self.fns.pop();
-    }
-
-    fn visit_item_enum(&mut self, e: &'ast syn::ItemEnum) {
-        let name = e.ident.to_string();
-        if self.is_inbound(&name) {
-            for variant in &e.variants {
-                let mut names = vec![variant.ident.to_string()];
-                names.extend(serde_rename(&variant.attrs));
-                // The rename is the wire name; report it when it is the command-like one.
-                let wire = names
-                    .iter()
-                    .find(|n| self.cfg.command_verb(n).is_some())
-                    .cloned()
-                    .unwrap_or_else(|| names[0].clone());
-                self.out.push(Candidate {
-                    item: name.clone(),
-                    name: wire,
-                    kind: CandidateKind::Variant,
-                    span: self.span_of(variant.ident.span()),
-                    in_ws_fn: false,
-                });
-            }
-        }
-        syn::visit::visit_item_enum(self, e);
-    }
-
-    fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
-        if let (Some((item, in_ws_fn)), Some(re)) =
-            (self.fns.last().cloned(), self.cfg.dispatch_re.as_ref())
-        {
-            let span = self.span_of(m.expr.span());
-            if let Some(text) = self.src.text().get(span.clone()) {
-                let field = re
-                    .captures_iter(text)
-                    .find(|c| c.name("call").is_none())
-                    .and_then(|c| c.name("field"));
-                if let Some(field) = field {
-                    self.out.push(Candidate {
-                        item,
-                        name: format!(
-                            "dispatch:{}#{}",
-                            text.split_whitespace().collect::<String>(),
-                            field.as_str()
-                        ),
-                        kind: CandidateKind::Dispatch,
-                        span,
-                        in_ws_fn,
-                    });
-                }
-            }
-        }
-        for arm in &m.arms {
-            self.arm_pattern(&arm.pat);
-        }
-        syn::visit::visit_expr_match(self, m);
-    }
-}
-
-/// `#[serde(rename = "...")]` values on a variant.
-fn serde_rename(attrs: &[syn::Attribute]) -> Vec<String> {
-    let mut out = Vec::new();
-    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        let _ = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("rename") || meta.path.is_ident("alias") {
-                if let Ok(value) = meta.value() {
-                    if let Ok(s) = value.parse::<syn::LitStr>() {
-                        out.push(s.value());
-                    }
-                }
-            } else if meta.input.peek(syn::Token![=]) {
-                // Skip `key = value` pairs we do not read.
-                let _ = meta.value().and_then(|v| v.parse::<syn::Expr>());
-            } else if meta.input.peek(syn::token::Paren) {
-                let _ = meta.parse_nested_meta(|inner| {
-                    if inner.input.peek(syn::Token![=]) {
-                        let _ = inner.value().and_then(|v| v.parse::<syn::Expr>());
-                    }
-                    Ok(())
-                });
-            }
-            Ok(())
-        });
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------

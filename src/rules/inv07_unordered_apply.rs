@@ -478,14 +478,27 @@ fn new_rust_apply_fns(
     if !has_candidate {
         return;
     }
-    let Ok(ast) = crate::rules::util::parse_rust(cx, src.text()) else {
+    let Ok(mut lazy) = util::parse_rust_lazy(cx, src.text()) else {
         return;
     };
+    // A fn's name and body span come from its signature and braces; only a body that may
+    // declare fns of its own (nested items, impls) is parsed. A syntax error in another body
+    // goes unseen where a whole-file parse would drop the file: more findings, never fewer.
+    let nested_fn = |block: &syn::Block| {
+        let braces = block.brace_token.span;
+        let (open, close) = (braces.open().start(), braces.close().end());
+        src.text()
+            .get(src.offset(open.line, open.column)..src.offset(close.line, close.column))
+            .is_some_and(|body| util::has_word(body, "fn"))
+    };
+    if util::fill_bodies(cx, &mut lazy, |_, block| nested_fn(block)).is_err() {
+        return;
+    }
     let mut fns = FnCollector {
         src,
         out: Vec::new(),
     };
-    fns.visit_file(&ast);
+    fns.visit_file(&lazy.file);
     for (name, name_span, body) in fns.out {
         if !apply_re.is_match(&name) || !file.is_line_added(src.line_of(name_span.start)) {
             continue;

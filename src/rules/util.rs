@@ -5,6 +5,10 @@
 
 use std::ops::Range;
 
+pub mod lazy_rust;
+
+pub use lazy_rust::LazyFile;
+
 pub use crate::engine::depth::{too_deep, MAX_CHAIN, MAX_NESTING};
 pub use crate::engine::prefilter::Prefilter;
 
@@ -159,6 +163,14 @@ pub fn within_identifier(text: &str, span: &Range<usize>, identifiers: &[String]
     })
 }
 
+/// True when `text` holds `word` as a whole word (not inside a longer identifier), in code,
+/// strings or comments alike: a superset test for "may declare `fn`/`enum`".
+pub fn has_word(text: &str, word: &str) -> bool {
+    !word.is_empty()
+        && memchr::memmem::find_iter(text.as_bytes(), word.as_bytes())
+            .any(|s| is_word_boundary(text, s, s + word.len()))
+}
+
 fn is_word_boundary(text: &str, s: usize, e: usize) -> bool {
     let is_word = |c: char| c.is_alphanumeric() || c == '_';
     let before = text[..s].chars().next_back().is_none_or(|c| !is_word(c));
@@ -194,6 +206,37 @@ pub fn parse_rust(cx: &Context<'_>, text: &str) -> syn::Result<syn::File> {
     parsed
 }
 
+/// The run's counters of fn bodies: parsed on demand ([`fill_bodies`]), and left unparsed
+/// because no check needed them (`check --stats`).
+pub const SYN_BODIES_PARSED: &str = "syn fn bodies parsed";
+/// See [`SYN_BODIES_PARSED`].
+pub const SYN_BODIES_SKIPPED: &str = "syn fn bodies skipped";
+
+/// [`parse_rust`] with fn bodies deferred ([`LazyFile`]): counts in [`SYN_PARSES`] as a parse;
+/// fill the bodies a check needs with [`fill_bodies`]. Call only after a cheap text prefilter.
+pub fn parse_rust_lazy(cx: &Context<'_>, text: &str) -> syn::Result<LazyFile> {
+    let parsed = LazyFile::parse(text);
+    if parsed.as_ref().map_or_else(|e| !is_refusal(e), |_| true) {
+        cx.count(SYN_PARSES, 1);
+    }
+    parsed
+}
+
+/// [`LazyFile::fill`], counting the bodies parsed, and those still unparsed when `lazy` is
+/// dropped after this call, in `cx` ([`SYN_BODIES_PARSED`], [`SYN_BODIES_SKIPPED`]).
+pub fn fill_bodies(
+    cx: &Context<'_>,
+    lazy: &mut LazyFile,
+    want: impl FnMut(&syn::Signature, &syn::Block) -> bool,
+) -> syn::Result<()> {
+    let filled = lazy.fill(want);
+    if let Ok(n) = &filled {
+        cx.count(SYN_BODIES_PARSED, *n);
+    }
+    cx.count(SYN_BODIES_SKIPPED, lazy.deferred());
+    filled.map(|_| ())
+}
+
 /// [`parse_rust`] without the count: syn, unless the text is [`too_deep`] to parse safely.
 pub fn parse_rust_bounded(text: &str) -> syn::Result<syn::File> {
     if let Some(why) = too_deep(text) {
@@ -220,6 +263,16 @@ mod tests {
         assert!(!is_refusal(
             &parse_rust_bounded("fn (").err().expect("a syntax error")
         ));
+    }
+
+    #[test]
+    fn whole_words() {
+        assert!(has_word("{ fn f() {} }", "fn"));
+        assert!(has_word("fn", "fn"));
+        assert!(!has_word("{ fnord(); a_fn(); fn_x; }", "fn"));
+        assert!(has_word("x(); enum E {}", "enum"));
+        assert!(!has_word("énum", "num"));
+        assert!(!has_word("anything", ""));
     }
 
     #[test]

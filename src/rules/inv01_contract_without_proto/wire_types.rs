@@ -182,7 +182,9 @@ pub(crate) fn rust_wire_types(
     {
         return Vec::new();
     }
-    let head = rust_serde_items(cx, src.text(), &cfg.serde_derives);
+    // Head: serde items never live in fn bodies, so none is parsed. A syntax error in one goes
+    // unseen where a whole-file parse would drop the file: more findings, never fewer.
+    let head = rust_serde_items(cx, src.text(), &cfg.serde_derives, false);
     if head.is_empty() {
         return Vec::new();
     }
@@ -192,7 +194,9 @@ pub(crate) fn rust_wire_types(
         file.base
             .source()
             .map(|b| {
-                rust_serde_items(cx, b.text(), &cfg.serde_derives)
+                // Base: every body, so a base that does not parse is "nothing there" (every
+                // head item is added), as with a whole-file parse.
+                rust_serde_items(cx, b.text(), &cfg.serde_derives, true)
                     .into_iter()
                     .map(|i| (i.name, i.tokens))
                     .collect()
@@ -233,12 +237,23 @@ pub(crate) struct SerdeItem {
     pub(crate) tokens: String,
 }
 
-pub(crate) fn rust_serde_items(cx: &Context<'_>, text: &str, derives: &[String]) -> Vec<SerdeItem> {
-    let Ok(file) = crate::rules::util::parse_rust(cx, text) else {
+/// The serde items of `text` ([`collect_items`]); none when it does not parse. Fn bodies are
+/// parsed only with `all_bodies`, where a syntax error in one must fail the file as a
+/// whole-file parse would (see `util::lazy_rust`).
+pub(crate) fn rust_serde_items(
+    cx: &Context<'_>,
+    text: &str,
+    derives: &[String],
+    all_bodies: bool,
+) -> Vec<SerdeItem> {
+    let Ok(mut lazy) = util::parse_rust_lazy(cx, text) else {
         return Vec::new();
     };
+    if util::fill_bodies(cx, &mut lazy, |_, _| all_bodies).is_err() {
+        return Vec::new();
+    }
     let mut out = Vec::new();
-    collect_items(&file.items, derives, &mut out);
+    collect_items(&lazy.file.items, derives, &mut out);
     out
 }
 

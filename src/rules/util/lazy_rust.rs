@@ -1,0 +1,445 @@
+//! Rust files parsed item by item, fn bodies on demand (#19).
+//!
+//! Most of syn's time on a real file goes to fn bodies (statements and expressions), and most
+//! checks never look inside most of them: INV-01 reads serde structs and enums, INV-07 reads
+//! fn names, INV-02 reads the bodies of WebSocket handlers only. [`LazyFile::parse`] tokenizes
+//! the file once and hands syn the whole token stream with each fn body at item level (top
+//! level, inline `mod`s, `impl` and `trait` blocks) replaced by an empty brace group that keeps
+//! the body's spans. syn then parses the items, the signatures, structs, enums and everything
+//! else as usual, and [`LazyFile::fill`] parses the bodies a check asks for from their saved
+//! token groups, exactly as syn would have inside the item (inner attributes, then statements).
+//!
+//! Which brace group is a body is decided by a token scan ([`stub_items`]), then checked
+//! against syn's own parse: every stub must come back as the (empty) block of a fn at item
+//! level. When one does not (an unusual signature such as `-> Foo<{ N }>` the scan misreads,
+//! a file starting with a shebang), the file is parsed whole, as before, and nothing is deferred.
+//! So the tree always has the structure a whole-file parse gives.
+//!
+//! What differs from a whole-file parse: a syntax error inside a body that is never filled goes
+//! unseen. A whole-file parse fails on it, and each check then gives up on the file (no
+//! findings from it). The lazy parse instead reads the rest of the file, so a check finds what
+//! it would find if that body were valid: more findings, never fewer. Where a failed parse
+//! would mean more findings (the base side of a diff: "the base had nothing"), checks fill
+//! every body, which fails exactly when the whole-file parse fails.
+//!
+//! The depth guard ([`super::too_deep`]) is applied to the whole text first, as before.
+
+use std::collections::HashMap;
+use std::str::FromStr as _;
+
+use proc_macro2::{Delimiter, Group, Spacing, TokenStream, TokenTree};
+
+/// A parsed Rust file whose fn bodies at item level may still be unparsed token groups.
+pub struct LazyFile {
+    /// The file. A deferred body is an empty block whose braces carry the body's spans.
+    pub file: syn::File,
+    /// Deferred bodies by the byte range of their braces.
+    bodies: HashMap<Key, Group>,
+}
+
+/// Key of a body group: where its braces start and end (line, column) in the parsed text.
+/// (Cheaper than `byte_range`, which proc-macro2 converts from char offsets.)
+type Key = (usize, usize, usize, usize);
+
+fn key(span: proc_macro2::Span) -> Key {
+    let (s, e) = (span.start(), span.end());
+    (s.line, s.column, e.line, e.column)
+}
+
+impl LazyFile {
+    /// Parses `text` with fn bodies deferred. A file [`super::too_deep`] to parse safely is an
+    /// error without parsing (see [`super::parse_rust_bounded`]); so is a syntax error outside
+    /// the deferred bodies.
+    pub fn parse(text: &str) -> syn::Result<LazyFile> {
+        if let Some(why) = super::too_deep(text) {
+            return Err(syn::Error::new(proc_macro2::Span::call_site(), why));
+        }
+        // syn::parse_file strips a byte order mark, and a first line starting with `#!` that
+        // is not an inner attribute; the latter is rare enough to leave to syn whole.
+        let content = text.strip_prefix('\u{feff}').unwrap_or(text);
+        if content.starts_with("#!") {
+            return syn::parse_file(text).map(LazyFile::whole);
+        }
+        let tokens = TokenStream::from_str(content)?;
+        let mut stubs = Vec::new();
+        let stubbed = stub_items(tokens.clone(), &mut stubs);
+        if !stubs.is_empty() {
+            if let Ok(file) = syn::parse2::<syn::File>(stubbed) {
+                let bodies: HashMap<Key, Group> =
+                    stubs.into_iter().map(|g| (key(g.span()), g)).collect();
+                let mut seen = 0;
+                for_each_fn(&file.items, &mut |block| {
+                    if is_stub(block, &bodies) {
+                        seen += 1;
+                    }
+                });
+                if seen == bodies.len() {
+                    return Ok(LazyFile { file, bodies });
+                }
+            }
+        }
+        syn::parse2::<syn::File>(tokens).map(LazyFile::whole)
+    }
+
+    fn whole(file: syn::File) -> LazyFile {
+        LazyFile {
+            file,
+            bodies: HashMap::new(),
+        }
+    }
+
+    /// Bodies not parsed yet.
+    pub fn deferred(&self) -> usize {
+        self.bodies.len()
+    }
+
+    /// Parses the deferred bodies of the fns `want` picks (given the fn's signature and its
+    /// still empty block, whose brace spans are the body's) and puts them in place, inner
+    /// attributes appended to the fn's attributes as syn does. Returns how many it parsed. An
+    /// error is the first body that does not parse; the file is then half filled and should
+    /// be dropped, as a whole-file parse error would be.
+    pub fn fill(
+        &mut self,
+        mut want: impl FnMut(&syn::Signature, &syn::Block) -> bool,
+    ) -> syn::Result<usize> {
+        if self.bodies.is_empty() {
+            return Ok(0);
+        }
+        let mut filled = 0;
+        fill_items(
+            &mut self.file.items,
+            &mut self.bodies,
+            &mut want,
+            &mut filled,
+        )?;
+        Ok(filled)
+    }
+
+    /// Parses every deferred body: the file is then what a whole-file parse gives, and this
+    /// fails exactly when that parse would.
+    pub fn fill_all(&mut self) -> syn::Result<usize> {
+        self.fill(|_, _| true)
+    }
+}
+
+fn is_stub(block: &syn::Block, bodies: &HashMap<Key, Group>) -> bool {
+    block.stmts.is_empty() && bodies.contains_key(&key(block.brace_token.span.join()))
+}
+
+/// Calls `f` with the block of every fn with a body at item level: top level, inline modules,
+/// impl and trait blocks (where [`stub_items`] puts stubs).
+fn for_each_fn(items: &[syn::Item], f: &mut impl FnMut(&syn::Block)) {
+    for item in items {
+        match item {
+            syn::Item::Fn(x) => f(&x.block),
+            syn::Item::Impl(x) => {
+                for i in &x.items {
+                    if let syn::ImplItem::Fn(x) = i {
+                        f(&x.block);
+                    }
+                }
+            }
+            syn::Item::Trait(x) => {
+                for i in &x.items {
+                    if let syn::TraitItem::Fn(syn::TraitItemFn {
+                        default: Some(b), ..
+                    }) = i
+                    {
+                        f(b);
+                    }
+                }
+            }
+            syn::Item::Mod(x) => {
+                if let Some((_, items)) = &x.content {
+                    for_each_fn(items, f);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn fill_items(
+    items: &mut [syn::Item],
+    bodies: &mut HashMap<Key, Group>,
+    want: &mut impl FnMut(&syn::Signature, &syn::Block) -> bool,
+    filled: &mut usize,
+) -> syn::Result<()> {
+    for item in items {
+        match item {
+            syn::Item::Fn(x) => fill_one(&x.sig, &mut x.block, &mut x.attrs, bodies, want, filled)?,
+            syn::Item::Impl(x) => {
+                for i in &mut x.items {
+                    if let syn::ImplItem::Fn(x) = i {
+                        fill_one(&x.sig, &mut x.block, &mut x.attrs, bodies, want, filled)?;
+                    }
+                }
+            }
+            syn::Item::Trait(x) => {
+                for i in &mut x.items {
+                    if let syn::TraitItem::Fn(x) = i {
+                        if let Some(b) = &mut x.default {
+                            fill_one(&x.sig, b, &mut x.attrs, bodies, want, filled)?;
+                        }
+                    }
+                }
+            }
+            syn::Item::Mod(x) => {
+                if let Some((_, items)) = &mut x.content {
+                    fill_items(items, bodies, want, filled)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn fill_one(
+    sig: &syn::Signature,
+    block: &mut syn::Block,
+    attrs: &mut Vec<syn::Attribute>,
+    bodies: &mut HashMap<Key, Group>,
+    want: &mut impl FnMut(&syn::Signature, &syn::Block) -> bool,
+    filled: &mut usize,
+) -> syn::Result<()> {
+    if !is_stub(block, bodies) || !want(sig, block) {
+        return Ok(());
+    }
+    let Some(group) = bodies.remove(&key(block.brace_token.span.join())) else {
+        return Ok(());
+    };
+    // What syn does inside `fn .. { }`: inner attributes, then the statements.
+    let (inner, stmts) = syn::parse::Parser::parse2(
+        |input: syn::parse::ParseStream<'_>| {
+            let inner = input.call(syn::Attribute::parse_inner)?;
+            let stmts = input.call(syn::Block::parse_within)?;
+            Ok((inner, stmts))
+        },
+        group.stream(),
+    )?;
+    attrs.extend(inner);
+    block.stmts = stmts;
+    *filled += 1;
+    Ok(())
+}
+
+/// Replaces each fn body at item level in `tokens` (read as a sequence of items) with an empty
+/// brace group of the same span, saving the body in `stubs`; recurses into the brace groups of
+/// `mod`, `impl` and `trait`. A token scan, not a parser: `fn` followed by a name starts a fn,
+/// whose body is the first brace group after its parameters outside `<..>`; `impl`, `trait` and
+/// `mod` take the next brace group outside `<..>`. A `;` (or, for a fn, an `=`) at that level
+/// ends the item without a group. A wrong guess is caught by [`LazyFile::parse`]'s check.
+fn stub_items(tokens: TokenStream, stubs: &mut Vec<Group>) -> TokenStream {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        Idle,
+        /// After `fn`: a name must follow.
+        FnKeyword,
+        /// In a fn's signature; `params`: its parameter list was seen.
+        Fn {
+            params: bool,
+        },
+        /// In the header of an `impl`, `trait` or `mod`.
+        Container,
+    }
+    let mut state = State::Idle;
+    let mut angle = 0usize;
+    let mut arrow = false;
+    let mut out: Vec<TokenTree> = Vec::new();
+    for tt in tokens {
+        if state == State::FnKeyword {
+            state = if matches!(tt, TokenTree::Ident(_)) {
+                State::Fn { params: false }
+            } else {
+                State::Idle
+            };
+        }
+        let was_arrow = std::mem::take(&mut arrow);
+        match &tt {
+            TokenTree::Ident(i) if state == State::Idle => {
+                if i == "fn" {
+                    state = State::FnKeyword;
+                    angle = 0;
+                } else if i == "impl" || i == "trait" || i == "mod" {
+                    state = State::Container;
+                    angle = 0;
+                }
+            }
+            TokenTree::Punct(p) if state != State::Idle => match p.as_char() {
+                '<' => angle += 1,
+                // `->` is no closing angle.
+                '>' if !was_arrow => angle = angle.saturating_sub(1),
+                '-' => arrow = p.spacing() == Spacing::Joint,
+                ';' if angle == 0 => state = State::Idle,
+                '=' if angle == 0 && matches!(state, State::Fn { .. }) => state = State::Idle,
+                _ => {}
+            },
+            TokenTree::Group(g) => match state {
+                State::Fn { params: false } if g.delimiter() == Delimiter::Parenthesis => {
+                    state = State::Fn { params: true };
+                }
+                State::Fn { params: true } if angle == 0 && g.delimiter() == Delimiter::Brace => {
+                    let mut stub = Group::new(Delimiter::Brace, TokenStream::new());
+                    stub.set_span(g.span());
+                    stubs.push(g.clone());
+                    out.push(TokenTree::Group(stub));
+                    state = State::Idle;
+                    continue;
+                }
+                State::Container if angle == 0 && g.delimiter() == Delimiter::Brace => {
+                    let mut inner = Group::new(Delimiter::Brace, stub_items(g.stream(), stubs));
+                    inner.set_span(g.span());
+                    out.push(TokenTree::Group(inner));
+                    state = State::Idle;
+                    continue;
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+        out.push(tt);
+    }
+    out.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::ToTokens as _;
+
+    /// The lazy parse, every body filled, prints as the whole-file parse does.
+    fn same_as_whole(text: &str) -> usize {
+        let whole = syn::parse_file(text).expect("parses whole");
+        let mut lazy = LazyFile::parse(text).expect("parses lazily");
+        let deferred = lazy.deferred();
+        assert_eq!(lazy.fill_all().expect("bodies parse"), deferred);
+        assert_eq!(
+            lazy.file.to_token_stream().to_string(),
+            whole.to_token_stream().to_string(),
+            "{text}"
+        );
+        assert_eq!(lazy.file.attrs.len(), whole.attrs.len());
+        deferred
+    }
+
+    #[test]
+    fn bodies_are_deferred_and_filled_back() {
+        let text = r#"
+//! docs
+#![allow(dead_code)]
+use std::{fmt, io};
+const C: Foo = Foo { a: 1 };
+static S: fn(u8) -> u8 = { fn h(x: u8) -> u8 { x } h };
+type F = fn() -> u8;
+fn a() { #![allow(unused)] let x = 1; match x { 1 => {} _ => {} } }
+pub(crate) async unsafe extern "C" fn b<T: Into<u8>>(t: T) -> impl Fn() -> u8 where T: Clone { || 1 }
+struct S { f: u8 }
+enum E { A { x: u8 }, B }
+impl<T> Tr for W<T> where T: Iterator<Item = u8> { fn c(&self) -> u8 { 1 } const K: u8 = 2; }
+trait Tr { fn c(&self) -> u8; fn d(&self) { self.c(); } }
+mod m { fn e() { fn nested() {} } #[cfg(test)] mod t { #[test] fn f() { assert!(true) } } }
+extern "C" { fn g(x: u8); }
+macro_rules! mac { ($x:ident) => { fn $x() {} }; }
+mac!(zz);
+"#;
+        // a, b, c, d, e, f (nested() lives inside e's body).
+        assert_eq!(same_as_whole(text), 6);
+    }
+
+    #[test]
+    fn misread_signatures_fall_back_to_the_whole_file() {
+        // A brace-delimited type macro in the return type: the scan takes it for the body,
+        // syn's parse disagrees, and the whole file is parsed as before (nothing deferred).
+        let misread = "fn f() -> m! { u8 } { 0 } fn g() { let x = 1; }";
+        assert_eq!(same_as_whole(misread), 0);
+        // `<` .. `>` around a const block keeps the scan right.
+        let text = "fn f<const N: usize>() -> Foo<{ N }> { 1 } fn g() -> Foo<{ 2 }> where [u8; { 1 }]: Sized { 2 }";
+        assert_eq!(same_as_whole(text), 2);
+        assert_eq!(same_as_whole("fn f() -> [u8; { 3 }] { [0; 3] }"), 1);
+        let shebang = "#!/usr/bin/env rust-script\nfn main() { let x = 1; }";
+        assert_eq!(same_as_whole(shebang), 0);
+        let bom = "\u{feff}fn main() { let x = 1; }";
+        assert_eq!(same_as_whole(bom), 1);
+    }
+
+    #[test]
+    fn spans_are_those_of_the_text() {
+        let text = "mod m {\n    fn f() {\n        let x = \"ws\";\n    }\n}\n";
+        let mut lazy = LazyFile::parse(text).unwrap();
+        let mut names = Vec::new();
+        lazy.fill(|sig, block| {
+            names.push((
+                sig.ident.to_string(),
+                block.brace_token.span.open().start().line,
+                block.brace_token.span.close().start().line,
+            ));
+            true
+        })
+        .unwrap();
+        assert_eq!(names, [("f".to_string(), 2, 4)]);
+        let syn::Item::Mod(m) = &lazy.file.items[0] else {
+            panic!()
+        };
+        let syn::Item::Fn(f) = &m.content.as_ref().unwrap().1[0] else {
+            panic!()
+        };
+        let syn::Stmt::Local(local) = &f.block.stmts[0] else {
+            panic!()
+        };
+        let lc = local.let_token.span.start();
+        assert_eq!((lc.line, lc.column), (3, 8));
+    }
+
+    #[test]
+    fn only_wanted_bodies_are_parsed() {
+        let text = "fn a() { 1 + } fn b() { let y = 2; }";
+        // A whole-file parse fails on `a`; lazily, `b` alone parses.
+        assert!(syn::parse_file(text).is_err());
+        let mut lazy = LazyFile::parse(text).unwrap();
+        assert_eq!(lazy.deferred(), 2);
+        assert_eq!(lazy.fill(|sig, _| sig.ident == "b").unwrap(), 1);
+        assert_eq!(lazy.deferred(), 1);
+        // Filling everything fails where the whole-file parse fails.
+        assert!(lazy.fill_all().is_err());
+    }
+
+    #[test]
+    fn hostile_input() {
+        // Unbalanced delimiters: a lexing error, as for a whole-file parse.
+        for text in [
+            "fn f() { (",
+            "fn f() { ) }",
+            "impl X { fn f() {",
+            "}}}",
+            "fn f() {\"}",
+        ] {
+            assert!(LazyFile::parse(text).is_err(), "{text}");
+            assert!(syn::parse_file(text).is_err(), "{text}");
+        }
+        // Deep nesting is refused before tokenizing.
+        let deep = format!("fn f() {{ {}1{} }}", "(".repeat(300), ")".repeat(300));
+        assert!(LazyFile::parse(&deep).is_err());
+        let mods = format!("{}{}", "mod m { ".repeat(300), "}".repeat(300));
+        assert!(LazyFile::parse(&mods)
+            .err()
+            .is_some_and(|e| e.to_string().starts_with("not parsed: ")));
+        // Nesting just under the guard, through impl and mod blocks, parses.
+        let ok = format!(
+            "{}impl X {{ fn f() {{ {}1{} }} }}{}",
+            "mod m { ".repeat(60),
+            "(".repeat(60),
+            ")".repeat(60),
+            "}".repeat(60)
+        );
+        assert_eq!(same_as_whole(&ok), 1);
+        // Item keywords where no item starts.
+        same_as_whole("fn f() -> impl Fn() -> u8 { || 1 } const X: fn() = { fn g() {} g };");
+        same_as_whole("struct S where for<'a> fn(&'a u8): Copy; fn h() {}");
+        // A huge file: many bodies, each deferred.
+        let huge =
+            "fn f() { let v = vec![1, 2, 3]; for x in v { println!(\"{x}\"); } }\n".repeat(20_000);
+        let lazy = LazyFile::parse(&huge).unwrap();
+        assert_eq!(lazy.deferred(), 20_000);
+    }
+}
