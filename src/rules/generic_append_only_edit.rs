@@ -111,7 +111,7 @@ impl Check for AppendOnlyEdit {
             let mut f = Finding::new(inv, META.name, message).help(cfg.help.clone());
             f = match (file.kind, file.head.source()) {
                 (ChangeKind::Modified | ChangeKind::TypeChanged, Some(src)) => {
-                    let line = file.added.first().map_or(1, |r| r.start);
+                    let line = file.added().first().map_or(1, |r| r.start);
                     let span = src
                         .line_range(line)
                         .filter(|r| !r.is_empty())

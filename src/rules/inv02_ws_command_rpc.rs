@@ -272,7 +272,7 @@ impl Check for WsCommandRpc {
 
     fn check(&self, cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
         cx.scan_files(&cfg.paths, &cfg.exclude, out, |file, out| {
-            if !file.is_all_added && file.added.is_empty() {
+            if !file.is_all_added && file.added().is_empty() {
                 return;
             }
             let Some(src) = file.head.source() else {

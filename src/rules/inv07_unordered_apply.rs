@@ -331,7 +331,7 @@ fn removed_guards(
     kept: &BTreeSet<usize>,
     out: &mut Findings,
 ) {
-    if file.removed.is_empty() {
+    if file.removed().is_empty() {
         return;
     }
     let Some(base) = file.base.source() else {
@@ -342,7 +342,7 @@ fn removed_guards(
     let mut reported: BTreeSet<usize> = BTreeSet::new();
     // One finding per removed hunk: the first guard removed is the primary span, the others
     // are secondary labels.
-    for range in &file.removed {
+    for range in file.removed() {
         let mut hits: Vec<(usize, Range<usize>, String)> = Vec::new();
         for line_no in range.clone() {
             if line_no >= base_tests {
@@ -750,7 +750,7 @@ fn classify_lines(cfg: &Settings, f: &FileChange) -> (Option<ChangedLine>, bool)
         let lines: Vec<usize> = if f.is_all_added {
             (1..=src.line_count()).collect()
         } else {
-            f.added.iter().flat_map(|r| r.clone()).collect()
+            f.added().iter().flat_map(|r| r.clone()).collect()
         };
         for n in lines {
             let Some(text) = src.line(n) else { continue };
@@ -767,7 +767,7 @@ fn classify_lines(cfg: &Settings, f: &FileChange) -> (Option<ChangedLine>, bool)
     let base = f.base.source();
     let base_test = test_start(base);
     if let Some(src) = base {
-        for n in f.removed.iter().flat_map(|r| r.clone()) {
+        for n in f.removed().iter().flat_map(|r| r.clone()) {
             let Some(text) = src.line(n) else { continue };
             if text.trim().is_empty() || is_comment_line(&f.path, text) {
                 continue;

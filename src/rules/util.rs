@@ -92,7 +92,7 @@ pub fn added_hits(
                 scan_line(line_no, &mut hits)
             });
     } else {
-        for r in &file.added {
+        for r in file.added() {
             let (Some(first), Some(last)) = (
                 src.line_range(r.start),
                 src.line_range(r.end.saturating_sub(1)),

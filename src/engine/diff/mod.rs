@@ -9,7 +9,6 @@
 //! dry runs. Nothing here writes to the checked repository: no index refresh, no lock files, no
 //! checkout.
 
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -20,8 +19,10 @@ use crate::engine::error::Error;
 use crate::engine::source::Source;
 
 mod git;
+mod hunks;
 
 pub use git::*;
+use hunks::{line_ranges, Hunks, LineRanges};
 
 /// What to compare.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,10 +196,9 @@ pub struct FileChange {
     pub kind: ChangeKind,
     /// git considers it binary.
     pub is_binary: bool,
-    /// Added lines at head, 1-based half-open ranges, sorted.
-    pub added: Vec<Range<usize>>,
-    /// Removed lines at base, 1-based half-open ranges, sorted.
-    pub removed: Vec<Range<usize>>,
+    /// Added lines at head and removed lines at base ([`FileChange::added`],
+    /// [`FileChange::removed`]).
+    hunks: Hunks,
     /// Every line counts as added (new files and `--all`).
     pub is_all_added: bool,
     /// Text at head.
@@ -210,7 +210,7 @@ pub struct FileChange {
 impl FileChange {
     /// True when 1-based head line `line` was added.
     pub fn is_line_added(&self, line: usize) -> bool {
-        self.is_all_added || self.added.iter().any(|r| r.contains(&line))
+        self.is_all_added || self.added().iter().any(|r| r.contains(&line))
     }
 
     /// True when the file exists at head.
@@ -274,8 +274,7 @@ impl ChangeSet {
                     old_path: None,
                     kind: ChangeKind::Added,
                     is_binary: false,
-                    added: Vec::new(),
-                    removed: Vec::new(),
+                    hunks: Hunks::known(Vec::new(), Vec::new()),
                     is_all_added: true,
                     head: LazyText::lazy(name.clone(), Some((root.clone(), raw)), max_size),
                     base: LazyText::absent(name),
@@ -375,7 +374,7 @@ pub fn collect(repo: &Repository, mode: &DiffMode, max_size: u64) -> Result<Chan
     find.renames(true).copies(false).rename_threshold(50);
     diff.find_similar(Some(&mut find))
         .map_err(|e| Error::git("detecting renames", &e))?;
-    let mut files = load_sides(repo, read_deltas(&diff, &sides)?, max_size);
+    let mut files = load_sides(repo, &diff, read_deltas(&diff, &sides)?, max_size)?;
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(ChangeSet {
         files,
@@ -599,6 +598,8 @@ struct Pending {
     change: FileChange,
     head_oid: Option<Oid>,
     base_oid: Option<Oid>,
+    /// The delta's index in the diff (for its patch).
+    index: usize,
 }
 
 /// Each delta of `diff` as a pending file change, with its hunks' line ranges.
@@ -639,49 +640,37 @@ fn read_deltas(
             old_path: matches!(kind, ChangeKind::Renamed | ChangeKind::Copied)
                 .then(|| old_path.clone()),
             is_binary: is_submodule,
-            added: Vec::new(),
-            removed: Vec::new(),
+            hunks: Hunks::default(),
             is_all_added,
             head: LazyText::absent(path.as_str()),
             base: LazyText::absent(path.as_str()),
             path,
             kind,
         };
-        // Hunks, for what the change adds and removes line by line. A file that is all added
-        // needs none (every line is new, as in an audit, which has no hunks either): making
-        // its patch loaded and split the blob once more, and most files of a change are
-        // added ones (49 of 58 in HEAD~20 of the 11,629-file tree, #19). With `force_text`
-        // libgit2 diffs every blob as text; `decode` decides what is binary from the content.
-        if !is_all_added && !is_submodule {
-            let patch = git2::Patch::from_diff(diff, index)
-                .map_err(|e| Error::git("reading the diff", &e))?;
-            if let Some(patch) = patch {
-                for h in 0..patch.num_hunks() {
-                    let (hunk, _) = patch
-                        .hunk(h)
-                        .map_err(|e| Error::git("reading the diff", &e))?;
-                    let (ns, nl) = (hunk.new_start() as usize, hunk.new_lines() as usize);
-                    let (os, ol) = (hunk.old_start() as usize, hunk.old_lines() as usize);
-                    if nl > 0 {
-                        change.added.push(ns..ns + nl);
-                    }
-                    if ol > 0 {
-                        change.removed.push(os..os + ol);
-                    }
-                }
-            }
+        // A file that is all added needs no hunks (every line is new, as in an audit, which has
+        // none either); making its patch loaded and split the blob once more, and most files of
+        // a change are added ones (49 of 58 in HEAD~20 of the 11,629-file tree, #19). The others
+        // get theirs in `collect` (a side that is not text) or on first use.
+        if is_all_added || is_submodule {
+            change.hunks = Hunks::known(Vec::new(), Vec::new());
         }
         pending.push(Pending {
             change,
             head_oid: oid(delta.new_file(), new_link),
             base_oid: oid(delta.old_file(), old_link),
+            index,
         });
     }
     Ok(pending)
 }
 
 /// Loads both sides' text of each pending change (or marks it binary, absent or too large).
-fn load_sides(repo: &Repository, pending: Vec<Pending>, max_size: u64) -> Vec<FileChange> {
+fn load_sides(
+    repo: &Repository,
+    diff: &git2::Diff<'_>,
+    pending: Vec<Pending>,
+    max_size: u64,
+) -> Result<Vec<FileChange>, Error> {
     let mut files = Vec::new();
     for mut p in pending {
         let c = &mut p.change;
@@ -724,7 +713,22 @@ fn load_sides(repo: &Repository, pending: Vec<Pending>, max_size: u64) -> Vec<Fi
                 },
             );
         }
+        // Hunks on first use need both texts; a side that is not text (binary content, not
+        // UTF-8, an LFS pointer) gets libgit2's patch now, as every file did before (#19).
+        let is_text =
+            |t: &LazyText| matches!(t.peek(), Some(TextState::Text(_) | TextState::Absent));
+        if c.hunks.0.get().is_none() && !(is_text(&c.base) && is_text(&c.head)) {
+            let patch = git2::Patch::from_diff(diff, p.index)
+                .map_err(|e| Error::git("reading the diff", &e))?;
+            let (added, removed) = match patch {
+                Some(patch) => {
+                    line_ranges(&patch).map_err(|e| Error::git("reading the diff", &e))?
+                }
+                None => LineRanges::default(),
+            };
+            c.hunks = Hunks::known(added, removed);
+        }
         files.push(p.change);
     }
-    files
+    Ok(files)
 }

@@ -164,13 +164,13 @@ fn names_it_in_added(f: &FileChange, re: &Regex) -> bool {
 /// A removed code line of `f` (which survives) names the deleted file and is more than a module
 /// declaration or import: a caller that lost its call survives.
 fn keeps_caller(cfg: &Settings, f: &FileChange, re: &Regex) -> bool {
-    if f.removed.is_empty() {
+    if f.removed().is_empty() {
         return false;
     }
     let Some(base) = f.base.source() else {
         return true;
     };
-    f.removed.iter().flat_map(|r| r.clone()).any(|n| {
+    f.removed().iter().flat_map(|r| r.clone()).any(|n| {
         base.line(n).is_some_and(|l| {
             !is_comment_line(&f.path, l)
                 && re.is_match(l)

@@ -603,7 +603,7 @@ fn deleted_files<'a>(cx: &Context<'a>, cfg: &Settings) -> Vec<Deleted<'a>> {
                     continue;
                 };
                 let lines = base.line_count();
-                let removed: usize = f.removed.iter().map(|r| r.len()).sum();
+                let removed: usize = f.removed().iter().map(|r| r.len()).sum();
                 if lines < cfg.gut_min_lines || (removed as f64) < cfg.gut_ratio * lines as f64 {
                     continue;
                 }
