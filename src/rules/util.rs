@@ -91,7 +91,10 @@ pub fn added_hits(
             .for_each_line(src, 0..src.text().len(), |line_no| {
                 scan_line(line_no, &mut hits)
             });
-    } else {
+    } else if patterns.prefilter.may_match(src.text()) {
+        // Only then the hunks: a file the superset matches nowhere has no hit on any added line,
+        // and its hunks (made on first use) are skipped; a changed lock file's were a fifth of
+        // `check --base` on the 11,629-file tree (#19).
         for r in file.added() {
             let (Some(first), Some(last)) = (
                 src.line_range(r.start),
