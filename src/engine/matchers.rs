@@ -275,7 +275,8 @@ impl LazyRegex {
 #[derive(Debug, Clone)]
 pub struct LazyGlob {
     glob: globset::Glob,
-    cell: std::sync::OnceLock<globset::GlobMatcher>,
+    /// `None`: the glob does not build (recorded as a compile failure, an incomplete result).
+    cell: std::sync::OnceLock<Option<GlobSet>>,
 }
 
 impl LazyGlob {
@@ -287,11 +288,25 @@ impl LazyGlob {
         }
     }
 
-    /// True when `text` matches.
+    /// True when `text` matches. A glob whose regex does not build (one over globset's size
+    /// limit: `Glob::compile_matcher` would panic) matches nothing and is reported as a
+    /// compile failure, so the run is marked incomplete instead of crashing.
     pub fn is_match(&self, text: &str) -> bool {
         self.cell
-            .get_or_init(|| self.glob.compile_matcher())
-            .is_match(text)
+            .get_or_init(|| {
+                let mut one = GlobSetBuilder::new();
+                one.add(self.glob.clone());
+                one.build()
+                    .map_err(|e| {
+                        compile_failed(format!(
+                            "the policy's glob `{}` does not build: {e}",
+                            self.glob.glob()
+                        ))
+                    })
+                    .ok()
+            })
+            .as_ref()
+            .is_some_and(|set| set.is_match(text))
     }
 }
 
@@ -534,6 +549,22 @@ mod tests {
         assert!(Anchor::of("**/*.proto").admits("x.proto"));
         assert!(Anchor::of("apps/**/b").admits("apps/b"));
         assert!(!Anchor::of("README.md").admits("README.mdx"));
+    }
+
+    #[test]
+    fn a_lazy_glob_too_big_to_build_is_recorded_and_matches_nothing() {
+        let huge = format!("runtime.{}", "?".repeat(400_000));
+        let glob = globset::GlobBuilder::new(&huge)
+            .literal_separator(false)
+            .build()
+            .unwrap();
+        let lazy = LazyGlob::new(glob);
+        assert!(!lazy.is_match("runtime.x"));
+        assert!(compile_failures()
+            .iter()
+            .any(|m| m.contains("does not build") && m.contains("runtime.???")));
+        let ok = LazyGlob::new(globset::Glob::new("runtime.sync_*").unwrap());
+        assert!(ok.is_match("runtime.sync_events"));
     }
 
     #[test]
