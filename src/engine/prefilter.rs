@@ -171,8 +171,37 @@ fn relax(hir: &Hir) -> Hir {
         }),
         HirKind::Concat(v) => Hir::concat(v.iter().map(relax).collect()),
         HirKind::Alternation(v) => Hir::alternation(v.iter().map(relax).collect()),
-        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) => hir.clone(),
+        HirKind::Class(Class::Unicode(c)) => relax_class(c),
+        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(Class::Bytes(_)) => hir.clone(),
     }
+}
+
+/// A Unicode class as bytes: its ASCII part, or else a run of non-ASCII bytes. Every character
+/// of the class is matched (a non-ASCII one is such a run), so the result is a superset; and it
+/// compiles to a handful of byte transitions where `\w` or a case-folded letter is a large
+/// UTF-8 automaton. That is most of a one-file `check --staged` (the NFA compile) and keeps the
+/// lazy DFA small on whole trees (#19).
+fn relax_class(c: &regex_syntax::hir::ClassUnicode) -> Hir {
+    use regex_syntax::hir::{ClassBytes, ClassBytesRange};
+    let ascii: Vec<ClassBytesRange> = c
+        .ranges()
+        .iter()
+        .filter(|r| r.start() <= '\x7f')
+        .map(|r| ClassBytesRange::new(r.start() as u8, r.end().min('\x7f') as u8))
+        .collect();
+    let ascii = Hir::class(Class::Bytes(ClassBytes::new(ascii)));
+    if c.ranges().iter().all(|r| r.end() <= '\x7f') {
+        return ascii;
+    }
+    let high = Hir::repetition(regex_syntax::hir::Repetition {
+        min: 1,
+        max: None,
+        greedy: true,
+        sub: Box::new(Hir::class(Class::Bytes(ClassBytes::new([
+            ClassBytesRange::new(0x80, 0xff),
+        ])))),
+    });
+    Hir::alternation(vec![ascii, high])
 }
 
 /// True when no match of `hir` can contain a line terminator or depend on where the text
@@ -269,6 +298,49 @@ mod tests {
                 assert!(p.may_match(t) || !exact.is_match(t), "{pat} on {t:?}");
             }
         }
+    }
+
+    /// Unicode classes are relaxed to bytes (ASCII part, or a run of non-ASCII bytes): every
+    /// line a Unicode-aware pattern matches is still picked, whatever the characters.
+    #[test]
+    fn prefilter_with_byte_classes_keeps_non_ascii_matches() {
+        let pats = [
+            r"(?i)\bokta\b",
+            r"caf\w\b",
+            r"\w+_user\b",
+            r"x.y",
+            r"[^a-z]{2}z",
+            r"(?i)straße",
+            r"\p{Greek}+λ",
+            r"\d{2}",
+        ];
+        let lines = [
+            "o\u{212A}ta",
+            "OKTA",
+            "café",
+            "naïve_user",
+            "x\u{1F600}y",
+            "éé z",
+            "ééz",
+            "STRASSE",
+            "straſſe",
+            "αβλ",
+            "١٢",
+            "plain ascii",
+        ];
+        let p = Prefilter::new(pats.iter().map(|s| s.to_string()).collect());
+        for line in lines {
+            let exact = pats
+                .iter()
+                .any(|r| regex::Regex::new(r).unwrap().is_match(line));
+            assert!(p.may_match(line) || !exact, "{line:?} dropped");
+            let src = Source::new("a.rs", line);
+            assert!(
+                !exact || p.lines(&src) == vec![1],
+                "{line:?} dropped by lines"
+            );
+        }
+        assert!(!p.may_match("plain ascii"));
     }
 
     #[test]
