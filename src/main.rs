@@ -16,6 +16,39 @@ use invlint::engine::error::Error;
 use invlint::engine::render;
 use invlint::{CheckOptions, Gate};
 
+/// mimalloc: a `check --all` allocates and frees per file (texts, token streams, line
+/// indexes); glibc malloc spent 18% of the CPU on the 2,506-file tree (#19).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Commits arena memory on demand: with its defaults mimalloc kept 44% more resident memory
+/// than glibc on the 11,629-file tree; with this, 12% more, at nearly the same speed.
+/// (Purging freed memory at once as well cost the speed gained.) mimalloc does not export
+/// its option ids; these are the ones of the version libmimalloc-sys 0.1.49 builds
+/// (`MIMALLOC_VERBOSE=1` lists them in order). The option is set only when `os_tag`, further
+/// down the same enum, holds its distinctive default (100): a renumbered enum leaves every
+/// option alone instead of setting some other one.
+///
+/// Runs from `.init_array`, before the Rust runtime's first allocation: mimalloc reads
+/// `arena_eager_commit` when it makes its first arena, which is before `main`.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+extern "C" fn tune_allocator() {
+    use libmimalloc_sys::{mi_option_get, mi_option_set};
+    const ARENA_EAGER_COMMIT: i32 = 4;
+    const OS_TAG: i32 = 18;
+    // SAFETY: getters and setters of mimalloc's option table; an id out of range is ignored.
+    unsafe {
+        if mi_option_get(OS_TAG) == 100 {
+            mi_option_set(ARENA_EAGER_COMMIT, 0);
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[used]
+#[link_section = ".init_array"]
+static TUNE_ALLOCATOR: extern "C" fn() = tune_allocator;
+
 /// Architecture-invariant gates for a monorepo's pull requests.
 ///
 /// invlint reads the policy (inv-rules.toml), the git diff and the PR description, runs one check
