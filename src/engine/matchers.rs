@@ -5,6 +5,8 @@
 use std::ops::Range;
 
 use globset::{GlobSet, GlobSetBuilder};
+
+use crate::engine::glob_interp::Interp;
 use regex::{Regex, RegexSet};
 use serde::Deserialize;
 use toml::Spanned;
@@ -52,7 +54,28 @@ struct LazyGlobSet {
     /// dozens of lists whose globs are under other directories or for other extensions, and
     /// building their sets was a quarter of the run (#19).
     anchors: Vec<Anchor>,
+    /// One per glob: its regex read for [`Interp`], on first use.
+    interps: Vec<std::sync::OnceLock<Option<Interp>>>,
+    /// Paths asked about so far: the first [`INTERPRET_FIRST`] are answered without building
+    /// the set.
+    asked: Asked,
     cell: std::sync::OnceLock<BuiltGlobs>,
+}
+
+/// Paths a glob list answers by interpreting its globs before it builds its set: enough for a
+/// pre-commit run or a typical diff, far fewer than a `check --all` asks (#19).
+const INTERPRET_FIRST: usize = 64;
+
+/// A count that a clone copies.
+#[derive(Debug, Default)]
+struct Asked(std::sync::atomic::AtomicUsize);
+
+impl Clone for Asked {
+    fn clone(&self) -> Asked {
+        Asked(std::sync::atomic::AtomicUsize::new(
+            self.0.load(std::sync::atomic::Ordering::Relaxed),
+        ))
+    }
 }
 
 /// A necessary condition for a path to match one glob: the glob's literal text before its first
@@ -111,7 +134,38 @@ enum BuiltGlobs {
 impl LazyGlobSet {
     fn push(&mut self, glob: globset::Glob) {
         self.anchors.push(Anchor::of(glob.glob()));
+        self.interps.push(std::sync::OnceLock::new());
         self.globs.push(glob);
+    }
+
+    /// Whether each of `globs` matches `path`, by [`Interp`]; `None` once the set is built or
+    /// enough paths were asked (then the set answers), or when a glob is not interpretable.
+    fn interpret(&self, path: &str, globs: &[usize]) -> Option<Vec<bool>> {
+        if self.cell.get().is_some()
+            || self
+                .asked
+                .0
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                >= INTERPRET_FIRST
+        {
+            return None;
+        }
+        globs
+            .iter()
+            .map(|&i| {
+                self.interps[i]
+                    .get_or_init(|| Interp::new(self.globs[i].regex()))
+                    .as_ref()
+                    .map(|m| m.is_match(path))
+            })
+            .collect()
+    }
+
+    /// The globs whose anchors admit `path`: only they can match it.
+    fn admitted(&self, path: &str) -> Vec<usize> {
+        (0..self.anchors.len())
+            .filter(|&i| self.anchors[i].admits(path))
+            .collect()
     }
 
     fn built(&self) -> &BuiltGlobs {
@@ -146,8 +200,12 @@ impl LazyGlobSet {
     }
 
     fn is_match(&self, path: &str) -> bool {
-        if !self.anchors.iter().any(|a| a.admits(path)) {
+        let admitted = self.admitted(path);
+        if admitted.is_empty() {
             return false;
+        }
+        if let Some(each) = self.interpret(path, &admitted) {
+            return each.contains(&true);
         }
         match self.built() {
             BuiltGlobs::Set(s) => s.is_match(path),
@@ -156,6 +214,17 @@ impl LazyGlobSet {
     }
 
     fn matches(&self, path: &str) -> Vec<usize> {
+        let admitted = self.admitted(path);
+        if admitted.is_empty() {
+            return Vec::new();
+        }
+        if let Some(each) = self.interpret(path, &admitted) {
+            return admitted
+                .into_iter()
+                .zip(each)
+                .filter_map(|(i, hit)| hit.then_some(i))
+                .collect();
+        }
         match self.built() {
             BuiltGlobs::Set(s) => s.matches(path),
             BuiltGlobs::Each(v) => (0..v.len())
@@ -556,19 +625,26 @@ mod tests {
 
     #[test]
     fn glob_sets_build_on_first_match() {
-        let list = LazyGlobSet {
-            globs: vec![globset::Glob::new("apps/**").unwrap()],
-            anchors: vec![Anchor::of("apps/**")],
-            cell: std::sync::OnceLock::new(),
-        };
+        let mut list = LazyGlobSet::default();
+        list.push(globset::Glob::new("apps/**").unwrap());
+        list.push(globset::Glob::new("**/*.rs").unwrap());
         assert!(list.cell.get().is_none());
-        assert!(!list.is_match("crates/x/src/lib.rs"));
+        assert!(!list.is_match("crates/x/src/lib.ts"));
         assert!(
             list.cell.get().is_none(),
             "no anchor admits it: nothing built"
         );
-        assert!(list.is_match("apps/runtime/src/lib.rs"));
+        // The first paths are answered by interpreting the globs; then the set is built.
+        for _ in 0..INTERPRET_FIRST / 2 {
+            assert!(list.is_match("apps/runtime/src/lib.ts"));
+            assert_eq!(list.matches("apps/runtime/src/lib.rs"), vec![0, 1]);
+            assert!(!list.is_match("crates/x/src/lib.r"));
+        }
+        assert!(list.cell.get().is_none());
+        assert!(list.is_match("apps/runtime/src/lib.ts"));
         assert!(list.cell.get().is_some());
+        assert_eq!(list.matches("apps/runtime/src/lib.rs"), vec![0, 1]);
+        assert!(list.clone().is_match("crates/x/src/lib.rs"));
         assert!(!LazyGlobSet::default().is_match("x"));
     }
 }

@@ -9,6 +9,7 @@ pub mod diff;
 pub mod error;
 pub mod finding;
 pub mod gate;
+pub mod glob_interp;
 pub mod governance;
 pub mod head_tree;
 pub mod matchers;
