@@ -575,3 +575,31 @@ fn read_step_reads_what_the_scan_reads_and_bills_it() {
     );
     assert!(cx.read_ms() > 0.0);
 }
+
+#[test]
+fn literal_prefilter_admits_every_heredoc_the_word_class_did() {
+    // The heredoc name was `\w+`; `[^\s'"]+` must admit every text the old prefilter did.
+    let old = regex::Regex::new(r#"(?i)(["'`]|<<<['"]?\w+['"]?)\s*\(?\s*(select|insert|update|delete|with|create|alter|drop|truncate|merge|upsert|replace)(?-u:\b)"#).unwrap();
+    let mut texts: Vec<String> = [
+        "<<<SQL\nSELECT * FROM runtime.runs\nSQL;",
+        "<<<'é_SQL'\n  (insert into t values (1)",
+        "<<<\"Q1\" delete from x",
+        "<<<ſql\nſelect 1",
+        "$q = <<<SQL\n\tWITH a AS (select 1) select * from a\nSQL;",
+        "<<< SQL\nselect",
+        "no sql here",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    texts.extend(lexer_corpus().into_iter().map(|(t, _)| t));
+    let mut admitted = 0;
+    for t in &texts {
+        if old.is_match(t) {
+            admitted += 1;
+            assert!(MAYBE_SQL_LITERAL.is_match(t), "{t:?}");
+        }
+    }
+    assert!(admitted > 100, "{admitted}");
+    assert!(!MAYBE_SQL_LITERAL.is_match("no sql here"));
+}
