@@ -21,15 +21,17 @@
 //! bounded depth, and entry modes are canonicalised as git does (a mode git does not name is a
 //! regular file), so no index makes this reader or libgit2's diff panic.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use git2::{Index, IndexEntry, IndexTime, Oid, Repository, Tree};
 
 /// One index or tree entry: path, mode and blob id.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    /// Repository-relative path, `/`-separated.
-    pub path: Vec<u8>,
+pub struct Entry<'a> {
+    /// Repository-relative path, `/`-separated: borrowed from the index file where it is
+    /// written whole (versions 2 and 3), so reading 20k entries allocates no path (#19).
+    pub path: Cow<'a, [u8]>,
     /// Git file mode (0o100644, 0o100755, 0o120000, 0o160000).
     pub mode: u32,
     /// Blob (or commit, for a gitlink) id.
@@ -38,9 +40,9 @@ pub struct Entry {
 
 /// The parsed index: entries in index order and the valid cache-tree ids by directory.
 #[derive(Debug, Default)]
-pub struct ParsedIndex {
+pub struct ParsedIndex<'a> {
     /// Stage-0 entries, sorted by path as git keeps them.
-    pub entries: Vec<Entry>,
+    pub entries: Vec<Entry<'a>>,
     /// Directory path (`""` for the root) -> the tree id the index would write for it, for the
     /// directories whose cache-tree entry is valid.
     pub trees: HashMap<Vec<u8>, Oid>,
@@ -81,7 +83,7 @@ pub fn index_path(repo: &Repository) -> std::path::PathBuf {
     }
 }
 
-fn to_index(entries: &[Entry]) -> Option<Index> {
+fn to_index(entries: &[Entry<'_>]) -> Option<Index> {
     let mut index = Index::new().ok()?;
     for e in entries {
         let t = IndexTime::new(0, 0);
@@ -98,7 +100,7 @@ fn to_index(entries: &[Entry]) -> Option<Index> {
                 id: e.oid,
                 flags: 0,
                 flags_extended: 0,
-                path: e.path.clone(),
+                path: e.path.to_vec(),
             })
             .ok()?;
     }
@@ -180,12 +182,12 @@ fn canon_mode(mode: u32) -> u32 {
 
 /// Parses an index file (versions 2, 3 and 4). `None` for anything this fast path does not
 /// handle: the caller then lets libgit2 read the index.
-pub fn parse(b: &[u8]) -> Option<ParsedIndex> {
+pub fn parse(b: &[u8]) -> Option<ParsedIndex<'_>> {
     scan(b, &mut Vec::new())
 }
 
 /// [`parse`], noting the extensions that made it give up (`link`, `sdir`) in `features`.
-fn scan(b: &[u8], features: &mut Vec<&'static str>) -> Option<ParsedIndex> {
+fn scan<'a>(b: &'a [u8], features: &mut Vec<&'static str>) -> Option<ParsedIndex<'a>> {
     if b.len() < 12 + 20 || &b[..4] != b"DIRC" {
         return None;
     }
@@ -196,8 +198,7 @@ fn scan(b: &[u8], features: &mut Vec<&'static str>) -> Option<ParsedIndex> {
     let count = be32(b, 8)? as usize;
     let end = b.len() - 20; // trailing checksum
     let mut pos = 12;
-    let mut entries = Vec::with_capacity(count.min(end / 62));
-    let mut prev: Vec<u8> = Vec::new();
+    let mut entries: Vec<Entry<'a>> = Vec::with_capacity(count.min(end / 62));
     // Entries this reader leaves to libgit2 are still stepped over, so the extensions after
     // them can say which feature the index uses (see `unsupported_feature`).
     let mut give_up = false;
@@ -220,17 +221,18 @@ fn scan(b: &[u8], features: &mut Vec<&'static str>) -> Option<ParsedIndex> {
         let path = if version == 4 {
             let strip = varint(b, &mut p)?;
             let nul = p + b.get(p..end)?.iter().position(|&c| c == 0)?;
+            let prev: &[u8] = entries.last().map_or(&[], |e| &e.path);
             let keep = prev.len().checked_sub(strip)?;
             let mut path = prev[..keep].to_vec();
             path.extend_from_slice(&b[p..nul]);
             pos = nul + 1;
-            path
+            Cow::Owned(path)
         } else {
-            let nul = p + b.get(p..end)?.iter().position(|&c| c == 0)?;
-            let path = b[p..nul].to_vec();
+            let nul = p + memchr::memchr(0, b.get(p..end)?)?;
+            let path = &b[p..nul];
             // Entries are padded with 1-8 NULs to a multiple of 8 bytes.
             pos = start + ((header + path.len() + 8) & !7);
-            path
+            Cow::Borrowed(path)
         };
         if pos > end {
             return None; // truncated
@@ -239,10 +241,9 @@ fn scan(b: &[u8], features: &mut Vec<&'static str>) -> Option<ParsedIndex> {
             features.push("sdir"); // a sparse-index directory entry
             give_up = true;
         }
-        if prev > path && !prev.is_empty() || path.is_empty() {
+        if entries.last().is_some_and(|e| e.path > path) || path.is_empty() {
             give_up = true; // not sorted, or a split index's replaced entry
         }
-        prev.clone_from(&path);
         entries.push(Entry {
             path,
             mode: canon_mode(mode),
@@ -350,18 +351,18 @@ fn tree_node(
 }
 
 /// What a name in a directory is, on one side.
-enum Side<D> {
-    File(Entry),
+enum Side<'a, D> {
+    File(Entry<'a>),
     /// A directory: on the index side, the range of entries under it; on HEAD's, its tree id.
     Dir(D),
 }
 
 /// Compares the index with HEAD's tree; returns (HEAD side, index side) of the changed paths.
-pub fn changes(
+pub fn changes<'a>(
     repo: &Repository,
     head: &Tree<'_>,
-    idx: &ParsedIndex,
-) -> Option<(Vec<Entry>, Vec<Entry>)> {
+    idx: &ParsedIndex<'a>,
+) -> Option<(Vec<Entry<'a>>, Vec<Entry<'a>>)> {
     let mut old = Vec::new();
     let mut new = Vec::new();
     walk(
@@ -386,14 +387,14 @@ fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn walk(
+fn walk<'a>(
     repo: &Repository,
     dir: &[u8],
     tree: &Tree<'_>,
-    idx: &ParsedIndex,
+    idx: &ParsedIndex<'a>,
     range: std::ops::Range<usize>,
-    old: &mut Vec<Entry>,
-    new: &mut Vec<Entry>,
+    old: &mut Vec<Entry<'a>>,
+    new: &mut Vec<Entry<'a>>,
 ) -> Option<()> {
     if idx.trees.get(dir) == Some(&tree.id()) {
         return Some(()); // the cache-tree says this directory is unchanged
@@ -442,7 +443,7 @@ fn walk(
             head_side.insert(
                 name.clone(),
                 Side::File(Entry {
-                    path: join(dir, &name),
+                    path: Cow::Owned(join(dir, &name)),
                     mode: u32::try_from(e.filemode()).ok()?,
                     oid: e.id(),
                 }),
@@ -488,7 +489,12 @@ fn walk(
 }
 
 /// Every blob under a HEAD tree (a directory the index no longer has).
-fn all_blobs(repo: &Repository, dir: &[u8], tree: &Tree<'_>, out: &mut Vec<Entry>) -> Option<()> {
+fn all_blobs(
+    repo: &Repository,
+    dir: &[u8],
+    tree: &Tree<'_>,
+    out: &mut Vec<Entry<'_>>,
+) -> Option<()> {
     for e in tree.iter() {
         let path = join(dir, e.name_bytes());
         if e.kind() == Some(git2::ObjectType::Tree) {
@@ -496,7 +502,7 @@ fn all_blobs(repo: &Repository, dir: &[u8], tree: &Tree<'_>, out: &mut Vec<Entry
             all_blobs(repo, &path, &sub, out)?;
         } else {
             out.push(Entry {
-                path,
+                path: Cow::Owned(path),
                 mode: u32::try_from(e.filemode()).ok()?,
                 oid: e.id(),
             });
