@@ -138,27 +138,23 @@ impl LazyGlobSet {
         self.globs.push(glob);
     }
 
-    /// Whether each of `globs` matches `path`, by [`Interp`]; `None` once the set is built or
-    /// enough paths were asked (then the set answers), or when a glob is not interpretable.
-    fn interpret(&self, path: &str, globs: &[usize]) -> Option<Vec<bool>> {
-        if self.cell.get().is_some()
-            || self
+    /// True while paths are answered by [`Interp`]: the set is not built and fewer than
+    /// [`INTERPRET_FIRST`] paths were asked. Once built, no atomic is touched.
+    fn interpreting(&self) -> bool {
+        self.cell.get().is_none()
+            && self
                 .asked
                 .0
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-                >= INTERPRET_FIRST
-        {
-            return None;
-        }
-        globs
-            .iter()
-            .map(|&i| {
-                self.interps[i]
-                    .get_or_init(|| Interp::new(self.globs[i].regex()))
-                    .as_ref()
-                    .map(|m| m.is_match(path))
-            })
-            .collect()
+                < INTERPRET_FIRST
+    }
+
+    /// Whether glob `i` matches `path`, by [`Interp`]; `None` when it is not interpretable.
+    fn interpret(&self, i: usize, path: &str) -> Option<bool> {
+        self.interps[i]
+            .get_or_init(|| Interp::new(self.globs[i].regex()))
+            .as_ref()
+            .map(|m| m.is_match(path))
     }
 
     /// The globs whose anchors admit `path`: only they can match it.
@@ -200,12 +196,18 @@ impl LazyGlobSet {
     }
 
     fn is_match(&self, path: &str) -> bool {
-        let admitted = self.admitted(path);
-        if admitted.is_empty() {
+        // No allocation on this path: a `check --all` asks every list about every file.
+        if !self.anchors.iter().any(|a| a.admits(path)) {
             return false;
         }
-        if let Some(each) = self.interpret(path, &admitted) {
-            return each.contains(&true);
+        if self.interpreting() {
+            let each: Option<Vec<bool>> = (0..self.anchors.len())
+                .filter(|&i| self.anchors[i].admits(path))
+                .map(|i| self.interpret(i, path))
+                .collect();
+            if let Some(each) = each {
+                return each.contains(&true);
+            }
         }
         match self.built() {
             BuiltGlobs::Set(s) => s.is_match(path),
@@ -218,12 +220,16 @@ impl LazyGlobSet {
         if admitted.is_empty() {
             return Vec::new();
         }
-        if let Some(each) = self.interpret(path, &admitted) {
-            return admitted
-                .into_iter()
-                .zip(each)
-                .filter_map(|(i, hit)| hit.then_some(i))
-                .collect();
+        if self.interpreting() {
+            let each: Option<Vec<bool>> =
+                admitted.iter().map(|&i| self.interpret(i, path)).collect();
+            if let Some(each) = each {
+                return admitted
+                    .into_iter()
+                    .zip(each)
+                    .filter_map(|(i, hit)| hit.then_some(i))
+                    .collect();
+            }
         }
         match self.built() {
             BuiltGlobs::Set(s) => s.matches(path),
