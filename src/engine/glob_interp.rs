@@ -231,6 +231,41 @@ fn utf8_len(bytes: &[u8]) -> usize {
     want.min(bytes.len())
 }
 
+/// Every string of at most `n` pieces of `pieces`, the empty one first: the exhaustive glob
+/// tests' globs and paths.
+#[cfg(test)]
+pub(crate) fn strings_of(pieces: &[&str], n: usize) -> Vec<String> {
+    let mut all = vec![String::new()];
+    let mut frontier = vec![String::new()];
+    for _ in 0..n {
+        frontier = frontier
+            .iter()
+            .flat_map(|s| pieces.iter().map(move |p| format!("{s}{p}")))
+            .collect();
+        all.extend(frontier.iter().cloned());
+    }
+    all
+}
+
+/// Each of `globs` that globset builds, with and without `literal_separator` (glob lists
+/// separate, `*` stopping at `/`; the plane map's table globs do not), `\` escaping as the
+/// policy's globs do.
+#[cfg(test)]
+pub(crate) fn built_both_ways(globs: &[String]) -> Vec<(&str, bool, globset::Glob)> {
+    globs
+        .iter()
+        .flat_map(|g| [(g, true), (g, false)])
+        .filter_map(|(glob, separator)| {
+            globset::GlobBuilder::new(glob)
+                .literal_separator(separator)
+                .backslash_escape(true)
+                .build()
+                .ok()
+                .map(|g| (glob.as_str(), separator, g))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,34 +279,11 @@ mod tests {
             "a", "/", ".", "*", "**", "?", "[ab]", "[!a]", "[é-ê]", "{a,/b}", "{,a}", "\\*",
             "/**/", "**/", "/**", "é",
         ];
-        let mut paths = vec![String::new()];
-        let mut frontier = vec![String::new()];
-        for _ in 0..4 {
-            frontier = frontier
-                .iter()
-                .flat_map(|p| ["a", "b", "/", ".", "é"].map(|c| format!("{p}{c}")))
-                .collect();
-            paths.extend(frontier.iter().cloned());
-        }
+        let mut paths = strings_of(&["a", "b", "/", ".", "é"], 4);
         paths.push("a\nb".into());
-        let mut globs = vec![String::new()];
-        let mut frontier = vec![String::new()];
-        for _ in 0..3 {
-            frontier = frontier
-                .iter()
-                .flat_map(|g| tokens.map(|t| format!("{g}{t}")))
-                .collect();
-            globs.extend(frontier.iter().cloned());
-        }
+        let globs = strings_of(&tokens, 3);
         let mut checked = 0;
-        for (glob, separator) in globs.iter().flat_map(|g| [(g, true), (g, false)]) {
-            let Ok(g) = globset::GlobBuilder::new(glob)
-                .literal_separator(separator)
-                .backslash_escape(true)
-                .build()
-            else {
-                continue;
-            };
+        for (glob, separator, g) in built_both_ways(&globs) {
             let m = g.compile_matcher();
             let interp = Interp::new(g.regex()).unwrap_or_else(|| panic!("{glob} not handled"));
             for p in &paths {

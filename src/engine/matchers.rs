@@ -560,38 +560,15 @@ mod tests {
     /// path its glob matches.
     #[test]
     fn an_anchor_admits_every_path_its_glob_matches() {
+        use crate::engine::glob_interp::{built_both_ways, strings_of};
         let tokens = [
             "a", "b", "/", ".", "*", "**", "?", "[ab]", "[!a]", "{a,/b}", "{,a}", "\\*", "/**/",
             "**/", "/**",
         ];
-        let mut paths = vec![String::new()];
-        let mut frontier = vec![String::new()];
-        for _ in 0..5 {
-            frontier = frontier
-                .iter()
-                .flat_map(|p| ["a", "b", "/", "."].map(|c| format!("{p}{c}")))
-                .collect();
-            paths.extend(frontier.iter().cloned());
-        }
-        let mut globs = vec![String::new()];
-        let mut frontier = vec![String::new()];
-        for _ in 0..3 {
-            frontier = frontier
-                .iter()
-                .flat_map(|g| tokens.map(|t| format!("{g}{t}")))
-                .collect();
-            globs.extend(frontier.iter().cloned());
-        }
+        let paths = strings_of(&["a", "b", "/", "."], 5);
+        let globs = strings_of(&tokens, 3);
         let mut checked = 0;
-        // Glob lists separate (`*` stops at `/`); the plane map's table globs do not.
-        for (glob, separator) in globs.iter().flat_map(|g| [(g, true), (g, false)]) {
-            let Ok(g) = globset::GlobBuilder::new(glob)
-                .literal_separator(separator)
-                .backslash_escape(true)
-                .build()
-            else {
-                continue;
-            };
+        for (glob, _, g) in built_both_ways(&globs) {
             let m = g.compile_matcher();
             let anchor = Anchor::of(glob);
             for path in &paths {
