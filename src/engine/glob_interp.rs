@@ -53,7 +53,9 @@ fn supported(hir: &Hir, depth: usize) -> bool {
         return false;
     }
     match hir.kind() {
-        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) => true,
+        // Glob regexes say `(?-u)`: their classes are bytes. A Unicode one is left to the set.
+        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(Class::Bytes(_)) => true,
+        HirKind::Class(Class::Unicode(_)) => false,
         HirKind::Look(l) => matches!(l, Look::Start | Look::End),
         HirKind::Repetition(r) => supported(&r.sub, depth + 1),
         HirKind::Capture(c) => supported(&c.sub, depth + 1),
@@ -124,32 +126,12 @@ fn step(hir: &Hir, from: &Positions, path: &[u8]) -> Positions {
                 }
             }
         }
-        HirKind::Class(class) => {
-            for p in from.iter().filter(|&p| p < n) {
-                let b = path[p];
-                let hit = match class {
-                    Class::Bytes(c) => c.ranges().iter().any(|r| r.start() <= b && b <= r.end()),
-                    // Only `(?u)` classes are Unicode, and glob regexes say `(?-u)`; one that is
-                    // matches a whole character.
-                    Class::Unicode(c) => {
-                        let rest = &path[p..];
-                        let len = utf8_len(rest);
-                        if let Some(ch) = std::str::from_utf8(&rest[..len])
-                            .ok()
-                            .and_then(|s| s.chars().next())
-                        {
-                            if c.ranges().iter().any(|r| r.start() <= ch && ch <= r.end()) {
-                                out.insert(p + len);
-                            }
-                        }
-                        false
-                    }
-                };
-                if hit {
-                    out.insert(p + 1);
-                }
+        HirKind::Class(Class::Bytes(c)) => {
+            for p in from.iter().filter(|&p| p < n && in_class(c, path[p])) {
+                out.insert(p + 1);
             }
         }
+        HirKind::Class(Class::Unicode(_)) => unreachable!("rejected by `supported`"),
         HirKind::Look(Look::Start) => {
             if from.contains(0) {
                 out.insert(0);
@@ -185,11 +167,7 @@ fn step(hir: &Hir, from: &Positions, path: &[u8]) -> Positions {
             };
             let mut reach = false;
             for i in 0..=n {
-                reach = from.contains(i)
-                    || (reach && {
-                        let b = path[i - 1];
-                        c.ranges().iter().any(|r| r.start() <= b && b <= r.end())
-                    });
+                reach = from.contains(i) || (reach && in_class(c, path[i - 1]));
                 if reach {
                     out.insert(i);
                 }
@@ -220,15 +198,8 @@ fn is_byte_class(hir: &Hir) -> bool {
     matches!(hir.kind(), HirKind::Class(Class::Bytes(_)))
 }
 
-/// Length of the UTF-8 sequence `bytes` starts with (1 for a byte that starts none).
-fn utf8_len(bytes: &[u8]) -> usize {
-    let want = match bytes.first() {
-        Some(b) if *b >= 0xF0 => 4,
-        Some(b) if *b >= 0xE0 => 3,
-        Some(b) if *b >= 0xC0 => 2,
-        _ => 1,
-    };
-    want.min(bytes.len())
+fn in_class(c: &regex_syntax::hir::ClassBytes, b: u8) -> bool {
+    c.ranges().iter().any(|r| r.start() <= b && b <= r.end())
 }
 
 /// Every string of at most `n` pieces of `pieces`, the empty one first: the exhaustive glob

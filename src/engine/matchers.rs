@@ -149,19 +149,19 @@ impl LazyGlobSet {
                 < INTERPRET_FIRST
     }
 
-    /// Whether glob `i` matches `path`, by [`Interp`]; `None` when it is not interpretable.
-    fn interpret(&self, i: usize, path: &str) -> Option<bool> {
-        self.interps[i]
-            .get_or_init(|| Interp::new(self.globs[i].regex()))
-            .as_ref()
-            .map(|m| m.is_match(path))
-    }
-
-    /// The globs whose anchors admit `path`: only they can match it.
-    fn admitted(&self, path: &str) -> Vec<usize> {
-        (0..self.anchors.len())
-            .filter(|&i| self.anchors[i].admits(path))
-            .collect()
+    /// The globs that match `path`, by [`Interp`], among those whose anchors admit it (only
+    /// they can match); `None` when one of those is not interpretable.
+    fn interpret(&self, path: &str) -> Option<Vec<usize>> {
+        let mut hits = Vec::new();
+        for i in (0..self.anchors.len()).filter(|&i| self.anchors[i].admits(path)) {
+            let m = self.interps[i]
+                .get_or_init(|| Interp::new(self.globs[i].regex()))
+                .as_ref()?;
+            if m.is_match(path) {
+                hits.push(i);
+            }
+        }
+        Some(hits)
     }
 
     fn built(&self) -> &BuiltGlobs {
@@ -200,14 +200,8 @@ impl LazyGlobSet {
         if !self.anchors.iter().any(|a| a.admits(path)) {
             return false;
         }
-        if self.interpreting() {
-            let each: Option<Vec<bool>> = (0..self.anchors.len())
-                .filter(|&i| self.anchors[i].admits(path))
-                .map(|i| self.interpret(i, path))
-                .collect();
-            if let Some(each) = each {
-                return each.contains(&true);
-            }
+        if let Some(hits) = self.interpreting().then(|| self.interpret(path)).flatten() {
+            return !hits.is_empty();
         }
         match self.built() {
             BuiltGlobs::Set(s) => s.is_match(path),
@@ -216,20 +210,11 @@ impl LazyGlobSet {
     }
 
     fn matches(&self, path: &str) -> Vec<usize> {
-        let admitted = self.admitted(path);
-        if admitted.is_empty() {
+        if !self.anchors.iter().any(|a| a.admits(path)) {
             return Vec::new();
         }
-        if self.interpreting() {
-            let each: Option<Vec<bool>> =
-                admitted.iter().map(|&i| self.interpret(i, path)).collect();
-            if let Some(each) = each {
-                return admitted
-                    .into_iter()
-                    .zip(each)
-                    .filter_map(|(i, hit)| hit.then_some(i))
-                    .collect();
-            }
+        if let Some(hits) = self.interpreting().then(|| self.interpret(path)).flatten() {
+            return hits;
         }
         match self.built() {
             BuiltGlobs::Set(s) => s.matches(path),

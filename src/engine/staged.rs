@@ -220,7 +220,7 @@ fn scan<'a>(b: &'a [u8], features: &mut Vec<&'static str>) -> Option<ParsedIndex
         }
         let path = if version == 4 {
             let strip = varint(b, &mut p)?;
-            let nul = p + b.get(p..end)?.iter().position(|&c| c == 0)?;
+            let nul = p + memchr::memchr(0, b.get(p..end)?)?;
             let prev: &[u8] = entries.last().map_or(&[], |e| &e.path);
             let keep = prev.len().checked_sub(strip)?;
             let mut path = prev[..keep].to_vec();
