@@ -217,7 +217,7 @@ pub const SYN_BODIES_SKIPPED: &str = "syn fn bodies skipped";
 
 /// [`parse_rust`] with fn bodies deferred ([`LazyFile`]): counts in [`SYN_PARSES`] as a parse;
 /// fill the bodies a check needs with [`fill_bodies`]. Call only after a cheap text prefilter.
-pub fn parse_rust_lazy(cx: &Context<'_>, text: &str) -> syn::Result<LazyFile> {
+pub fn parse_rust_lazy<'t>(cx: &Context<'_>, text: &'t str) -> syn::Result<LazyFile<'t>> {
     let parsed = LazyFile::parse(text);
     if parsed.as_ref().map_or_else(|e| !is_refusal(e), |_| true) {
         cx.count(SYN_PARSES, 1);
@@ -229,7 +229,7 @@ pub fn parse_rust_lazy(cx: &Context<'_>, text: &str) -> syn::Result<LazyFile> {
 /// dropped after this call, in `cx` ([`SYN_BODIES_PARSED`], [`SYN_BODIES_SKIPPED`]).
 pub fn fill_bodies(
     cx: &Context<'_>,
-    lazy: &mut LazyFile,
+    lazy: &mut LazyFile<'_>,
     want: impl FnMut(&syn::Signature, &syn::Block) -> bool,
 ) -> syn::Result<()> {
     let filled = lazy.fill(want);

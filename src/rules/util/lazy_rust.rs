@@ -25,19 +25,31 @@
 //! The depth guard ([`super::too_deep`]) is applied to the whole text first, as before.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::str::FromStr as _;
 
 use proc_macro2::{Delimiter, Group, Spacing, TokenStream, TokenTree};
 
-/// A parsed Rust file whose fn bodies at item level may still be unparsed token groups.
-pub struct LazyFile {
+mod scan;
+
+/// A parsed Rust file whose fn bodies at item level may still be unparsed.
+pub struct LazyFile<'t> {
     /// The file. A deferred body is an empty block whose braces carry the body's spans.
     pub file: syn::File,
-    /// Deferred bodies by the byte range of their braces.
-    bodies: HashMap<Key, Group>,
+    /// Deferred bodies by the position of their braces.
+    bodies: HashMap<Key, Body>,
+    /// The text parsed (after a byte order mark).
+    text: &'t str,
 }
 
-/// Key of a body group: where its braces start and end (line, column) in the parsed text.
+/// A deferred body: where it is in the text (found by [`scan::item_bodies`], not tokenized
+/// yet), or its tokens (found by [`stub_items`] in a whole-file token stream).
+enum Body {
+    Text(Range<usize>),
+    Tokens(Group),
+}
+
+/// Key of a body: where its braces start and end (line, column) in the parsed text.
 /// (Cheaper than `byte_range`, which proc-macro2 converts from char offsets.)
 type Key = (usize, usize, usize, usize);
 
@@ -46,11 +58,11 @@ fn key(span: proc_macro2::Span) -> Key {
     (s.line, s.column, e.line, e.column)
 }
 
-impl LazyFile {
+impl<'t> LazyFile<'t> {
     /// Parses `text` with fn bodies deferred. A file [`super::too_deep`] to parse safely is an
     /// error without parsing (see [`super::parse_rust_bounded`]); so is a syntax error outside
     /// the deferred bodies.
-    pub fn parse(text: &str) -> syn::Result<LazyFile> {
+    pub fn parse(text: &'t str) -> syn::Result<LazyFile<'t>> {
         if let Some(why) = super::too_deep(text) {
             return Err(syn::Error::new(proc_macro2::Span::call_site(), why));
         }
@@ -62,33 +74,61 @@ impl LazyFile {
         // comment before the `[`, still go to syn whole, which decides.
         let content = text.strip_prefix('\u{feff}').unwrap_or(text);
         if content.starts_with("#!") && !content.starts_with("#![") {
-            return syn::parse_file(text).map(LazyFile::whole);
+            return syn::parse_file(text).map(|file| LazyFile::whole(file, content));
+        }
+        if let Some(lazy) = LazyFile::parse_blanked(content) {
+            return Ok(lazy);
         }
         let tokens = TokenStream::from_str(content)?;
         let mut stubs = Vec::new();
         let stubbed = stub_items(tokens.clone(), &mut stubs);
         if !stubs.is_empty() {
             if let Ok(file) = syn::parse2::<syn::File>(stubbed) {
-                let bodies: HashMap<Key, Group> =
-                    stubs.into_iter().map(|g| (key(g.span()), g)).collect();
-                let mut seen = 0;
-                for_each_fn(&file.items, &mut |block| {
-                    if is_stub(block, &bodies) {
-                        seen += 1;
-                    }
-                });
-                if seen == bodies.len() {
-                    return Ok(LazyFile { file, bodies });
+                let bodies: HashMap<Key, Body> = stubs
+                    .into_iter()
+                    .map(|g| (key(g.span()), Body::Tokens(g)))
+                    .collect();
+                if every_stub_seen(&file, &bodies) {
+                    return Ok(LazyFile {
+                        file,
+                        bodies,
+                        text: content,
+                    });
                 }
             }
         }
-        syn::parse2::<syn::File>(tokens).map(LazyFile::whole)
+        syn::parse2::<syn::File>(tokens).map(|file| LazyFile::whole(file, content))
     }
 
-    fn whole(file: syn::File) -> LazyFile {
+    /// The fast path: [`scan::item_bodies`] finds the bodies, proc-macro2 and syn read the
+    /// text with each body's inside blanked (newlines kept, so every position after it is
+    /// where it was). `None` when the scan finds no body, or its guess does not survive syn's
+    /// parse (then the whole text is tokenized, as before, and a syntax error reported).
+    fn parse_blanked(content: &'t str) -> Option<LazyFile<'t>> {
+        let ranges = scan::item_bodies(content)?;
+        if ranges.is_empty() {
+            return None;
+        }
+        let keys = positions(content, &ranges);
+        let tokens = TokenStream::from_str(&blank(content, &ranges)).ok()?;
+        let file = syn::parse2::<syn::File>(tokens).ok()?;
+        let bodies: HashMap<Key, Body> = keys
+            .into_iter()
+            .zip(ranges)
+            .map(|(k, r)| (k, Body::Text(r)))
+            .collect();
+        every_stub_seen(&file, &bodies).then_some(LazyFile {
+            file,
+            bodies,
+            text: content,
+        })
+    }
+
+    fn whole(file: syn::File, text: &'t str) -> LazyFile<'t> {
         LazyFile {
             file,
             bodies: HashMap::new(),
+            text,
         }
     }
 
@@ -109,13 +149,21 @@ impl LazyFile {
         if self.bodies.is_empty() {
             return Ok(0);
         }
+        let mut wanted = Vec::new();
+        for_each_fn(&self.file.items, &mut |sig, block| {
+            if is_stub(block, &self.bodies) && want(sig, block) {
+                wanted.push(key(block.brace_token.span.join()));
+            }
+        });
+        if wanted.is_empty() {
+            return Ok(0);
+        }
+        let mut groups = self.tokenize(&wanted)?;
         let mut filled = 0;
-        fill_items(
-            &mut self.file.items,
-            &mut self.bodies,
-            &mut want,
-            &mut filled,
-        )?;
+        fill_items(&mut self.file.items, &mut groups, &mut filled)?;
+        for k in &wanted {
+            self.bodies.remove(k);
+        }
         Ok(filled)
     }
 
@@ -124,32 +172,156 @@ impl LazyFile {
     pub fn fill_all(&mut self) -> syn::Result<usize> {
         self.fill(|_, _| true)
     }
+
+    /// The token groups of the `wanted` bodies. Bodies still in the text are tokenized in one
+    /// go: a text with each of them at its own line and column, blank elsewhere, so their
+    /// spans are those of the file. Should that disagree with the scan (it cannot, short of a
+    /// lexer difference), the whole text is tokenized as before.
+    fn tokenize(&self, wanted: &[Key]) -> syn::Result<HashMap<Key, Group>> {
+        let mut groups = HashMap::with_capacity(wanted.len());
+        let mut in_text: Vec<(Key, Range<usize>)> = Vec::new();
+        for k in wanted {
+            match self.bodies.get(k) {
+                Some(Body::Tokens(g)) => {
+                    groups.insert(*k, g.clone());
+                }
+                Some(Body::Text(r)) => in_text.push((*k, r.clone())),
+                None => {}
+            }
+        }
+        if in_text.is_empty() {
+            return Ok(groups);
+        }
+        in_text.sort_by_key(|(_, r)| r.start);
+        let mut text = String::new();
+        let (mut line, mut column) = (1, 0);
+        for ((open_line, open_column, close_line, close_column), r) in &in_text {
+            if *open_line > line {
+                text.extend(std::iter::repeat_n('\n', open_line - line));
+                column = 0;
+            }
+            text.extend(std::iter::repeat_n(' ', open_column.saturating_sub(column)));
+            text.push_str(&self.text[r.clone()]);
+            (line, column) = (*close_line, *close_column);
+        }
+        let mut found = 0;
+        if let Ok(tokens) = TokenStream::from_str(&text) {
+            for tt in tokens {
+                if let TokenTree::Group(g) = tt {
+                    let k = key(g.span());
+                    if g.delimiter() == Delimiter::Brace && in_text.iter().any(|(w, _)| *w == k) {
+                        groups.insert(k, g);
+                        found += 1;
+                        continue;
+                    }
+                }
+                found = usize::MAX;
+                break;
+            }
+        }
+        if found != in_text.len() {
+            let mut stubs = Vec::new();
+            stub_items(TokenStream::from_str(self.text)?, &mut stubs);
+            let mut by_key: HashMap<Key, Group> =
+                stubs.into_iter().map(|g| (key(g.span()), g)).collect();
+            for (k, _) in &in_text {
+                let g = by_key.remove(k).ok_or_else(|| {
+                    syn::Error::new(proc_macro2::Span::call_site(), "fn body not found")
+                })?;
+                groups.insert(*k, g);
+            }
+        }
+        Ok(groups)
+    }
 }
 
-fn is_stub(block: &syn::Block, bodies: &HashMap<Key, Group>) -> bool {
+/// True when every stub in `bodies` is the (empty) block of a fn at item level in `file`.
+fn every_stub_seen(file: &syn::File, bodies: &HashMap<Key, Body>) -> bool {
+    let mut seen = 0;
+    for_each_fn(&file.items, &mut |_, block| {
+        if is_stub(block, bodies) {
+            seen += 1;
+        }
+    });
+    seen == bodies.len()
+}
+
+/// Where each range starts and ends, as (line, column) pairs: the [`Key`] of its braces.
+/// Lines are 1-based and columns count chars, as proc-macro2's spans do.
+fn positions(text: &str, ranges: &[Range<usize>]) -> Vec<Key> {
+    let (mut line, mut column, mut at) = (1usize, 0usize, 0usize);
+    let mut advance = |to: usize| {
+        let seg = &text[at..to];
+        match memchr::memrchr(b'\n', seg.as_bytes()) {
+            Some(nl) => {
+                line += memchr::memchr_iter(b'\n', seg.as_bytes()).count();
+                column = seg[nl + 1..].chars().count();
+            }
+            None => column += seg.chars().count(),
+        }
+        at = to;
+        (line, column)
+    };
+    ranges
+        .iter()
+        .map(|r| {
+            let (l0, c0) = advance(r.start);
+            let (l1, c1) = advance(r.end);
+            (l0, c0, l1, c1)
+        })
+        .collect()
+}
+
+/// `text` with the inside of each range (a `{ .. }` body) blanked: its newlines, then a space
+/// for each char of its last line, so every position after it stays where it was.
+fn blank(text: &str, ranges: &[Range<usize>]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for r in ranges {
+        out.push_str(&text[last..=r.start]);
+        let inside = &text[r.start + 1..r.end - 1];
+        let tail = match memchr::memrchr(b'\n', inside.as_bytes()) {
+            Some(nl) => {
+                let lines = memchr::memchr_iter(b'\n', inside.as_bytes()).count();
+                out.extend(std::iter::repeat_n('\n', lines));
+                &inside[nl + 1..]
+            }
+            None => inside,
+        };
+        out.extend(std::iter::repeat_n(' ', tail.chars().count()));
+        out.push('}');
+        last = r.end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+fn is_stub(block: &syn::Block, bodies: &HashMap<Key, Body>) -> bool {
     block.stmts.is_empty() && bodies.contains_key(&key(block.brace_token.span.join()))
 }
 
-/// Calls `f` with the block of every fn with a body at item level: top level, inline modules,
-/// impl and trait blocks (where [`stub_items`] puts stubs).
-fn for_each_fn(items: &[syn::Item], f: &mut impl FnMut(&syn::Block)) {
+/// Calls `f` with the signature and block of every fn with a body at item level: top level,
+/// inline modules, impl and trait blocks (where [`stub_items`] puts stubs).
+fn for_each_fn(items: &[syn::Item], f: &mut impl FnMut(&syn::Signature, &syn::Block)) {
     for item in items {
         match item {
-            syn::Item::Fn(x) => f(&x.block),
+            syn::Item::Fn(x) => f(&x.sig, &x.block),
             syn::Item::Impl(x) => {
                 for i in &x.items {
                     if let syn::ImplItem::Fn(x) = i {
-                        f(&x.block);
+                        f(&x.sig, &x.block);
                     }
                 }
             }
             syn::Item::Trait(x) => {
                 for i in &x.items {
                     if let syn::TraitItem::Fn(syn::TraitItemFn {
-                        default: Some(b), ..
+                        sig,
+                        default: Some(b),
+                        ..
                     }) = i
                     {
-                        f(b);
+                        f(sig, b);
                     }
                 }
             }
@@ -163,19 +335,20 @@ fn for_each_fn(items: &[syn::Item], f: &mut impl FnMut(&syn::Block)) {
     }
 }
 
+/// Parses the bodies in `groups` into their (empty) blocks, in item order; the first that
+/// does not parse is the error.
 fn fill_items(
     items: &mut [syn::Item],
-    bodies: &mut HashMap<Key, Group>,
-    want: &mut impl FnMut(&syn::Signature, &syn::Block) -> bool,
+    groups: &mut HashMap<Key, Group>,
     filled: &mut usize,
 ) -> syn::Result<()> {
     for item in items {
         match item {
-            syn::Item::Fn(x) => fill_one(&x.sig, &mut x.block, &mut x.attrs, bodies, want, filled)?,
+            syn::Item::Fn(x) => fill_one(&mut x.block, &mut x.attrs, groups, filled)?,
             syn::Item::Impl(x) => {
                 for i in &mut x.items {
                     if let syn::ImplItem::Fn(x) = i {
-                        fill_one(&x.sig, &mut x.block, &mut x.attrs, bodies, want, filled)?;
+                        fill_one(&mut x.block, &mut x.attrs, groups, filled)?;
                     }
                 }
             }
@@ -183,14 +356,14 @@ fn fill_items(
                 for i in &mut x.items {
                     if let syn::TraitItem::Fn(x) = i {
                         if let Some(b) = &mut x.default {
-                            fill_one(&x.sig, b, &mut x.attrs, bodies, want, filled)?;
+                            fill_one(b, &mut x.attrs, groups, filled)?;
                         }
                     }
                 }
             }
             syn::Item::Mod(x) => {
                 if let Some((_, items)) = &mut x.content {
-                    fill_items(items, bodies, want, filled)?;
+                    fill_items(items, groups, filled)?;
                 }
             }
             _ => {}
@@ -200,17 +373,15 @@ fn fill_items(
 }
 
 fn fill_one(
-    sig: &syn::Signature,
     block: &mut syn::Block,
     attrs: &mut Vec<syn::Attribute>,
-    bodies: &mut HashMap<Key, Group>,
-    want: &mut impl FnMut(&syn::Signature, &syn::Block) -> bool,
+    groups: &mut HashMap<Key, Group>,
     filled: &mut usize,
 ) -> syn::Result<()> {
-    if !is_stub(block, bodies) || !want(sig, block) {
+    if !block.stmts.is_empty() {
         return Ok(());
     }
-    let Some(group) = bodies.remove(&key(block.brace_token.span.join())) else {
+    let Some(group) = groups.remove(&key(block.brace_token.span.join())) else {
         return Ok(());
     };
     // What syn does inside `fn .. { }`: inner attributes, then the statements.
@@ -325,6 +496,104 @@ mod tests {
         );
         assert_eq!(lazy.file.attrs.len(), whole.attrs.len());
         deferred
+    }
+
+    /// Every token of `tokens`, groups flattened, with the (line, column) of its start and end.
+    fn located(tokens: proc_macro2::TokenStream, out: &mut Vec<(String, Key)>) {
+        for tt in tokens {
+            out.push((
+                match &tt {
+                    TokenTree::Group(g) => format!("{:?}", g.delimiter()),
+                    other => other.to_string(),
+                },
+                key(tt.span()),
+            ));
+            if let TokenTree::Group(g) = tt {
+                located(g.stream(), out);
+            }
+        }
+    }
+
+    /// The lazy parse, every body filled, has the tokens and spans of the whole-file parse;
+    /// the bodies were found by the scan (`Body::Text`), not by tokenizing the whole text.
+    fn same_tokens_and_spans(text: &str) -> usize {
+        let whole = syn::parse_file(text).expect("parses whole");
+        let mut lazy = LazyFile::parse(text).expect("parses lazily");
+        let deferred = lazy.deferred();
+        let scanned = lazy
+            .bodies
+            .values()
+            .filter(|b| matches!(b, Body::Text(_)))
+            .count();
+        assert_eq!(scanned, deferred, "bodies found by the scan: {text}");
+        assert_eq!(lazy.fill_all().expect("bodies parse"), deferred);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        located(lazy.file.to_token_stream(), &mut a);
+        located(whole.to_token_stream(), &mut b);
+        assert_eq!(a, b, "{text}");
+        deferred
+    }
+
+    #[test]
+    fn the_scan_reads_literals_and_comments_as_rustc_does() {
+        // Braces, quotes and `fn` inside literals and comments are no tokens; lifetimes are no
+        // char literals; `#"` is a `#` and a string.
+        let text = r####"
+fn a<'a>(x: &'a str) -> &'a str { let c = '{'; let d = '}'; let q = '\''; x }
+fn b() { let s = "}{ fn f() {"; let r = r#"}"{"#; let rr = r##"}"#"##; }
+fn c() { /* } /* nested { */ } */ let b = b'}'; let bs = b"{"; let cs = c"}"; }
+/// docs with { and fn x() {
+impl X { fn d(&self) -> i32 { 'outer: loop { break 'outer 1; } } }
+fn e() { m!(#"{"); let r#fn = 1; }
+mod m { fn f() -> Vec<Vec<u8>> { vec![] } }
+fn g() -> impl Fn() -> u8 { || { 1 } }
+"####;
+        assert_eq!(same_tokens_and_spans(text), 7);
+        // Multi-byte chars before and inside bodies: columns count chars, not bytes.
+        let text = "fn h() { \"é€😀\" } fn i() { 'é' } /* ü */ fn j() {\n  \"ß\"\n}";
+        assert_eq!(same_tokens_and_spans(text), 3);
+        same_tokens_and_spans("\u{feff}fn k() { 1 }");
+        same_tokens_and_spans("fn l() {}\r\nfn m() {\r\n  2\r\n}\r\n");
+    }
+
+    #[test]
+    fn unreadable_text_is_left_to_proc_macro2() {
+        // Unterminated literals and comments: the scan gives up, and the whole-file
+        // tokenization reports the error as before.
+        for text in [
+            "fn f() { \"",
+            "fn f() { /* }",
+            "fn f() { r#\"}\" }",
+            "fn f() { '",
+            "fn f() { ] }",
+        ] {
+            assert!(scan::item_bodies(text).is_none(), "{text}");
+            assert!(LazyFile::parse(text).is_err(), "{text}");
+        }
+    }
+
+    /// Differential check over real code: `INVLINT_RUST_CORPUS` names a file listing `.rs`
+    /// paths (for instance every `.rs` file of the openagents trees the benchmarks use).
+    #[test]
+    #[ignore = "needs INVLINT_RUST_CORPUS"]
+    fn corpus_agrees_with_whole_file_parse() {
+        let list = std::env::var("INVLINT_RUST_CORPUS").expect("INVLINT_RUST_CORPUS");
+        let (mut files, mut bodies) = (0, 0);
+        for path in std::fs::read_to_string(list).unwrap().lines() {
+            let Ok(text) = std::fs::read_to_string(path) else {
+                continue;
+            };
+            if syn::parse_file(&text).is_err() || crate::engine::depth::too_deep(&text).is_some() {
+                continue;
+            }
+            let lazy = LazyFile::parse(&text).unwrap();
+            if lazy.bodies.values().any(|b| matches!(b, Body::Tokens(_))) {
+                panic!("{path}: the scan's bodies were not taken");
+            }
+            bodies += same_tokens_and_spans(&text);
+            files += 1;
+        }
+        eprintln!("{files} files, {bodies} bodies: same tokens and spans");
     }
 
     #[test]
