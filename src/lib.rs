@@ -330,7 +330,8 @@ pub fn check_with_repo(
     findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
 
     // Fail closed: what could not be checked is a note, and at the release gate a finding.
-    let (mut notes, unverified) = engine::verify::files(&changes, &config, opts.gate);
+    let (mut notes, unverified) =
+        pool.install(|| engine::verify::files(&changes, &config, opts.gate));
     findings.extend(unverified);
     match engine::verify::missing_description(&changes, &config, pr.is_some(), opts.gate) {
         Some(Ok(note)) => notes.push(note),

@@ -21,6 +21,9 @@ pub struct Source {
     /// Built on first use: most files a `check --all` reads never need a line or column
     /// (their prefilters find nothing), and the index was a fifth of their memory (#19).
     line_starts: std::sync::OnceLock<LineStarts>,
+    /// [`crate::engine::depth::too_deep`] of the text, on first use: every check that parses
+    /// a Rust file and the run's list of unparsed files ask for it.
+    too_deep: std::sync::OnceLock<Option<Box<str>>>,
 }
 
 /// Byte offset of each line's start: 4 bytes a line for any text under 4 GiB (every file
@@ -76,6 +79,7 @@ impl Source {
             name: name.into(),
             text: text.into(),
             line_starts: std::sync::OnceLock::new(),
+            too_deep: std::sync::OnceLock::new(),
         }
     }
 
@@ -91,6 +95,14 @@ impl Source {
     /// The whole text.
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// Why the text is refused before parsing ([`crate::engine::depth::too_deep`]), computed
+    /// once.
+    pub fn too_deep(&self) -> Option<&str> {
+        self.too_deep
+            .get_or_init(|| crate::engine::depth::too_deep(&self.text).map(String::into_boxed_str))
+            .as_deref()
     }
 
     /// Shared handle to the text.

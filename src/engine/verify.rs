@@ -58,10 +58,7 @@ fn skipped(state: &TextState, config: &Config) -> Option<(String, bool)> {
         // Refused by the parsers' depth limit (engine::depth::too_deep): a check that parses it
         // (syn, protox-parse) could not read it.
         TextState::Text(src) if src.name().ends_with(".rs") || src.name().ends_with(".proto") => (
-            format!(
-                "{}; not checked by parsing checks",
-                crate::engine::depth::too_deep(src.text())?
-            ),
+            format!("{}; not checked by parsing checks", src.too_deep()?),
             false,
         ),
         TextState::Text(_) | TextState::Absent => return None,
@@ -101,11 +98,36 @@ fn covering<'c>(config: &'c Config, path: &str) -> Vec<&'c Invariant> {
 
 /// Notes for every changed file whose content was not checked, and VER-01 findings for those
 /// that block at `gate`.
+/// Files are looked at in parallel (on the caller's rayon pool), the results kept in the
+/// files' order: the depth guard reads every `.rs` and `.proto` file no check parsed, a tenth
+/// of a `check --all` on the 2,506-file bench tree when it ran on one thread (#19).
 pub fn files(changes: &ChangeSet, config: &Config, gate: Gate) -> (Vec<RunNote>, Vec<Finding>) {
+    use rayon::prelude::*;
+    let audit = changes.mode == DiffMode::All;
+    let per_file: Vec<(Vec<RunNote>, Vec<Finding>)> = changes
+        .files
+        .par_iter()
+        .map(|file| file_notes(file, audit, config, gate))
+        .collect();
     let mut notes = Vec::new();
     let mut out = Vec::new();
-    let audit = changes.mode == DiffMode::All;
-    for file in &changes.files {
+    for (n, f) in per_file {
+        notes.extend(n);
+        out.extend(f);
+    }
+    (notes, out)
+}
+
+/// [`files`] for one file.
+fn file_notes(
+    file: &FileChange,
+    audit: bool,
+    config: &Config,
+    gate: Gate,
+) -> (Vec<RunNote>, Vec<Finding>) {
+    let mut notes = Vec::new();
+    let mut out = Vec::new();
+    {
         let head_state = head_state(file, audit, gate, config);
         for (side, state) in [("", head_state), ("base: ", base_state(file))] {
             let Some(state) = state else { continue };

@@ -217,8 +217,8 @@ pub const SYN_BODIES_SKIPPED: &str = "syn fn bodies skipped";
 
 /// [`parse_rust`] with fn bodies deferred ([`LazyFile`]): counts in [`SYN_PARSES`] as a parse;
 /// fill the bodies a check needs with [`fill_bodies`]. Call only after a cheap text prefilter.
-pub fn parse_rust_lazy<'t>(cx: &Context<'_>, text: &'t str) -> syn::Result<LazyFile<'t>> {
-    let parsed = LazyFile::parse(text);
+pub fn parse_rust_lazy<'t>(cx: &Context<'_>, src: &'t Source) -> syn::Result<LazyFile<'t>> {
+    let parsed = LazyFile::parse_guarded(src.text(), src.too_deep());
     if parsed.as_ref().map_or_else(|e| !is_refusal(e), |_| true) {
         cx.count(SYN_PARSES, 1);
     }

@@ -184,7 +184,7 @@ pub(crate) fn rust_wire_types(
     }
     // Head: serde items never live in fn bodies, so none is parsed. A syntax error in one goes
     // unseen where a whole-file parse would drop the file: more findings, never fewer.
-    let head = rust_serde_items(cx, src.text(), &cfg.serde_derives, false);
+    let head = rust_serde_items(cx, src, &cfg.serde_derives, false);
     if head.is_empty() {
         return Vec::new();
     }
@@ -196,7 +196,7 @@ pub(crate) fn rust_wire_types(
             .map(|b| {
                 // Base: every body, so a base that does not parse is "nothing there" (every
                 // head item is added), as with a whole-file parse.
-                rust_serde_items(cx, b.text(), &cfg.serde_derives, true)
+                rust_serde_items(cx, b, &cfg.serde_derives, true)
                     .into_iter()
                     .map(|i| (i.name, i.tokens))
                     .collect()
@@ -242,11 +242,11 @@ pub(crate) struct SerdeItem {
 /// whole-file parse would (see `util::lazy_rust`).
 pub(crate) fn rust_serde_items(
     cx: &Context<'_>,
-    text: &str,
+    src: &Source,
     derives: &[String],
     all_bodies: bool,
 ) -> Vec<SerdeItem> {
-    let Ok(mut lazy) = util::parse_rust_lazy(cx, text) else {
+    let Ok(mut lazy) = util::parse_rust_lazy(cx, src) else {
         return Vec::new();
     };
     if util::fill_bodies(cx, &mut lazy, |_, _| all_bodies).is_err() {

@@ -24,7 +24,7 @@ pub(super) fn rust_candidates(
     cfg: &Settings,
     all_bodies: bool,
 ) -> Option<Vec<Candidate>> {
-    let mut lazy = crate::rules::util::parse_rust_lazy(cx, src.text()).ok()?;
+    let mut lazy = crate::rules::util::parse_rust_lazy(cx, src).ok()?;
     let offset = |at: proc_macro2::LineColumn| src.offset(at.line, at.column);
     // [`is_ws_fn`] of the fns the fill saw, for the collector: (start, end) -> is WS.
     let mut known = HashMap::new();

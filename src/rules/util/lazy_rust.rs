@@ -63,7 +63,13 @@ impl<'t> LazyFile<'t> {
     /// error without parsing (see [`super::parse_rust_bounded`]); so is a syntax error outside
     /// the deferred bodies.
     pub fn parse(text: &'t str) -> syn::Result<LazyFile<'t>> {
-        if let Some(why) = super::too_deep(text) {
+        LazyFile::parse_guarded(text, super::too_deep(text).as_deref())
+    }
+
+    /// [`LazyFile::parse`] given what [`super::too_deep`] says of `text` (`Source::too_deep`
+    /// keeps it for the file's other parses).
+    pub fn parse_guarded(text: &'t str, too_deep: Option<&str>) -> syn::Result<LazyFile<'t>> {
+        if let Some(why) = too_deep {
             return Err(syn::Error::new(proc_macro2::Span::call_site(), why));
         }
         // syn::parse_file strips a byte order mark, and a first line starting with `#!` that
