@@ -19,13 +19,39 @@ pub const MAX_CHAIN: usize = 16_384;
 /// tokens. Counted over every byte, strings and comments included, so the count can only
 /// overestimate what a parser sees: no lexing trick hides a level from it.
 pub fn too_deep(text: &str) -> Option<String> {
+    refusal(text).map(|r| r.message().to_string())
+}
+
+/// Which limit of [`too_deep`] a text passes, if any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Brackets or angles nest over [`MAX_NESTING`].
+    Nesting,
+    /// One statement holds over [`MAX_CHAIN`] right-nesting tokens.
+    Chain,
+}
+
+impl Refusal {
+    /// What the run says of a file refused so.
+    pub fn message(self) -> &'static str {
+        match self {
+            Refusal::Nesting => "not parsed: nesting over 256",
+            Refusal::Chain => {
+                "not parsed: one statement nests over 16384 operators or keywords deep"
+            }
+        }
+    }
+}
+
+/// [`too_deep`] without the message: a byte to keep per file.
+pub fn refusal(text: &str) -> Option<Refusal> {
     let b = text.as_bytes();
     // The chain count restarts at every `;`, `{` and `}`, and each link is at least one byte:
     // when no stretch between two of them is over MAX_CHAIN bytes, no chain can be, and only
     // the nesting needs counting, without reading words (a third the time on real code, where
     // this runs on every `.rs` file of a `check --all`, #19).
     if longest_stretch(b) <= MAX_CHAIN {
-        return nesting_over(b).then(nesting_message);
+        return nesting_over(b).then_some(Refusal::Nesting);
     }
     let (mut depth, mut max_depth) = (0usize, 0usize);
     // Generic arguments (`A<A<A<..>>>`) nest too; `<` is also a comparison, so the angle count
@@ -83,18 +109,12 @@ pub fn too_deep(text: &str) -> Option<String> {
         i += 1;
     }
     if max_depth > MAX_NESTING {
-        Some(nesting_message())
+        Some(Refusal::Nesting)
     } else if max_chain > MAX_CHAIN {
-        Some(format!(
-            "not parsed: one statement nests over {MAX_CHAIN} operators or keywords deep"
-        ))
+        Some(Refusal::Chain)
     } else {
         None
     }
-}
-
-fn nesting_message() -> String {
-    format!("not parsed: nesting over {MAX_NESTING}")
 }
 
 /// The most bytes between two of `;`, `{`, `}` (or an end of the text).
@@ -306,6 +326,18 @@ mod tests {
                 assert_eq!(too_deep(&t), too_deep_oracle(&t), "{w:?} x {n}");
             }
         }
+    }
+
+    #[test]
+    fn messages_name_the_limits() {
+        assert_eq!(
+            Refusal::Nesting.message(),
+            format!("not parsed: nesting over {MAX_NESTING}")
+        );
+        assert_eq!(
+            Refusal::Chain.message(),
+            format!("not parsed: one statement nests over {MAX_CHAIN} operators or keywords deep")
+        );
     }
 
     #[test]

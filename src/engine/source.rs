@@ -23,7 +23,7 @@ pub struct Source {
     line_starts: std::sync::OnceLock<LineStarts>,
     /// [`crate::engine::depth::too_deep`] of the text, on first use: every check that parses
     /// a Rust file and the run's list of unparsed files ask for it.
-    too_deep: std::sync::OnceLock<Option<Box<str>>>,
+    too_deep: std::sync::OnceLock<Option<crate::engine::depth::Refusal>>,
 }
 
 /// Byte offset of each line's start: 4 bytes a line for any text under 4 GiB (every file
@@ -99,10 +99,10 @@ impl Source {
 
     /// Why the text is refused before parsing ([`crate::engine::depth::too_deep`]), computed
     /// once.
-    pub fn too_deep(&self) -> Option<&str> {
+    pub fn too_deep(&self) -> Option<&'static str> {
         self.too_deep
-            .get_or_init(|| crate::engine::depth::too_deep(&self.text).map(String::into_boxed_str))
-            .as_deref()
+            .get_or_init(|| crate::engine::depth::refusal(&self.text))
+            .map(crate::engine::depth::Refusal::message)
     }
 
     /// Shared handle to the text.
