@@ -7,7 +7,7 @@ use std::ops::Range;
 
 pub mod lazy_rust;
 
-pub use lazy_rust::LazyFile;
+pub use lazy_rust::{LazyFile, Unread};
 
 pub use crate::engine::depth::{too_deep, MAX_CHAIN, MAX_NESTING};
 pub use crate::engine::prefilter::Prefilter;
@@ -217,8 +217,12 @@ pub const SYN_BODIES_SKIPPED: &str = "syn fn bodies skipped";
 
 /// [`parse_rust`] with fn bodies deferred ([`LazyFile`]): counts in [`SYN_PARSES`] as a parse;
 /// fill the bodies a check needs with [`fill_bodies`]. Call only after a cheap text prefilter.
-pub fn parse_rust_lazy<'t>(cx: &Context<'_>, src: &'t Source) -> syn::Result<LazyFile<'t>> {
-    let parsed = LazyFile::parse_guarded(src.text(), src.too_deep());
+pub fn parse_rust_lazy<'t>(
+    cx: &Context<'_>,
+    src: &'t Source,
+    unread: Unread,
+) -> syn::Result<LazyFile<'t>> {
+    let parsed = LazyFile::parse_guarded(src.text(), src.too_deep(), unread);
     if parsed.as_ref().map_or_else(|e| !is_refusal(e), |_| true) {
         cx.count(SYN_PARSES, 1);
     }

@@ -24,7 +24,8 @@ pub(super) fn rust_candidates(
     cfg: &Settings,
     all_bodies: bool,
 ) -> Option<Vec<Candidate>> {
-    let mut lazy = crate::rules::util::parse_rust_lazy(cx, src).ok()?;
+    // Struct fields never hold a candidate (an arm counts only inside a WebSocket fn).
+    let mut lazy = util::parse_rust_lazy(cx, src, util::Unread::STRUCT_FIELDS).ok()?;
     let offset = |at: proc_macro2::LineColumn| src.offset(at.line, at.column);
     // [`is_ws_fn`] of the fns the fill saw, for the collector: (start, end) -> is WS.
     let mut known = HashMap::new();

@@ -5,7 +5,7 @@
 //! and most of those tokens are in fn bodies no check reads. rustc's lexer only classifies and
 //! measures tokens, without allocating (150 MB/s on the same files), and it is the lexer the
 //! compiler uses, so strings, raw strings, char literals against lifetimes and nested block
-//! comments are read as rustc reads them. [`item_bodies`] runs the state machine of
+//! comments are read as rustc reads them. [`items`] runs the state machine of
 //! `stub_items` over those tokens and returns each body's braces as byte offsets; the caller
 //! blanks the bodies out of the text it gives proc-macro2, and syn's parse of that text checks
 //! every guess (each blanked body must come back as the empty block of a fn at item level).
@@ -121,16 +121,27 @@ fn closer(open: TokenKind) -> TokenKind {
     }
 }
 
+/// What [`items`] finds.
+#[derive(Default)]
+pub(super) struct Found {
+    /// Fn bodies at item level, `{` to `}` inclusive, in text order.
+    pub(super) bodies: Vec<Range<usize>>,
+    /// The `{ .. }` field lists of structs at item level (top level and inline `mod`s), when
+    /// asked for.
+    pub(super) struct_fields: Vec<Range<usize>>,
+}
+
 /// The byte ranges, `{` to `}` inclusive and in text order, of the fn bodies at item level in
 /// `text` (top level, inline `mod`s, `impl` and `trait` blocks), as `stub_items` picks them
-/// from proc-macro2's tokens. `None` when the text does not lex (an unterminated literal or
-/// block comment) or its delimiters do not balance: the caller then tokenizes the whole text,
-/// and proc-macro2 reports the error.
-pub(super) fn item_bodies(text: &str) -> Option<Vec<Range<usize>>> {
+/// from proc-macro2's tokens, and with `struct_fields` the named field lists of structs too.
+/// `None` when the text does not lex (an unterminated literal or block comment) or its
+/// delimiters do not balance: the caller then tokenizes the whole text, and proc-macro2
+/// reports the error.
+pub(super) fn items(text: &str, struct_fields: bool) -> Option<Found> {
     let mut tokens = Tokens::new(text);
-    let mut bodies = Vec::new();
-    match level(&mut tokens, None, &mut bodies) {
-        Ok(true) => Some(bodies),
+    let mut found = Found::default();
+    match level(&mut tokens, None, struct_fields, &mut found) {
+        Ok(true) => Some(found),
         _ => None,
     }
 }
@@ -160,14 +171,20 @@ fn skip_group(tokens: &mut Tokens<'_>, open: TokenKind) -> Result<bool, Unreadab
 fn level(
     tokens: &mut Tokens<'_>,
     close: Option<TokenKind>,
-    bodies: &mut Vec<Range<usize>>,
+    struct_fields: bool,
+    found: &mut Found,
 ) -> Result<bool, Unreadable> {
     #[derive(Clone, Copy, PartialEq)]
     enum State {
         Idle,
         FnKeyword,
-        Fn { params: bool },
+        Fn {
+            params: bool,
+        },
         Container,
+        /// After `struct` (when field lists are wanted): the first brace group outside `<..>`
+        /// is the field list; a `;` (unit or tuple struct) ends the item.
+        Struct,
     }
     let mut state = State::Idle;
     let mut angle = 0usize;
@@ -193,6 +210,10 @@ fn level(
                     state = State::Container;
                     angle = 0;
                 }
+                "struct" if struct_fields => {
+                    state = State::Struct;
+                    angle = 0;
+                }
                 _ => {}
             },
             TokenKind::Lt if state != State::Idle => angle += 1,
@@ -205,11 +226,18 @@ fn level(
                 if !skip_group(tokens, tok.kind)? {
                     return Ok(false);
                 }
-                bodies.push(tok.start..tokens.pos);
+                found.bodies.push(tok.start..tokens.pos);
+                state = State::Idle;
+            }
+            TokenKind::OpenBrace if angle == 0 && state == State::Struct => {
+                if !skip_group(tokens, tok.kind)? {
+                    return Ok(false);
+                }
+                found.struct_fields.push(tok.start..tokens.pos);
                 state = State::Idle;
             }
             TokenKind::OpenBrace if angle == 0 && state == State::Container => {
-                if !level(tokens, Some(TokenKind::CloseBrace), bodies)? {
+                if !level(tokens, Some(TokenKind::CloseBrace), struct_fields, found)? {
                     return Ok(false);
                 }
                 state = State::Idle;

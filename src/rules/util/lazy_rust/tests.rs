@@ -1,0 +1,293 @@
+//! The lazy parse against syn's whole-file parse: tokens, spans, fallbacks, hostile input.
+
+use super::*;
+use quote::ToTokens as _;
+
+/// The lazy parse, every body filled, prints as the whole-file parse does.
+fn same_as_whole(text: &str) -> usize {
+    let whole = syn::parse_file(text).expect("parses whole");
+    let mut lazy = LazyFile::parse(text).expect("parses lazily");
+    let deferred = lazy.deferred();
+    assert_eq!(lazy.fill_all().expect("bodies parse"), deferred);
+    assert_eq!(
+        lazy.file.to_token_stream().to_string(),
+        whole.to_token_stream().to_string(),
+        "{text}"
+    );
+    assert_eq!(lazy.file.attrs.len(), whole.attrs.len());
+    deferred
+}
+
+/// Every token of `tokens`, groups flattened, with the (line, column) of its start and end.
+fn located(tokens: proc_macro2::TokenStream, out: &mut Vec<(String, Key)>) {
+    for tt in tokens {
+        out.push((
+            match &tt {
+                TokenTree::Group(g) => format!("{:?}", g.delimiter()),
+                other => other.to_string(),
+            },
+            key(tt.span()),
+        ));
+        if let TokenTree::Group(g) = tt {
+            located(g.stream(), out);
+        }
+    }
+}
+
+/// The lazy parse, every body filled, has the tokens and spans of the whole-file parse;
+/// the bodies were found by the scan (`Body::Text`), not by tokenizing the whole text.
+fn same_tokens_and_spans(text: &str) -> usize {
+    let whole = syn::parse_file(text).expect("parses whole");
+    let mut lazy = LazyFile::parse(text).expect("parses lazily");
+    let deferred = lazy.deferred();
+    let scanned = lazy
+        .bodies
+        .values()
+        .filter(|b| matches!(b, Body::Text(_)))
+        .count();
+    assert_eq!(scanned, deferred, "bodies found by the scan: {text}");
+    assert_eq!(lazy.fill_all().expect("bodies parse"), deferred);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    located(lazy.file.to_token_stream(), &mut a);
+    located(whole.to_token_stream(), &mut b);
+    assert_eq!(a, b, "{text}");
+    deferred
+}
+
+#[test]
+fn the_scan_reads_literals_and_comments_as_rustc_does() {
+    // Braces, quotes and `fn` inside literals and comments are no tokens; lifetimes are no
+    // char literals; `#"` is a `#` and a string.
+    let text = r####"
+fn a<'a>(x: &'a str) -> &'a str { let c = '{'; let d = '}'; let q = '\''; x }
+fn b() { let s = "}{ fn f() {"; let r = r#"}"{"#; let rr = r##"}"#"##; }
+fn c() { /* } /* nested { */ } */ let b = b'}'; let bs = b"{"; let cs = c"}"; }
+/// docs with { and fn x() {
+impl X { fn d(&self) -> i32 { 'outer: loop { break 'outer 1; } } }
+fn e() { m!(#"{"); let r#fn = 1; }
+mod m { fn f() -> Vec<Vec<u8>> { vec![] } }
+fn g() -> impl Fn() -> u8 { || { 1 } }
+"####;
+    assert_eq!(same_tokens_and_spans(text), 7);
+    // Multi-byte chars before and inside bodies: columns count chars, not bytes.
+    let text = "fn h() { \"é€😀\" } fn i() { 'é' } /* ü */ fn j() {\n  \"ß\"\n}";
+    assert_eq!(same_tokens_and_spans(text), 3);
+    same_tokens_and_spans("\u{feff}fn k() { 1 }");
+    same_tokens_and_spans("fn l() {}\r\nfn m() {\r\n  2\r\n}\r\n");
+}
+
+#[test]
+fn struct_fields_are_left_out_when_unread() {
+    let text = "/// doc\n#[derive(Debug)]\npub struct A<T: Into<u8>> where T: Clone {\n    /// f\n    #[serde(rename = \"b\")]\n    a: T,\n}\nstruct U;\nstruct P(u8, [u8; { 1 }]);\nmod m { struct B<const N: usize = { 3 }> { b: [u8; N] } }\nimpl A<u8> { fn f(&self) -> u8 { self.a } }\nfn g() { struct Inner { x: u8 } }\n";
+    let unread = Unread {
+        struct_fields: true,
+    };
+    let mut lazy = LazyFile::parse_guarded(text, None, unread).expect("parses");
+    assert_eq!(lazy.deferred(), 2);
+    let named: Vec<usize> = lazy
+        .file
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            syn::Item::Struct(s) => Some(s.fields.len()),
+            _ => None,
+        })
+        .collect();
+    // A's fields are gone; the unit and tuple structs are as written.
+    assert_eq!(named, [0, 0, 2]);
+    let syn::Item::Mod(m) = &lazy.file.items[3] else {
+        panic!()
+    };
+    let syn::Item::Struct(b) = &m.content.as_ref().unwrap().1[0] else {
+        panic!()
+    };
+    assert!(b.fields.is_empty());
+    // Bodies fill as before, and a struct inside one keeps its fields.
+    assert_eq!(lazy.fill_all().unwrap(), 2);
+    let syn::Item::Fn(g) = &lazy.file.items[5] else {
+        panic!()
+    };
+    let syn::Stmt::Item(syn::Item::Struct(inner)) = &g.block.stmts[0] else {
+        panic!()
+    };
+    assert_eq!(inner.fields.len(), 1);
+    // Spans after a blanked list are those of the text.
+    let syn::Item::Impl(imp) = &lazy.file.items[4] else {
+        panic!()
+    };
+    assert_eq!(imp.impl_token.span.start().line, 11);
+}
+
+#[test]
+fn unreadable_text_is_left_to_proc_macro2() {
+    // Unterminated literals and comments: the scan gives up, and the whole-file
+    // tokenization reports the error as before.
+    for text in [
+        "fn f() { \"",
+        "fn f() { /* }",
+        "fn f() { r#\"}\" }",
+        "fn f() { '",
+        "fn f() { ] }",
+    ] {
+        assert!(scan::items(text, true).is_none(), "{text}");
+        assert!(LazyFile::parse(text).is_err(), "{text}");
+    }
+}
+
+/// Differential check over real code: `INVLINT_RUST_CORPUS` names a file listing `.rs`
+/// paths (for instance every `.rs` file of the openagents trees the benchmarks use).
+#[test]
+#[ignore = "needs INVLINT_RUST_CORPUS"]
+fn corpus_agrees_with_whole_file_parse() {
+    let list = std::env::var("INVLINT_RUST_CORPUS").expect("INVLINT_RUST_CORPUS");
+    let (mut files, mut bodies) = (0, 0);
+    for path in std::fs::read_to_string(list).unwrap().lines() {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        if syn::parse_file(&text).is_err() || crate::engine::depth::too_deep(&text).is_some() {
+            continue;
+        }
+        let lazy = LazyFile::parse(&text).unwrap();
+        if lazy.bodies.values().any(|b| matches!(b, Body::Tokens(_))) {
+            panic!("{path}: the scan's bodies were not taken");
+        }
+        bodies += same_tokens_and_spans(&text);
+        files += 1;
+        // Struct fields left out: the scan's guesses survive syn's parse in every file.
+        let unread = Unread {
+            struct_fields: true,
+        };
+        let blanked = LazyFile::parse_guarded(&text, None, unread).unwrap();
+        assert_eq!(blanked.bodies.len(), lazy.bodies.len(), "{path}");
+        assert!(blanked.bodies.values().all(|b| matches!(b, Body::Text(_))));
+    }
+    eprintln!("{files} files, {bodies} bodies: same tokens and spans");
+}
+
+#[test]
+fn bodies_are_deferred_and_filled_back() {
+    let text = r#"
+//! docs
+#![allow(dead_code)]
+use std::{fmt, io};
+const C: Foo = Foo { a: 1 };
+static S: fn(u8) -> u8 = { fn h(x: u8) -> u8 { x } h };
+type F = fn() -> u8;
+fn a() { #![allow(unused)] let x = 1; match x { 1 => {} _ => {} } }
+pub(crate) async unsafe extern "C" fn b<T: Into<u8>>(t: T) -> impl Fn() -> u8 where T: Clone { || 1 }
+struct S { f: u8 }
+enum E { A { x: u8 }, B }
+impl<T> Tr for W<T> where T: Iterator<Item = u8> { fn c(&self) -> u8 { 1 } const K: u8 = 2; }
+trait Tr { fn c(&self) -> u8; fn d(&self) { self.c(); } }
+mod m { fn e() { fn nested() {} } #[cfg(test)] mod t { #[test] fn f() { assert!(true) } } }
+extern "C" { fn g(x: u8); }
+macro_rules! mac { ($x:ident) => { fn $x() {} }; }
+mac!(zz);
+"#;
+    // a, b, c, d, e, f (nested() lives inside e's body).
+    assert_eq!(same_as_whole(text), 6);
+}
+
+#[test]
+fn misread_signatures_fall_back_to_the_whole_file() {
+    // A brace-delimited type macro in the return type: the scan takes it for the body,
+    // syn's parse disagrees, and the whole file is parsed as before (nothing deferred).
+    let misread = "fn f() -> m! { u8 } { 0 } fn g() { let x = 1; }";
+    assert_eq!(same_as_whole(misread), 0);
+    // `<` .. `>` around a const block keeps the scan right.
+    let text = "fn f<const N: usize>() -> Foo<{ N }> { 1 } fn g() -> Foo<{ 2 }> where [u8; { 1 }]: Sized { 2 }";
+    assert_eq!(same_as_whole(text), 2);
+    assert_eq!(same_as_whole("fn f() -> [u8; { 3 }] { [0; 3] }"), 1);
+    let shebang = "#!/usr/bin/env rust-script\nfn main() { let x = 1; }";
+    assert_eq!(same_as_whole(shebang), 0);
+    // An inner attribute on the first line is no shebang: the bodies are deferred, and the
+    // attribute is the file's, as syn's whole-file parse has it.
+    let inner = "#![allow(dead_code)]\n#![cfg_attr(test, allow(x))]\nfn main() { let x = 1; }";
+    assert_eq!(same_as_whole(inner), 1);
+    assert_eq!(same_as_whole(&format!("\u{feff}{inner}")), 1);
+    // `#!` then a space before the `[`: left to syn whole, which takes it for an attribute.
+    assert_eq!(same_as_whole("#! [allow(x)]\nfn main() { let x = 1; }"), 0);
+    let bom = "\u{feff}fn main() { let x = 1; }";
+    assert_eq!(same_as_whole(bom), 1);
+}
+
+#[test]
+fn spans_are_those_of_the_text() {
+    let text = "mod m {\n    fn f() {\n        let x = \"ws\";\n    }\n}\n";
+    let mut lazy = LazyFile::parse(text).unwrap();
+    let mut names = Vec::new();
+    lazy.fill(|sig, block| {
+        names.push((
+            sig.ident.to_string(),
+            block.brace_token.span.open().start().line,
+            block.brace_token.span.close().start().line,
+        ));
+        true
+    })
+    .unwrap();
+    assert_eq!(names, [("f".to_string(), 2, 4)]);
+    let syn::Item::Mod(m) = &lazy.file.items[0] else {
+        panic!()
+    };
+    let syn::Item::Fn(f) = &m.content.as_ref().unwrap().1[0] else {
+        panic!()
+    };
+    let syn::Stmt::Local(local) = &f.block.stmts[0] else {
+        panic!()
+    };
+    let lc = local.let_token.span.start();
+    assert_eq!((lc.line, lc.column), (3, 8));
+}
+
+#[test]
+fn only_wanted_bodies_are_parsed() {
+    let text = "fn a() { 1 + } fn b() { let y = 2; }";
+    // A whole-file parse fails on `a`; lazily, `b` alone parses.
+    assert!(syn::parse_file(text).is_err());
+    let mut lazy = LazyFile::parse(text).unwrap();
+    assert_eq!(lazy.deferred(), 2);
+    assert_eq!(lazy.fill(|sig, _| sig.ident == "b").unwrap(), 1);
+    assert_eq!(lazy.deferred(), 1);
+    // Filling everything fails where the whole-file parse fails.
+    assert!(lazy.fill_all().is_err());
+}
+
+#[test]
+fn hostile_input() {
+    // Unbalanced delimiters: a lexing error, as for a whole-file parse.
+    for text in [
+        "fn f() { (",
+        "fn f() { ) }",
+        "impl X { fn f() {",
+        "}}}",
+        "fn f() {\"}",
+    ] {
+        assert!(LazyFile::parse(text).is_err(), "{text}");
+        assert!(syn::parse_file(text).is_err(), "{text}");
+    }
+    // Deep nesting is refused before tokenizing.
+    let deep = format!("fn f() {{ {}1{} }}", "(".repeat(300), ")".repeat(300));
+    assert!(LazyFile::parse(&deep).is_err());
+    let mods = format!("{}{}", "mod m { ".repeat(300), "}".repeat(300));
+    assert!(LazyFile::parse(&mods)
+        .err()
+        .is_some_and(|e| e.to_string().starts_with("not parsed: ")));
+    // Nesting just under the guard, through impl and mod blocks, parses.
+    let ok = format!(
+        "{}impl X {{ fn f() {{ {}1{} }} }}{}",
+        "mod m { ".repeat(60),
+        "(".repeat(60),
+        ")".repeat(60),
+        "}".repeat(60)
+    );
+    assert_eq!(same_as_whole(&ok), 1);
+    // Item keywords where no item starts.
+    same_as_whole("fn f() -> impl Fn() -> u8 { || 1 } const X: fn() = { fn g() {} g };");
+    same_as_whole("struct S where for<'a> fn(&'a u8): Copy; fn h() {}");
+    // A huge file: many bodies, each deferred.
+    let huge =
+        "fn f() { let v = vec![1, 2, 3]; for x in v { println!(\"{x}\"); } }\n".repeat(20_000);
+    let lazy = LazyFile::parse(&huge).unwrap();
+    assert_eq!(lazy.deferred(), 20_000);
+}
