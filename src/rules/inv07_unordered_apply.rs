@@ -478,7 +478,7 @@ fn new_rust_apply_fns(
     if !has_candidate {
         return;
     }
-    let Ok(mut lazy) = util::parse_rust_lazy(cx, src, util::Unread::STRUCT_FIELDS) else {
+    let Ok(mut lazy) = util::parse_rust_lazy(cx, src, util::Unread::FNS_ONLY) else {
         return;
     };
     // A fn's name and body span come from its signature and braces; only a body that may

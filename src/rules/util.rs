@@ -220,7 +220,7 @@ pub const SYN_BODIES_SKIPPED: &str = "syn fn bodies skipped";
 pub fn parse_rust_lazy<'t>(
     cx: &Context<'_>,
     src: &'t Source,
-    unread: Unread,
+    unread: Unread<'_>,
 ) -> syn::Result<LazyFile<'t>> {
     let parsed = LazyFile::parse_guarded(src.text(), src.too_deep(), unread);
     if parsed.as_ref().map_or_else(|e| !is_refusal(e), |_| true) {

@@ -246,7 +246,7 @@ pub(crate) fn rust_serde_items(
     derives: &[String],
     all_bodies: bool,
 ) -> Vec<SerdeItem> {
-    let Ok(mut lazy) = util::parse_rust_lazy(cx, src, util::Unread::default()) else {
+    let Ok(mut lazy) = util::parse_rust_lazy(cx, src, util::Unread::NOTHING) else {
         return Vec::new();
     };
     if util::fill_bodies(cx, &mut lazy, |_, _| all_bodies).is_err() {

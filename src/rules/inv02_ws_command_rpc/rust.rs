@@ -24,8 +24,18 @@ pub(super) fn rust_candidates(
     cfg: &Settings,
     all_bodies: bool,
 ) -> Option<Vec<Candidate>> {
-    // Struct fields never hold a candidate (an arm counts only inside a WebSocket fn).
-    let mut lazy = util::parse_rust_lazy(cx, src, util::Unread::STRUCT_FIELDS).ok()?;
+    // Struct fields and the variants of enums that are not inbound messages hold no candidate
+    // (an arm counts only inside a WebSocket fn).
+    let inbound = |name: &str| {
+        cfg.inbound_types
+            .as_ref()
+            .is_some_and(|re| re.is_match(name))
+    };
+    let unread = util::Unread {
+        struct_fields: true,
+        keep_enum: Some(&inbound),
+    };
+    let mut lazy = util::parse_rust_lazy(cx, src, unread).ok()?;
     let offset = |at: proc_macro2::LineColumn| src.offset(at.line, at.column);
     // [`is_ws_fn`] of the fns the fill saw, for the collector: (start, end) -> is WS.
     let mut known = HashMap::new();

@@ -63,7 +63,7 @@ impl<'t> LazyFile<'t> {
     /// error without parsing (see [`super::parse_rust_bounded`]); so is a syntax error outside
     /// the deferred bodies.
     pub fn parse(text: &'t str) -> syn::Result<LazyFile<'t>> {
-        LazyFile::parse_guarded(text, super::too_deep(text).as_deref(), Unread::default())
+        LazyFile::parse_guarded(text, super::too_deep(text).as_deref(), Unread::NOTHING)
     }
 
     /// [`LazyFile::parse`] given what [`super::too_deep`] says of `text` (`Source::too_deep`
@@ -71,7 +71,7 @@ impl<'t> LazyFile<'t> {
     pub fn parse_guarded(
         text: &'t str,
         too_deep: Option<&str>,
-        unread: Unread,
+        unread: Unread<'_>,
     ) -> syn::Result<LazyFile<'t>> {
         if let Some(why) = too_deep {
             return Err(syn::Error::new(proc_macro2::Span::call_site(), why));
@@ -115,8 +115,12 @@ impl<'t> LazyFile<'t> {
     /// kept, so every position after it is where it was). `None` when the scan finds no body,
     /// or its guess does not survive syn's parse (then the whole text is tokenized, as before,
     /// and a syntax error reported).
-    fn parse_blanked(content: &'t str, unread: Unread) -> Option<LazyFile<'t>> {
-        let found = scan::items(content, unread.struct_fields)?;
+    fn parse_blanked(content: &'t str, unread: Unread<'_>) -> Option<LazyFile<'t>> {
+        let wanted = scan::Wanted {
+            struct_fields: unread.struct_fields,
+            keep_enum: unread.keep_enum,
+        };
+        let found = scan::items(content, wanted)?;
         if found.bodies.is_empty() {
             return None;
         }
@@ -125,6 +129,7 @@ impl<'t> LazyFile<'t> {
             .into_iter()
             .map(|r| (r, true))
             .chain(found.struct_fields.into_iter().map(|r| (r, false)))
+            .chain(found.enum_variants.into_iter().map(|r| (r, false)))
             .collect();
         blanked.sort_by_key(|(r, _)| r.start);
         let ranges: Vec<Range<usize>> = blanked.iter().map(|(r, _)| r.clone()).collect();
@@ -261,19 +266,29 @@ impl<'t> LazyFile<'t> {
 }
 
 /// What a caller of [`LazyFile::parse_guarded`] never reads, left out of the parse as unread
-/// fn bodies are.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Unread {
-    /// The named fields of structs at item level (top level and inline `mod`s): such a struct
-    /// comes back with no fields. Checked like the bodies: each blanked list must come back as
-    /// the empty field list of a struct at item level, or the file is parsed without this.
+/// fn bodies are. Checked like the bodies: each blanked list must come back as the empty field
+/// or variant list of a struct or enum at item level (top level and inline `mod`s), or the file
+/// is parsed without this.
+#[derive(Clone, Copy)]
+pub struct Unread<'a> {
+    /// The named fields of structs at item level: such a struct comes back with no fields.
     pub struct_fields: bool,
+    /// When set, the enums at item level whose name this does not keep come back with no
+    /// variants.
+    pub keep_enum: Option<&'a dyn Fn(&str) -> bool>,
 }
 
-impl Unread {
-    /// Struct fields left out: for checks that read fns and enums only.
-    pub const STRUCT_FIELDS: Unread = Unread {
+impl Unread<'_> {
+    /// Only fns read: structs without fields, enums without variants.
+    pub const FNS_ONLY: Unread<'static> = Unread {
         struct_fields: true,
+        keep_enum: Some(&|_| false),
+    };
+
+    /// Everything read.
+    pub const NOTHING: Unread<'static> = Unread {
+        struct_fields: false,
+        keep_enum: None,
     };
 }
 
@@ -289,6 +304,12 @@ fn every_field_list_seen(items: &[syn::Item], fields: &std::collections::HashSet
                             *seen += 1;
                         }
                     }
+                }
+                syn::Item::Enum(e)
+                    if e.variants.is_empty()
+                        && fields.contains(&key(e.brace_token.span.join())) =>
+                {
+                    *seen += 1;
                 }
                 syn::Item::Mod(m) => {
                     if let Some((_, inner)) = &m.content {

@@ -129,18 +129,28 @@ pub(super) struct Found {
     /// The `{ .. }` field lists of structs at item level (top level and inline `mod`s), when
     /// asked for.
     pub(super) struct_fields: Vec<Range<usize>>,
+    /// The `{ .. }` variant lists of the enums at item level that the caller's test leaves out.
+    pub(super) enum_variants: Vec<Range<usize>>,
+}
+
+/// What [`items`] is to find besides the fn bodies: named struct field lists, and the variant
+/// lists of the enums whose name `keep_enum` does not keep.
+#[derive(Clone, Copy)]
+pub(super) struct Wanted<'a> {
+    pub(super) struct_fields: bool,
+    pub(super) keep_enum: Option<&'a dyn Fn(&str) -> bool>,
 }
 
 /// The byte ranges, `{` to `}` inclusive and in text order, of the fn bodies at item level in
 /// `text` (top level, inline `mod`s, `impl` and `trait` blocks), as `stub_items` picks them
-/// from proc-macro2's tokens, and with `struct_fields` the named field lists of structs too.
+/// from proc-macro2's tokens, and the struct field and enum variant lists `wanted` names.
 /// `None` when the text does not lex (an unterminated literal or block comment) or its
 /// delimiters do not balance: the caller then tokenizes the whole text, and proc-macro2
 /// reports the error.
-pub(super) fn items(text: &str, struct_fields: bool) -> Option<Found> {
+pub(super) fn items(text: &str, wanted: Wanted<'_>) -> Option<Found> {
     let mut tokens = Tokens::new(text);
     let mut found = Found::default();
-    match level(&mut tokens, None, struct_fields, &mut found) {
+    match level(&mut tokens, None, wanted, &mut found) {
         Ok(true) => Some(found),
         _ => None,
     }
@@ -171,7 +181,7 @@ fn skip_group(tokens: &mut Tokens<'_>, open: TokenKind) -> Result<bool, Unreadab
 fn level(
     tokens: &mut Tokens<'_>,
     close: Option<TokenKind>,
-    struct_fields: bool,
+    wanted: Wanted<'_>,
     found: &mut Found,
 ) -> Result<bool, Unreadable> {
     #[derive(Clone, Copy, PartialEq)]
@@ -185,6 +195,9 @@ fn level(
         /// After `struct` (when field lists are wanted): the first brace group outside `<..>`
         /// is the field list; a `;` (unit or tuple struct) ends the item.
         Struct,
+        /// After `enum` whose variants are not kept: the name, then the variant list.
+        EnumKeyword,
+        Enum,
     }
     let mut state = State::Idle;
     let mut angle = 0usize;
@@ -193,6 +206,13 @@ fn level(
     while let Some(tok) = tokens.next()? {
         let arrow = prev.is_some_and(|p| p.kind == TokenKind::Minus && p.end == tok.start);
         prev = Some(tok);
+        if state == State::EnumKeyword {
+            let keep = wanted.keep_enum.is_none_or(|keep| {
+                !matches!(tok.kind, TokenKind::Ident | TokenKind::RawIdent)
+                    || keep(tokens.ident(&tok))
+            });
+            state = if keep { State::Idle } else { State::Enum };
+        }
         if state == State::FnKeyword {
             state = if matches!(tok.kind, TokenKind::Ident | TokenKind::RawIdent) {
                 State::Fn { params: false }
@@ -210,8 +230,12 @@ fn level(
                     state = State::Container;
                     angle = 0;
                 }
-                "struct" if struct_fields => {
+                "struct" if wanted.struct_fields => {
                     state = State::Struct;
+                    angle = 0;
+                }
+                "enum" if wanted.keep_enum.is_some() => {
+                    state = State::EnumKeyword;
                     angle = 0;
                 }
                 _ => {}
@@ -236,8 +260,15 @@ fn level(
                 found.struct_fields.push(tok.start..tokens.pos);
                 state = State::Idle;
             }
+            TokenKind::OpenBrace if angle == 0 && state == State::Enum => {
+                if !skip_group(tokens, tok.kind)? {
+                    return Ok(false);
+                }
+                found.enum_variants.push(tok.start..tokens.pos);
+                state = State::Idle;
+            }
             TokenKind::OpenBrace if angle == 0 && state == State::Container => {
-                if !level(tokens, Some(TokenKind::CloseBrace), struct_fields, found)? {
+                if !level(tokens, Some(TokenKind::CloseBrace), wanted, found)? {
                     return Ok(false);
                 }
                 state = State::Idle;

@@ -81,6 +81,7 @@ fn struct_fields_are_left_out_when_unread() {
     let text = "/// doc\n#[derive(Debug)]\npub struct A<T: Into<u8>> where T: Clone {\n    /// f\n    #[serde(rename = \"b\")]\n    a: T,\n}\nstruct U;\nstruct P(u8, [u8; { 1 }]);\nmod m { struct B<const N: usize = { 3 }> { b: [u8; N] } }\nimpl A<u8> { fn f(&self) -> u8 { self.a } }\nfn g() { struct Inner { x: u8 } }\n";
     let unread = Unread {
         struct_fields: true,
+        keep_enum: None,
     };
     let mut lazy = LazyFile::parse_guarded(text, None, unread).expect("parses");
     assert_eq!(lazy.deferred(), 2);
@@ -119,6 +120,36 @@ fn struct_fields_are_left_out_when_unread() {
 }
 
 #[test]
+fn enum_variants_are_left_out_unless_kept() {
+    let text = "#[derive(Deserialize)]\nenum ClientMessage { Subscribe { topic: String }, #[serde(rename = \"x\")] Ping }\npub enum Other<T> where T: Clone { A(T), B = 3 }\nmod m { enum r#Inner { C } }\nfn f() { enum Local { D } }\n";
+    let keep = |name: &str| name.starts_with("Client");
+    let unread = Unread {
+        struct_fields: false,
+        keep_enum: Some(&keep),
+    };
+    let mut lazy = LazyFile::parse_guarded(text, None, unread).expect("parses");
+    let variants = |item: &syn::Item| match item {
+        syn::Item::Enum(e) => e.variants.len(),
+        _ => usize::MAX,
+    };
+    assert_eq!(variants(&lazy.file.items[0]), 2);
+    assert_eq!(variants(&lazy.file.items[1]), 0);
+    let syn::Item::Mod(m) = &lazy.file.items[2] else {
+        panic!()
+    };
+    assert_eq!(variants(&m.content.as_ref().unwrap().1[0]), 0);
+    // An enum inside a body is the body's, parsed whole when filled.
+    lazy.fill_all().unwrap();
+    let syn::Item::Fn(f) = &lazy.file.items[3] else {
+        panic!()
+    };
+    let syn::Stmt::Item(local) = &f.block.stmts[0] else {
+        panic!()
+    };
+    assert_eq!(variants(local), 1);
+}
+
+#[test]
 fn unreadable_text_is_left_to_proc_macro2() {
     // Unterminated literals and comments: the scan gives up, and the whole-file
     // tokenization reports the error as before.
@@ -129,7 +160,11 @@ fn unreadable_text_is_left_to_proc_macro2() {
         "fn f() { '",
         "fn f() { ] }",
     ] {
-        assert!(scan::items(text, true).is_none(), "{text}");
+        let wanted = scan::Wanted {
+            struct_fields: true,
+            keep_enum: Some(&|_| false),
+        };
+        assert!(scan::items(text, wanted).is_none(), "{text}");
         assert!(LazyFile::parse(text).is_err(), "{text}");
     }
 }
@@ -154,11 +189,9 @@ fn corpus_agrees_with_whole_file_parse() {
         }
         bodies += same_tokens_and_spans(&text);
         files += 1;
-        // Struct fields left out: the scan's guesses survive syn's parse in every file.
-        let unread = Unread {
-            struct_fields: true,
-        };
-        let blanked = LazyFile::parse_guarded(&text, None, unread).unwrap();
+        // Struct fields and enum variants left out: the scan's guesses survive syn's parse in
+        // every file.
+        let blanked = LazyFile::parse_guarded(&text, None, Unread::FNS_ONLY).unwrap();
         assert_eq!(blanked.bodies.len(), lazy.bodies.len(), "{path}");
         assert!(blanked.bodies.values().all(|b| matches!(b, Body::Text(_))));
     }
