@@ -2,18 +2,19 @@
 //!
 //! Most of syn's time on a real file goes to fn bodies (statements and expressions), and most
 //! checks never look inside most of them: INV-01 reads serde structs and enums, INV-07 reads
-//! fn names, INV-02 reads the bodies of WebSocket handlers only. [`LazyFile::parse`] tokenizes
-//! the file once and hands syn the whole token stream with each fn body at item level (top
-//! level, inline `mod`s, `impl` and `trait` blocks) replaced by an empty brace group that keeps
-//! the body's spans. syn then parses the items, the signatures, structs, enums and everything
-//! else as usual, and [`LazyFile::fill`] parses the bodies a check asks for from their saved
-//! token groups, exactly as syn would have inside the item (inner attributes, then statements).
+//! fn names, INV-02 reads the bodies of WebSocket handlers only. [`LazyFile::parse`] finds each
+//! fn body at item level (top level, inline `mod`s, `impl` and `trait` blocks) with rustc's
+//! lexer ([`scan`]) and hands proc-macro2 and syn the text with each body's inside blanked, so
+//! a body is an empty block that keeps its braces' positions. syn then parses the items, the
+//! signatures, structs, enums and everything else as usual, and [`LazyFile::fill`] tokenizes
+//! and parses the bodies a check asks for, exactly as syn would have inside the item (inner
+//! attributes, then statements).
 //!
-//! Which brace group is a body is decided by a token scan ([`stub_items`]), then checked
-//! against syn's own parse: every stub must come back as the (empty) block of a fn at item
-//! level. When one does not (an unusual signature such as `-> Foo<{ N }>` the scan misreads,
-//! a file starting with a shebang), the file is parsed whole, as before, and nothing is deferred.
-//! So the tree always has the structure a whole-file parse gives.
+//! Which brace group is a body is decided by a token scan, then checked against syn's own
+//! parse: every blanked body must come back as the (empty) block of a fn at item level. When
+//! one does not (an unusual signature such as `-> m! { u8 }` the scan misreads, a file starting
+//! with a shebang), the file is parsed whole, as before, and nothing is deferred. So the tree
+//! always has the structure a whole-file parse gives.
 //!
 //! What differs from a whole-file parse: a syntax error inside a body that is never filled goes
 //! unseen. A whole-file parse fails on it, and each check then gives up on the file (no
@@ -28,7 +29,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::str::FromStr as _;
 
-use proc_macro2::{Delimiter, Group, Spacing, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 
 mod scan;
 
@@ -36,17 +37,11 @@ mod scan;
 pub struct LazyFile<'t> {
     /// The file. A deferred body is an empty block whose braces carry the body's spans.
     pub file: syn::File,
-    /// Deferred bodies by the position of their braces.
-    bodies: HashMap<Key, Body>,
+    /// Deferred bodies by the position of their braces: where each is in the text, `{` to `}`
+    /// (found by [`scan::items`], not tokenized yet).
+    bodies: HashMap<Key, Range<usize>>,
     /// The text parsed (after a byte order mark).
     text: &'t str,
-}
-
-/// A deferred body: where it is in the text (found by [`scan::items`], not tokenized
-/// yet), or its tokens (found by [`stub_items`] in a whole-file token stream).
-enum Body {
-    Text(Range<usize>),
-    Tokens(Group),
 }
 
 /// Key of a body: where its braces start and end (line, column) in the parsed text.
@@ -90,23 +85,6 @@ impl<'t> LazyFile<'t> {
             return Ok(lazy);
         }
         let tokens = TokenStream::from_str(content)?;
-        let mut stubs = Vec::new();
-        let stubbed = stub_items(tokens.clone(), &mut stubs);
-        if !stubs.is_empty() {
-            if let Ok(file) = syn::parse2::<syn::File>(stubbed) {
-                let bodies: HashMap<Key, Body> = stubs
-                    .into_iter()
-                    .map(|g| (key(g.span()), Body::Tokens(g)))
-                    .collect();
-                if every_stub_seen(&file, &bodies) {
-                    return Ok(LazyFile {
-                        file,
-                        bodies,
-                        text: content,
-                    });
-                }
-            }
-        }
         syn::parse2::<syn::File>(tokens).map(|file| LazyFile::whole(file, content))
     }
 
@@ -116,11 +94,7 @@ impl<'t> LazyFile<'t> {
     /// or its guess does not survive syn's parse (then the whole text is tokenized, as before,
     /// and a syntax error reported).
     fn parse_blanked(content: &'t str, unread: Unread<'_>) -> Option<LazyFile<'t>> {
-        let wanted = scan::Wanted {
-            struct_fields: unread.struct_fields,
-            keep_enum: unread.keep_enum,
-        };
-        let found = scan::items(content, wanted)?;
+        let found = scan::items(content, unread.wanted())?;
         if found.bodies.is_empty() {
             return None;
         }
@@ -136,11 +110,11 @@ impl<'t> LazyFile<'t> {
         let keys = positions(content, &ranges);
         let tokens = TokenStream::from_str(&blank(content, &ranges)).ok()?;
         let file = syn::parse2::<syn::File>(tokens).ok()?;
-        let mut bodies: HashMap<Key, Body> = HashMap::new();
+        let mut bodies: HashMap<Key, Range<usize>> = HashMap::new();
         let mut fields: std::collections::HashSet<Key> = std::collections::HashSet::new();
         for (k, (r, is_body)) in keys.into_iter().zip(blanked) {
             if is_body {
-                bodies.insert(k, Body::Text(r));
+                bodies.insert(k, r);
             } else {
                 fields.insert(k);
             }
@@ -203,25 +177,15 @@ impl<'t> LazyFile<'t> {
         self.fill(|_, _| true)
     }
 
-    /// The token groups of the `wanted` bodies. Bodies still in the text are tokenized in one
-    /// go: a text with each of them at its own line and column, blank elsewhere, so their
-    /// spans are those of the file. Should that disagree with the scan (it cannot, short of a
-    /// lexer difference), the whole text is tokenized as before.
+    /// The token groups of the `wanted` bodies, tokenized in one go: a text with each of them
+    /// at its own line and column, blank elsewhere, so their spans are those of the file.
+    /// Should that disagree with the scan (it cannot, short of a lexer difference), the whole
+    /// text is tokenized and the bodies taken from it by position.
     fn tokenize(&self, wanted: &[Key]) -> syn::Result<HashMap<Key, Group>> {
-        let mut groups = HashMap::with_capacity(wanted.len());
-        let mut in_text: Vec<(Key, Range<usize>)> = Vec::new();
-        for k in wanted {
-            match self.bodies.get(k) {
-                Some(Body::Tokens(g)) => {
-                    groups.insert(*k, g.clone());
-                }
-                Some(Body::Text(r)) => in_text.push((*k, r.clone())),
-                None => {}
-            }
-        }
-        if in_text.is_empty() {
-            return Ok(groups);
-        }
+        let mut in_text: Vec<(Key, Range<usize>)> = wanted
+            .iter()
+            .filter_map(|k| self.bodies.get(k).map(|r| (*k, r.clone())))
+            .collect();
         in_text.sort_by_key(|(_, r)| r.start);
         let mut text = String::new();
         let (mut line, mut column) = (1, 0);
@@ -234,34 +198,44 @@ impl<'t> LazyFile<'t> {
             text.push_str(&self.text[r.clone()]);
             (line, column) = (*close_line, *close_column);
         }
-        let mut found = 0;
+        let mut pending: std::collections::HashSet<Key> = in_text.iter().map(|(k, _)| *k).collect();
+        let mut groups = HashMap::with_capacity(in_text.len());
         if let Ok(tokens) = TokenStream::from_str(&text) {
             for tt in tokens {
-                if let TokenTree::Group(g) = tt {
-                    let k = key(g.span());
-                    if g.delimiter() == Delimiter::Brace && in_text.iter().any(|(w, _)| *w == k) {
-                        groups.insert(k, g);
-                        found += 1;
-                        continue;
-                    }
+                let TokenTree::Group(g) = tt else { break };
+                if g.delimiter() != Delimiter::Brace || !pending.remove(&key(g.span())) {
+                    break;
                 }
-                found = usize::MAX;
-                break;
+                groups.insert(key(g.span()), g);
             }
         }
-        if found != in_text.len() {
-            let mut stubs = Vec::new();
-            stub_items(TokenStream::from_str(self.text)?, &mut stubs);
-            let mut by_key: HashMap<Key, Group> =
-                stubs.into_iter().map(|g| (key(g.span()), g)).collect();
-            for (k, _) in &in_text {
-                let g = by_key.remove(k).ok_or_else(|| {
-                    syn::Error::new(proc_macro2::Span::call_site(), "fn body not found")
-                })?;
-                groups.insert(*k, g);
+        if !pending.is_empty() {
+            groups.clear();
+            pending = in_text.iter().map(|(k, _)| *k).collect();
+            take_groups(TokenStream::from_str(self.text)?, &mut pending, &mut groups);
+            if !pending.is_empty() {
+                let why = "fn body not found";
+                return Err(syn::Error::new(proc_macro2::Span::call_site(), why));
             }
         }
         Ok(groups)
+    }
+}
+
+/// Moves the brace groups of `tokens` (at any depth) whose key is in `pending` into `groups`.
+fn take_groups(
+    tokens: TokenStream,
+    pending: &mut std::collections::HashSet<Key>,
+    groups: &mut HashMap<Key, Group>,
+) {
+    for tt in tokens {
+        if let TokenTree::Group(g) = tt {
+            if g.delimiter() == Delimiter::Brace && pending.remove(&key(g.span())) {
+                groups.insert(key(g.span()), g);
+            } else {
+                take_groups(g.stream(), pending, groups);
+            }
+        }
     }
 }
 
@@ -278,12 +252,20 @@ pub struct Unread<'a> {
     pub keep_enum: Option<&'a dyn Fn(&str) -> bool>,
 }
 
-impl Unread<'_> {
+impl<'a> Unread<'a> {
     /// Only fns read: structs without fields, enums without variants.
     pub const FNS_ONLY: Unread<'static> = Unread {
         struct_fields: true,
         keep_enum: Some(&|_| false),
     };
+
+    /// What [`scan::items`] is to find for this.
+    fn wanted(self) -> scan::Wanted<'a> {
+        scan::Wanted {
+            struct_fields: self.struct_fields,
+            keep_enum: self.keep_enum,
+        }
+    }
 
     /// Everything read.
     pub const NOTHING: Unread<'static> = Unread {
@@ -329,7 +311,7 @@ fn every_field_list_seen(items: &[syn::Item], fields: &std::collections::HashSet
 }
 
 /// True when every stub in `bodies` is the (empty) block of a fn at item level in `file`.
-fn every_stub_seen(file: &syn::File, bodies: &HashMap<Key, Body>) -> bool {
+fn every_stub_seen(file: &syn::File, bodies: &HashMap<Key, Range<usize>>) -> bool {
     let mut seen = 0;
     for_each_fn(&file.items, &mut |_, block| {
         if is_stub(block, bodies) {
@@ -389,12 +371,12 @@ fn blank(text: &str, ranges: &[Range<usize>]) -> String {
     out
 }
 
-fn is_stub(block: &syn::Block, bodies: &HashMap<Key, Body>) -> bool {
+fn is_stub(block: &syn::Block, bodies: &HashMap<Key, Range<usize>>) -> bool {
     block.stmts.is_empty() && bodies.contains_key(&key(block.brace_token.span.join()))
 }
 
 /// Calls `f` with the signature and block of every fn with a body at item level: top level,
-/// inline modules, impl and trait blocks (where [`stub_items`] puts stubs).
+/// inline modules, impl and trait blocks (where [`scan::items`] finds bodies).
 fn for_each_fn(items: &[syn::Item], f: &mut impl FnMut(&syn::Signature, &syn::Block)) {
     for item in items {
         match item {
@@ -490,85 +472,6 @@ fn fill_one(
     block.stmts = stmts;
     *filled += 1;
     Ok(())
-}
-
-/// Replaces each fn body at item level in `tokens` (read as a sequence of items) with an empty
-/// brace group of the same span, saving the body in `stubs`; recurses into the brace groups of
-/// `mod`, `impl` and `trait`. A token scan, not a parser: `fn` followed by a name starts a fn,
-/// whose body is the first brace group after its parameters outside `<..>`; `impl`, `trait` and
-/// `mod` take the next brace group outside `<..>`. A `;` (or, for a fn, an `=`) at that level
-/// ends the item without a group. A wrong guess is caught by [`LazyFile::parse`]'s check.
-fn stub_items(tokens: TokenStream, stubs: &mut Vec<Group>) -> TokenStream {
-    #[derive(Clone, Copy, PartialEq)]
-    enum State {
-        Idle,
-        /// After `fn`: a name must follow.
-        FnKeyword,
-        /// In a fn's signature; `params`: its parameter list was seen.
-        Fn {
-            params: bool,
-        },
-        /// In the header of an `impl`, `trait` or `mod`.
-        Container,
-    }
-    let mut state = State::Idle;
-    let mut angle = 0usize;
-    let mut arrow = false;
-    let mut out: Vec<TokenTree> = Vec::new();
-    for tt in tokens {
-        if state == State::FnKeyword {
-            state = if matches!(tt, TokenTree::Ident(_)) {
-                State::Fn { params: false }
-            } else {
-                State::Idle
-            };
-        }
-        let was_arrow = std::mem::take(&mut arrow);
-        match &tt {
-            TokenTree::Ident(i) if state == State::Idle => {
-                if i == "fn" {
-                    state = State::FnKeyword;
-                    angle = 0;
-                } else if i == "impl" || i == "trait" || i == "mod" {
-                    state = State::Container;
-                    angle = 0;
-                }
-            }
-            TokenTree::Punct(p) if state != State::Idle => match p.as_char() {
-                '<' => angle += 1,
-                // `->` is no closing angle.
-                '>' if !was_arrow => angle = angle.saturating_sub(1),
-                '-' => arrow = p.spacing() == Spacing::Joint,
-                ';' if angle == 0 => state = State::Idle,
-                '=' if angle == 0 && matches!(state, State::Fn { .. }) => state = State::Idle,
-                _ => {}
-            },
-            TokenTree::Group(g) => match state {
-                State::Fn { params: false } if g.delimiter() == Delimiter::Parenthesis => {
-                    state = State::Fn { params: true };
-                }
-                State::Fn { params: true } if angle == 0 && g.delimiter() == Delimiter::Brace => {
-                    let mut stub = Group::new(Delimiter::Brace, TokenStream::new());
-                    stub.set_span(g.span());
-                    stubs.push(g.clone());
-                    out.push(TokenTree::Group(stub));
-                    state = State::Idle;
-                    continue;
-                }
-                State::Container if angle == 0 && g.delimiter() == Delimiter::Brace => {
-                    let mut inner = Group::new(Delimiter::Brace, stub_items(g.stream(), stubs));
-                    inner.set_span(g.span());
-                    out.push(TokenTree::Group(inner));
-                    state = State::Idle;
-                    continue;
-                }
-                _ => {}
-            },
-            _ => {}
-        }
-        out.push(tt);
-    }
-    out.into_iter().collect()
 }
 
 #[cfg(test)]

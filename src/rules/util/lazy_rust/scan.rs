@@ -5,8 +5,7 @@
 //! and most of those tokens are in fn bodies no check reads. rustc's lexer only classifies and
 //! measures tokens, without allocating (150 MB/s on the same files), and it is the lexer the
 //! compiler uses, so strings, raw strings, char literals against lifetimes and nested block
-//! comments are read as rustc reads them. [`items`] runs the state machine of
-//! `stub_items` over those tokens and returns each body's braces as byte offsets; the caller
+//! comments are read as rustc reads them. [`items`] runs a state machine over those tokens and returns each body's braces as byte offsets; the caller
 //! blanks the bodies out of the text it gives proc-macro2, and syn's parse of that text checks
 //! every guess (each blanked body must come back as the empty block of a fn at item level).
 
@@ -142,8 +141,11 @@ pub(super) struct Wanted<'a> {
 }
 
 /// The byte ranges, `{` to `}` inclusive and in text order, of the fn bodies at item level in
-/// `text` (top level, inline `mod`s, `impl` and `trait` blocks), as `stub_items` picks them
-/// from proc-macro2's tokens, and the struct field and enum variant lists `wanted` names.
+/// `text` (top level, inline `mod`s, `impl` and `trait` blocks), and the struct field and
+/// enum variant lists `wanted` names. A token scan, not a parser: `fn` followed by a name
+/// starts a fn, whose body is the first brace group after its parameters outside `<..>`;
+/// `impl`, `trait` and `mod` take the next brace group outside `<..>`. A `;` (or, for a fn, an
+/// `=`) at that level ends the item without a group. A wrong guess is caught by syn's parse.
 /// `None` when the text does not lex (an unterminated literal or block comment) or its
 /// delimiters do not balance: the caller then tokenizes the whole text, and proc-macro2
 /// reports the error.
