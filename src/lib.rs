@@ -99,13 +99,23 @@ pub fn load_policy(
 
 /// Runs a check: the whole pipeline, without rendering.
 pub fn check(opts: &CheckOptions) -> Result<Report, Error> {
+    check_keeping_repo(opts).map(|(report, _)| report)
+}
+
+/// [`check`], handing back the repository it opened (`None` for `--staged` and `--all`, as
+/// [`check_with_repo`]). The CLI leaves both to the end of the process instead of freeing them
+/// (`std::mem::forget`): freeing libgit2's object cache and the report was 4% of `check --base`
+/// on an 11,629-file tree (#19), and the operating system reclaims the memory anyway.
+pub fn check_keeping_repo(
+    opts: &CheckOptions,
+) -> Result<(Report, Option<git2::Repository>), Error> {
     let (repo, root) = engine::diff::open(&opts.dir)?;
     let started = std::time::Instant::now();
     let config = Arc::new(judging_policy(&repo, &root, opts)?);
     let policy_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let mut report = check_with_config(opts, repo, root, config)?;
+    let (mut report, repo) = check_with_repo(opts, repo, root, config)?;
     report.stats.policy_ms = Some(policy_ms);
-    Ok(report)
+    Ok((report, repo))
 }
 
 /// The policy that judges the change (README, "Threat model"): `--config` when given (a trusted

@@ -600,7 +600,7 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
                 today: None,
             };
             let started = std::time::Instant::now();
-            let mut report = invlint::check(&opts)?;
+            let (mut report, repo) = invlint::check_keeping_repo(&opts)?;
             let selection = invlint::cli_filter::Selection {
                 select: args.select,
                 ignore: args.ignore,
@@ -698,6 +698,10 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
             }
             print(&text)?;
             let code = report.exit_code() as u8;
+            // The process ends here: its memory goes back to the system whole, without
+            // walking the report, the change set and libgit2's object cache to free them.
+            std::mem::forget(report);
+            std::mem::forget(repo);
             Ok(match code {
                 1 if args.exit_zero || args.write_baseline.is_some() => 0,
                 _ => code,
