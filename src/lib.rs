@@ -199,25 +199,28 @@ pub fn check_with_repo(
         .filter_map(|i| i.runs().map(|c| (i, c)))
         .collect();
     let measure_coverage = opts.coverage && opts.mode != DiffMode::Staged;
-    let needs_tree = measure_coverage || active.iter().any(|(_, r)| r.meta().needs_tree);
 
-    let (changes, tree, head_tree) = if opts.mode == DiffMode::All {
+    // The tree's file list: the tracked files for `--all`; for a judged commit, its tree,
+    // listed only when a check asks (`Context::tree`; coverage looks under the directories
+    // the policy names instead); `--staged` reads no tree.
+    let tree = std::sync::OnceLock::new();
+    let (changes, head_tree) = if opts.mode == DiffMode::All {
         // `--all` audits what git tracks: ignore files never hide a tracked file.
         drop(repo);
-        let tree = engine::walk::tracked(&root);
-        let changes = ChangeSet::audit(&root, &tree, config.max_file_size);
-        (changes, tree, None)
+        let index = engine::walk::tracked(&root);
+        let changes = ChangeSet::audit(&root, &index, config.max_file_size);
+        let _ = tree.set(index);
+        (changes, None)
     } else {
         let changes = engine::diff::collect(&repo, &opts.mode, config.max_file_size)?;
         // What the judged commit holds beyond the change: its tree, not the work tree (dry
-        // runs and ranges judge commits that are not checked out). `--staged` reads no tree.
+        // runs and ranges judge commits that are not checked out).
         // The head tree keeps the repository (and the objects it has read) for the checks.
         let head_tree = engine::head_tree::HeadTree::open(repo, &opts.mode)?;
-        let tree = match &head_tree {
-            Some(h) if needs_tree => h.index(),
-            _ => engine::walk::RepoIndex::default(),
-        };
-        (changes, tree, head_tree)
+        if head_tree.is_none() {
+            let _ = tree.set(engine::walk::RepoIndex::default());
+        }
+        (changes, head_tree)
     };
     let mut changes = changes;
     changes.mark_moves(|old, new| {
@@ -348,13 +351,28 @@ pub fn check_with_repo(
         Some(Err(finding)) => findings.push(finding),
         None => {}
     }
+    let coverage = measure_coverage.then(|| {
+        coverage(
+            &config,
+            &tree,
+            head_tree.as_ref(),
+            opts.gate,
+            &mut findings,
+            &mut notes,
+        )
+    });
     // A tree the checks could not list (an unreadable index or head tree): what they saw is
     // incomplete, never a clean pass.
-    notes.extend(tree.errors.iter().map(|message| RunNote {
-        path: "(repository tree)".into(),
-        message: message.clone(),
-        is_incomplete: true,
-    }));
+    notes.extend(
+        tree.get()
+            .into_iter()
+            .flat_map(|t| &t.errors)
+            .map(|message| RunNote {
+                path: "(repository tree)".into(),
+                message: message.clone(),
+                is_incomplete: true,
+            }),
+    );
     // A policy pattern that did not build matched nothing: what it guards was not checked.
     notes.extend(
         engine::matchers::compile_failures()
@@ -380,8 +398,6 @@ pub fn check_with_repo(
     notes.sort();
     notes.dedup();
 
-    let coverage =
-        measure_coverage.then(|| coverage(&config, &tree, opts.gate, &mut findings, &mut notes));
     findings.sort_by_cached_key(|f| f.sort_key());
 
     let syn_parses = cx.counted(rules::util::SYN_PARSES);
@@ -430,7 +446,8 @@ pub fn check_with_repo(
 /// policy marks it `not-applicable = "<reason>"`.
 fn coverage(
     config: &Config,
-    tree: &engine::walk::RepoIndex,
+    tree: &std::sync::OnceLock<engine::walk::RepoIndex>,
+    head: Option<&engine::head_tree::HeadTree>,
     gate: Gate,
     findings: &mut Vec<Finding>,
     notes: &mut Vec<RunNote>,
@@ -441,7 +458,22 @@ fn coverage(
             continue;
         };
         out.measured += 1;
-        if tree.files.iter().any(|f| scope.is_match(f)) {
+        let is_match = |f: &str| scope.is_match(f);
+        let seen = match (tree.get(), head) {
+            (Some(index), _) => index.files.iter().any(|f| is_match(f)),
+            (None, Some(head)) => match head.any_file(scope.roots().as_deref(), &is_match) {
+                Ok(seen) => seen,
+                // What could not be read is a note of its own (below); the invariant is
+                // then judged on the whole list, as a check that reads the tree would see it.
+                Err(_) => tree
+                    .get_or_init(|| head.index())
+                    .files
+                    .iter()
+                    .any(|f| is_match(f)),
+            },
+            (None, None) => false,
+        };
+        if seen {
             continue;
         }
         if inv.not_applicable.is_some() {

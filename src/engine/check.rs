@@ -75,8 +75,6 @@ pub struct Meta {
     pub status: Status,
     /// The explain page (`rules/<code>.md`).
     pub explain: &'static str,
-    /// True when the check reads the head tree beyond the changed files.
-    pub needs_tree: bool,
     /// Where it runs.
     pub kind: Kind,
     /// The keys of its settings table, for the policy's JSON schema and `invlint init`.
@@ -100,7 +98,6 @@ impl Meta {
             escalation,
             status: Status::Stable,
             explain: "",
-            needs_tree: false,
             kind: Kind::Spec,
             keys: &[],
         }
@@ -417,6 +414,18 @@ impl Scope<'_> {
         self.include.iter().any(|g| g.is_match(path))
             && !self.exclude.iter().any(|g| g.is_match(path))
     }
+
+    /// Where every path the check reads lies ([`GlobList::roots`] of each include list);
+    /// `None` when that may be anywhere.
+    pub fn roots(&self) -> Option<Vec<String>> {
+        let mut out = Vec::new();
+        for list in &self.include {
+            out.extend(list.roots()?);
+        }
+        out.sort();
+        out.dedup();
+        Some(out)
+    }
 }
 
 type Memo = BTreeMap<(std::any::TypeId, String), Arc<dyn Any + Send + Sync>>;
@@ -424,7 +433,7 @@ type Memo = BTreeMap<(std::any::TypeId, String), Arc<dyn Any + Send + Sync>>;
 /// Everything a check may read.
 pub struct Context<'a> {
     changes: &'a ChangeSet,
-    tree: &'a RepoIndex,
+    tree: &'a std::sync::OnceLock<RepoIndex>,
     pr: Option<&'a Arc<Source>>,
     pr_description: Option<&'a PrDescription>,
     config: &'a Config,
@@ -440,7 +449,7 @@ impl<'a> Context<'a> {
     /// Built by the engine.
     pub fn new(
         changes: &'a ChangeSet,
-        tree: &'a RepoIndex,
+        tree: &'a std::sync::OnceLock<RepoIndex>,
         pr: Option<&'a PrDescription>,
         config: &'a Config,
         root: &'a Path,
@@ -556,9 +565,13 @@ impl<'a> Context<'a> {
         self.changes
     }
 
-    /// Paths of the head work tree (empty when no active check needs it).
+    /// Paths of the tree the run judges: the head commit's, listed on first use; the work
+    /// tree's tracked files for `--all`; empty for `--staged`.
     pub fn tree(&self) -> &'a RepoIndex {
-        self.tree
+        self.tree.get_or_init(|| match self.head {
+            Some(head) => head.index(),
+            None => RepoIndex::default(),
+        })
     }
 
     /// The PR description, absent in pre-commit runs.

@@ -239,6 +239,25 @@ impl GlobList {
             .map(|&i| &self.include_entries[i])
     }
 
+    /// Where every path this list matches lies: for each include glob, the directory its
+    /// literal start names (`apps/runtime/` for `apps/runtime/src/**/api.rs`), or its whole
+    /// text when it has no special character. `None` when a glob may match anywhere (`**/x`).
+    pub fn roots(&self) -> Option<Vec<String>> {
+        self.include
+            .globs
+            .iter()
+            .map(|g| {
+                let glob = g.glob();
+                match glob.find(Anchor::SPECIAL) {
+                    None => Some(glob.to_string()),
+                    Some(first) => glob[..first]
+                        .rfind('/')
+                        .map(|slash| glob[..=slash].to_string()),
+                }
+            })
+            .collect()
+    }
+
     /// True when the list has no include entry.
     pub fn is_empty(&self) -> bool {
         self.include_entries.is_empty()
@@ -506,6 +525,85 @@ impl PatternList {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn list(globs: &[&str]) -> GlobList {
+        let mut l = GlobList::default();
+        for g in globs {
+            let glob = globset::GlobBuilder::new(g)
+                .literal_separator(true)
+                .backslash_escape(true)
+                .build()
+                .unwrap();
+            l.include(
+                glob,
+                GlobEntry {
+                    text: g.to_string(),
+                    span: 0..0,
+                },
+            );
+        }
+        l
+    }
+
+    /// Every path a list matches starts with one of its roots (is one, for a plain path).
+    #[test]
+    fn glob_roots_hold_every_match() {
+        let globs = [
+            "apps/**",
+            "Cargo.toml",
+            "apps/runtime/src/khala*.rs",
+            "apps/*/deploy/**/*.yaml",
+            "x/{a,b}/**",
+            "proto/**/*.proto",
+            r"esc/\*x",
+        ];
+        assert_eq!(
+            list(&globs).roots(),
+            Some(
+                [
+                    "apps/",
+                    "Cargo.toml",
+                    "apps/runtime/src/",
+                    "apps/",
+                    "x/",
+                    "proto/",
+                    "esc/"
+                ]
+                .map(String::from)
+                .to_vec()
+            )
+        );
+        for anywhere in ["**/*.sh", "{a,b}/x", "*.toml", "[ab]/x"] {
+            assert_eq!(list(&["apps/**", anywhere]).roots(), None, "{anywhere}");
+        }
+        let paths = [
+            "apps/runtime/src/khala_sync.rs",
+            "apps/web/deploy/k8s/a.yaml",
+            "apps/x",
+            "Cargo.toml",
+            "x/a/y",
+            "x/b/",
+            "proto/a/b.proto",
+            "proto/b.proto",
+            "esc/*x",
+            "a/x",
+            "b.sh",
+        ];
+        for g in globs {
+            let l = list(&[g]);
+            let roots = l.roots().unwrap();
+            for p in paths.iter().filter(|p| l.is_match(p)) {
+                assert!(
+                    roots.iter().any(|r| if r.ends_with('/') {
+                        p.starts_with(r.as_str())
+                    } else {
+                        *p == r
+                    }),
+                    "{g} matches {p} outside {roots:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn capture_names_are_read_without_compiling() {

@@ -549,7 +549,8 @@ fn read_step_reads_what_the_scan_reads_and_bills_it() {
     let lazy = crate::engine::diff::ChangeSet::audit(dir.path(), &index, 1 << 20);
     let direct = Scan::new(&lazy, &s.map, &s.extractor);
     let prepared = crate::engine::diff::ChangeSet::audit(dir.path(), &index, 1 << 20);
-    let cx = crate::engine::check::Context::new(&prepared, &index, None, &cfg, dir.path(), None);
+    let tree = std::sync::OnceLock::from(index);
+    let cx = crate::engine::check::Context::new(&prepared, &tree, None, &cfg, dir.path(), None);
     prepare_scan(&cx, &s.map, &s.extractor);
     let memo = cx
         .memoized::<Scan>(&scan_key(&s.map))

@@ -47,7 +47,6 @@ use wire_types::*;
 /// Check metadata.
 pub static META: Meta = Meta {
     explain: include_str!("../../../rules/INV-01.md"),
-    needs_tree: true,
     keys: KEYS,
     ..Meta::spec(
         "INV-01",
