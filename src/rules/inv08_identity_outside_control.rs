@@ -200,7 +200,9 @@ impl Check for IdentityOutsideControl {
             let Some(src) = file.head.source() else {
                 return;
             };
-            if !cfg.any.may_match(src.text()) {
+            // One pass of all four lists' superset picks the lines each list is matched on.
+            let candidates = cfg.any.lines(src);
+            if candidates.is_empty() {
                 return;
             }
             // Hits in the inline test module are test code; an authority or validation name
@@ -219,7 +221,7 @@ impl Check for IdentityOutsideControl {
                 matches!((before, after), (Some(a), Some(b)) if a == b && (a == '"' || a == '\''))
             };
             let hits = |patterns: &PatternList, names: bool| {
-                let mut v = util::added_hits(file, src, patterns, true);
+                let mut v = util::added_hits_on(file, src, patterns, true, &candidates);
                 v.retain(|h| h.line < tests_from && !(names && quoted(h)));
                 first_per_line(v)
             };

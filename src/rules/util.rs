@@ -39,6 +39,29 @@ pub fn added_hits(
     patterns: &PatternList,
     skip_comments: bool,
 ) -> Vec<Hit> {
+    hits_on(file, src, patterns, skip_comments, None)
+}
+
+/// [`added_hits`] on `candidates` only: the lines of the whole text (in order) that a
+/// [`Prefilter`] over a superset of `patterns` picked. A check that matches several lists
+/// runs one pass for all of them this way, instead of one per list (INV-08, #19).
+pub fn added_hits_on(
+    file: &FileChange,
+    src: &Source,
+    patterns: &PatternList,
+    skip_comments: bool,
+    candidates: &[usize],
+) -> Vec<Hit> {
+    hits_on(file, src, patterns, skip_comments, Some(candidates))
+}
+
+fn hits_on(
+    file: &FileChange,
+    src: &Source,
+    patterns: &PatternList,
+    skip_comments: bool,
+    candidates: Option<&[usize]>,
+) -> Vec<Hit> {
     let mut hits = Vec::new();
     if patterns.is_empty() {
         return hits;
@@ -85,7 +108,19 @@ pub fn added_hits(
     };
     // Only lines where the context-free superset of the patterns matches can hold a hit: one
     // DFA pass over the file (or the added lines) instead of the exact set on every line.
-    if file.is_all_added {
+    if let Some(lines) = candidates {
+        // A line with a hit is one where a match of the superset starts: the pass over the
+        // whole text picked it, whether or not the lines around it are added.
+        if file.is_all_added {
+            lines.iter().for_each(|&n| scan_line(n, &mut hits));
+        } else if !lines.is_empty() {
+            let added = file.added();
+            lines
+                .iter()
+                .filter(|&&n| added.iter().any(|r| r.contains(&n)))
+                .for_each(|&n| scan_line(n, &mut hits));
+        }
+    } else if file.is_all_added {
         patterns
             .prefilter
             .for_each_line(src, 0..src.text().len(), |line_no| {
