@@ -32,6 +32,9 @@ pub use crate::engine::matchers::{
 };
 pub use crate::engine::validator::Validator;
 
+/// `[limits] max-file-size` when the policy does not set it: 8 MiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 8 * 1024 * 1024;
+
 /// The default policy, embedded: used when the repository has no `inv-rules.toml`.
 pub const DEFAULT_POLICY: &str = include_str!("../../inv-rules.toml");
 
@@ -437,7 +440,7 @@ impl Config {
             .max_file_size
             .as_ref()
             .map(|s| *s.get_ref())
-            .unwrap_or(8 * 1024 * 1024);
+            .unwrap_or(DEFAULT_MAX_FILE_SIZE);
 
         let mut invariants = Vec::new();
         let mut seen_upper: BTreeMap<String, String> = BTreeMap::new();

@@ -167,6 +167,18 @@ impl HeadTree {
         Ok(false)
     }
 
+    /// True when `path` is a regular file of the tree (not a link, a submodule or a
+    /// directory).
+    pub fn is_regular_file(&self, path: &str) -> bool {
+        let repo = self.repo.lock().unwrap_or_else(|p| p.into_inner());
+        let Ok(tree) = repo.find_tree(self.tree) else {
+            return false;
+        };
+        tree.get_path(Path::new(path)).is_ok_and(|e| {
+            matches!(e.filemode(), 0o100644 | 0o100755) && e.kind() == Some(ObjectType::Blob)
+        })
+    }
+
     /// The bytes of the regular file at `path` in the tree, when it is at most `max_size` bytes;
     /// `None` when absent, not a regular file, or larger.
     pub fn read(&self, path: &str, max_size: u64) -> Option<Vec<u8>> {
@@ -273,5 +285,9 @@ mod tests {
         }
         // The link is not a regular file, in either answer.
         assert!(!head.any_file(None, &|p| p == "apps/link.rs").unwrap());
+        assert!(!head.is_regular_file("apps/link.rs"));
+        assert!(head.is_regular_file("apps/tool.sh"));
+        assert!(!head.is_regular_file("apps/runtime"));
+        assert!(!head.is_regular_file("apps/missing.rs"));
     }
 }
