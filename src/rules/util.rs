@@ -279,6 +279,17 @@ pub fn fill_bodies(
     filled.map(|_| ())
 }
 
+/// [`LazyFile::check_all`], counting the bodies parsed as [`fill_bodies`] does: the answer of
+/// `fill_bodies(cx, lazy, |_, _| true)` for a caller that reads no body.
+pub fn check_bodies(cx: &Context<'_>, lazy: &mut LazyFile<'_>) -> syn::Result<()> {
+    let deferred = lazy.deferred();
+    let checked = lazy.check_all();
+    let parsed = *checked.as_ref().unwrap_or(&0);
+    cx.count(SYN_BODIES_PARSED, parsed);
+    cx.count(SYN_BODIES_SKIPPED, deferred.saturating_sub(parsed));
+    checked.map(|_| ())
+}
+
 /// [`parse_rust`] without the count: syn, unless the text is [`too_deep`] to parse safely.
 pub fn parse_rust_bounded(text: &str) -> syn::Result<syn::File> {
     if let Some(why) = too_deep(text) {

@@ -249,7 +249,12 @@ pub(crate) fn rust_serde_items(
     let Ok(mut lazy) = util::parse_rust_lazy(cx, src, util::Unread::NOTHING) else {
         return Vec::new();
     };
-    if util::fill_bodies(cx, &mut lazy, |_, _| all_bodies).is_err() {
+    let parses = if all_bodies {
+        util::check_bodies(cx, &mut lazy)
+    } else {
+        util::fill_bodies(cx, &mut lazy, |_, _| false)
+    };
+    if parses.is_err() {
         return Vec::new();
     }
     let mut out = Vec::new();

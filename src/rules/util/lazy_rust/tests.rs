@@ -210,6 +210,14 @@ fn corpus_agrees_with_whole_file_parse() {
         let lazy = LazyFile::parse(&text).unwrap();
         let blanked = LazyFile::parse_guarded(&text, None, Unread::FNS_ONLY).unwrap();
         assert_eq!(blanked.deferred(), lazy.deferred(), "{}", path.display());
+        // Every body checked on its own: the file parses, as the whole-file parse says.
+        let mut checked = LazyFile::parse(&text).unwrap();
+        assert_eq!(
+            checked.check_all().ok(),
+            Some(lazy.deferred()),
+            "{}",
+            path.display()
+        );
     }
     assert!(
         files >= 100 && bodies >= 1_000,
@@ -304,6 +312,41 @@ fn only_wanted_bodies_are_parsed() {
     assert_eq!(lazy.deferred(), 1);
     // Filling everything fails where the whole-file parse fails.
     assert!(lazy.fill_all().is_err());
+}
+
+/// `check_all` answers as `fill_all` (and so as the whole-file parse) does, without filling:
+/// bodies that do not parse, inner attributes, bodies in impls, traits and modules, and a
+/// body whose text the lexer and proc-macro2 could read differently.
+#[test]
+fn checking_every_body_answers_as_filling_them() {
+    let cases = [
+        "fn a() { 1 + } fn b() { let y = 2; }",
+        "fn a() { #![allow(unused)] let x = 1; }",
+        "fn a() { #![allow(unused)] let x = 1; #![late] }",
+        "impl X { fn a(&self) { self.b() } } trait T { fn c() { let = 1; } }",
+        "mod m { fn e() { fn nested() { 1 +* 2 } } }",
+        "mod m { fn e() { fn nested() {} } }",
+        "fn f() { m!(#\"{\"); } fn g() { 'a: loop { break 'a; } }",
+        "fn f() { let s = \"}{\"; } fn g() { r#\"x\"# }",
+        "fn f() {} struct S; fn g() { match x { 1 => {} _ => } }",
+    ];
+    for text in cases {
+        let whole = syn::parse_file(text).is_ok();
+        let mut lazy = LazyFile::parse(text).unwrap();
+        let deferred = lazy.deferred();
+        let checked = lazy.check_all();
+        assert_eq!(checked.is_ok(), whole, "{text}");
+        if let Ok(n) = checked {
+            assert_eq!(n, deferred, "{text}");
+        }
+        // Nothing was filled: every body is still deferred.
+        assert_eq!(lazy.deferred(), deferred, "{text}");
+        assert_eq!(LazyFile::parse(text).unwrap().fill_all().is_ok(), whole);
+    }
+    let many = "fn f() { let v = vec![1, 2, 3]; }\n".repeat(500) + "fn g() { 1 + }\n";
+    assert!(LazyFile::parse(&many).unwrap().check_all().is_err());
+    let many = "fn f() { let v = vec![1, 2, 3]; }\n".repeat(500);
+    assert_eq!(LazyFile::parse(&many).unwrap().check_all().unwrap(), 500);
 }
 
 #[test]
