@@ -201,26 +201,7 @@ impl HeadTree {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use git2::{Index, IndexEntry, IndexTime};
-
-    fn add(index: &mut Index, path: &str, mode: u32) {
-        let t = IndexTime::new(0, 0);
-        let e = IndexEntry {
-            ctime: t,
-            mtime: t,
-            dev: 0,
-            ino: 0,
-            mode,
-            uid: 0,
-            gid: 0,
-            file_size: 0,
-            id: Oid::zero(),
-            flags: 0,
-            flags_extended: 0,
-            path: path.as_bytes().to_vec(),
-        };
-        index.add_frombuffer(&e, b"x\n").unwrap();
-    }
+    use crate::engine::staged::tests::add;
 
     /// Coverage's question, asked under the roots a scope names, has the answer the whole
     /// list gives: for files deep under a root, at the top, behind a link, in no root.
@@ -237,10 +218,10 @@ mod tests {
             "docs/a.md",
             "z.sh",
         ] {
-            add(&mut index, path, 0o100644);
+            add(&mut index, path, 0o100644, "x\n");
         }
-        add(&mut index, "apps/link.rs", 0o120000);
-        add(&mut index, "apps/tool.sh", 0o100755);
+        add(&mut index, "apps/link.rs", 0o120000, "x\n");
+        add(&mut index, "apps/tool.sh", 0o100755, "x\n");
         let tree_id = index.write_tree().unwrap();
         let sig = git2::Signature::new("t", "t@example.invalid", &git2::Time::new(0, 0)).unwrap();
         let tree = repo.find_tree(tree_id).unwrap();

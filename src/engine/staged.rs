@@ -512,7 +512,7 @@ fn all_blobs(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -568,7 +568,8 @@ mod tests {
         }
     }
 
-    fn add(index: &mut Index, path: &str, mode: u32, text: &str) {
+    /// Adds `path` with `text` to `index` (a test's index; shared with `head_tree`'s tests).
+    pub(crate) fn add(index: &mut Index, path: &str, mode: u32, text: &str) {
         let t = IndexTime::new(0, 0);
         let e = IndexEntry {
             ctime: t,
