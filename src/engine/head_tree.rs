@@ -151,9 +151,17 @@ impl HeadTree {
                 continue;
             };
             let found = if root.ends_with('/') {
-                match entry.to_object(&repo).map(|o| o.into_tree()) {
-                    Ok(Ok(sub)) => walk(&sub, root)?,
-                    _ => false,
+                // A directory whose tree cannot be read is an error (the caller lists the
+                // whole tree and notes what it could not read), never "nothing there"; a
+                // file, link or submodule at that path holds no file below it.
+                if entry.kind() != Some(ObjectType::Tree) {
+                    false
+                } else {
+                    let sub = entry
+                        .to_object(&repo)
+                        .and_then(|o| o.peel_to_tree())
+                        .map_err(|e| format!("cannot read the head tree: {}", e.message()))?;
+                    walk(&sub, root)?
                 }
             } else {
                 matches!(entry.filemode(), 0o100644 | 0o100755)
@@ -201,7 +209,7 @@ impl HeadTree {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::staged::tests::add;
+    use crate::engine::staged::tests::{add, commit_index};
 
     /// Coverage's question, asked under the roots a scope names, has the answer the whole
     /// list gives: for files deep under a root, at the top, behind a link, in no root.
@@ -222,12 +230,7 @@ mod tests {
         }
         add(&mut index, "apps/link.rs", 0o120000, "x\n");
         add(&mut index, "apps/tool.sh", 0o100755, "x\n");
-        let tree_id = index.write_tree().unwrap();
-        let sig = git2::Signature::new("t", "t@example.invalid", &git2::Time::new(0, 0)).unwrap();
-        let tree = repo.find_tree(tree_id).unwrap();
-        repo.commit(Some("HEAD"), &sig, &sig, "c", &tree, &[])
-            .unwrap();
-        drop(tree);
+        commit_index(&repo, &mut index, "c");
         let head = HeadTree::open(repo, &DiffMode::Base(None))
             .unwrap()
             .unwrap();

@@ -568,6 +568,16 @@ pub(crate) mod tests {
         }
     }
 
+    /// Commits `index`'s tree as HEAD's first commit, with a fixed author and date (a test's repository;
+    /// shared with `head_tree`'s tests).
+    pub(crate) fn commit_index(repo: &Repository, index: &mut Index, message: &str) {
+        let tree_id = index.write_tree().unwrap();
+        let sig = git2::Signature::new("t", "t@example.invalid", &git2::Time::new(0, 0)).unwrap();
+        let tree = repo.find_tree(tree_id).unwrap();
+        repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &[])
+            .unwrap();
+    }
+
     /// Adds `path` with `text` to `index` (a test's index; shared with `head_tree`'s tests).
     pub(crate) fn add(index: &mut Index, path: &str, mode: u32, text: &str) {
         let t = IndexTime::new(0, 0);
@@ -635,12 +645,7 @@ pub(crate) mod tests {
                     &format!("base {i} of {p}\nline\n"),
                 );
             }
-            let tree_id = index.write_tree().unwrap();
-            let sig =
-                git2::Signature::new("t", "t@example.invalid", &git2::Time::new(0, 0)).unwrap();
-            let tree = repo.find_tree(tree_id).unwrap();
-            repo.commit(Some("HEAD"), &sig, &sig, "base", &tree, &[])
-                .unwrap();
+            commit_index(&repo, &mut index, "base");
             if seed % 3 != 0 {
                 index.write().unwrap(); // with a valid cache-tree
             }
@@ -722,11 +727,7 @@ pub(crate) mod tests {
         let repo = Repository::init(tmp.path()).unwrap();
         let mut index = repo.index().unwrap();
         add(&mut index, "a.rs", 0o100644, "x\n");
-        let tree_id = index.write_tree().unwrap();
-        let sig = git2::Signature::new("t", "t@example.invalid", &git2::Time::new(0, 0)).unwrap();
-        let tree = repo.find_tree(tree_id).unwrap();
-        repo.commit(Some("HEAD"), &sig, &sig, "base", &tree, &[])
-            .unwrap();
+        commit_index(&repo, &mut index, "base");
         let blob = repo.blob(b"theirs\n").unwrap();
         let t = IndexTime::new(0, 0);
         let entry = |stage: u16| IndexEntry {

@@ -114,10 +114,16 @@ fn hits_on(
         if file.is_all_added {
             lines.iter().for_each(|&n| scan_line(n, &mut hits));
         } else if !lines.is_empty() {
+            // The ranges are sorted and apart: a binary search per line, not a scan of every
+            // hunk (a file with thousands of hunks and of candidate lines).
             let added = file.added();
+            let is_added = |n: usize| {
+                let i = added.partition_point(|r| r.end <= n);
+                added.get(i).is_some_and(|r| r.contains(&n))
+            };
             lines
                 .iter()
-                .filter(|&&n| added.iter().any(|r| r.contains(&n)))
+                .filter(|&&n| is_added(n))
                 .for_each(|&n| scan_line(n, &mut hits));
         }
     } else if file.is_all_added {
