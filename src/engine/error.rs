@@ -128,6 +128,24 @@ pub enum Error {
         hint: String,
     },
 
+    /// An object the run needs is not in the object store.
+    #[error("git: {context}: {message}")]
+    #[diagnostic(
+        code(invlint::git::missing_object),
+        help(
+            "the object store lacks an object of the compared commits: a partial clone \
+             (`--filter=blob:none` or `tree:0`, which invlint cannot fetch from), an interrupted \
+             fetch, or a damaged store; fetch the full objects (`git fetch --refetch`, or check \
+             out without a filter) and run `git fsck`"
+        )
+    )]
+    MissingObject {
+        /// What we were doing.
+        context: String,
+        /// libgit2's message.
+        message: String,
+    },
+
     /// Any other git failure, with context.
     #[error("git: {context}: {message}")]
     #[diagnostic(
@@ -205,9 +223,10 @@ pub enum Error {
 impl Error {
     /// Wraps a git2 error with what we were doing.
     pub fn git(context: impl Into<String>, err: &git2::Error) -> Self {
-        Error::Git {
-            context: context.into(),
-            message: err.message().to_string(),
+        let (context, message) = (context.into(), err.message().to_string());
+        if err.code() == git2::ErrorCode::NotFound && err.class() == git2::ErrorClass::Odb {
+            return Error::MissingObject { context, message };
         }
+        Error::Git { context, message }
     }
 }

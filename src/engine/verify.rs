@@ -136,9 +136,16 @@ fn file_notes(
             };
             // A base side matters only when a check asked for it (it is not the change).
             let is_incomplete = is_incomplete && (side.is_empty() || file.base.was_asked());
+            let note = match state {
+                // No check read it, but the diff did: without it, every line counted as added.
+                TextState::Unreadable(e) if !side.is_empty() && !file.base.was_asked() => {
+                    format!("{side}unreadable ({e}); every line at head counted as added")
+                }
+                _ => format!("{side}{message}"),
+            };
             notes.push(RunNote {
                 path: file.path.clone(),
-                message: format!("{side}{message}"),
+                message: note,
                 is_incomplete,
             });
             if !side.is_empty() || gate != Gate::Release {
@@ -216,10 +223,11 @@ fn head_state<'f>(
 }
 
 fn base_state(file: &FileChange) -> Option<&TextState> {
-    if file.base.was_asked() {
-        file.base.peek()
-    } else {
-        None
+    match file.base.peek() {
+        // An unreadable base changed the hunks (`diff::collect`): said whether asked or not.
+        Some(state @ TextState::Unreadable(_)) => Some(state),
+        state if file.base.was_asked() => state,
+        _ => None,
     }
 }
 

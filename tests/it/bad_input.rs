@@ -84,6 +84,7 @@
 //! | 91-92 | `--pr-body` and `GITHUB_EVENT_PATH` links out of the tree      | links_out_of_the_work_tree_are_never_read |
 //! | 93-95 | policy over 4 MiB, dangling policy link, `--config /proc/self/pagemap` | policy_reads_are_capped |
 //! | 96-97 | `--sarif-output` and `GITHUB_STEP_SUMMARY` through a link      | outputs_never_write_through_a_link |
+//! | 98-100 | objects missing from the store: the change's blob, its base blob, an untouched subtree | missing_objects_never_pass |
 //!
 //! tests/it/fuzz.rs mutates real inputs for every parser above (index, PR text, policy, SQL,
 //! proto, Rust).
@@ -1776,4 +1777,76 @@ fn outputs_never_write_through_a_link() {
     assert!(std::fs::read_to_string(&plain)
         .unwrap()
         .contains("\"version\": \"2.1.0\""));
+}
+
+/// Deletes the loose object `spec` names (`main:README.md`, `pr:apps`) from `work`'s object
+/// store, as a partial clone (`--filter=blob:none`) or a damaged store lacks it.
+fn drop_object(work: &Path, spec: &str) -> String {
+    let repo = Repository::open(work).unwrap();
+    let id = repo.revparse_single(spec).unwrap().id().to_string();
+    let loose = work.join(".git/objects").join(&id[..2]).join(&id[2..]);
+    std::fs::remove_file(&loose).unwrap_or_else(|e| panic!("{}: {e}", loose.display()));
+    id
+}
+
+#[test]
+fn missing_objects_never_pass() {
+    // 98: the change's own blob is not in the object store (a partial clone, a damaged store).
+    // Nothing can be said of the file: the run names it, says which object, and is incomplete
+    // (exit 2) in every format, never a pass.
+    let (_t, work) = repo_adding(&[(CLIENT, violating().as_bytes())]);
+    let id = drop_object(&work, &format!("pr:{CLIENT}"));
+    let o = invlint(&work, &["check", "--base", "main"]);
+    let text = expect(&o, 2);
+    for needle in [CLIENT, "unreadable", id.as_str(), "incomplete"] {
+        assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+    }
+    let o = invlint(&work, &["check", "--base", "main", "--format", "json"]);
+    expect(&o, 2);
+    let doc = json(&o);
+    let text = doc.to_string();
+    assert!(
+        text.contains(CLIENT) && text.contains("unreadable"),
+        "{text}"
+    );
+
+    // 99: the base side of a changed file is missing: its added lines cannot be told from the
+    // old ones, so every line at head counts as added (the violation blocks), and the run names
+    // the side and the object. Before, libgit2's patch failed the whole run, naming only the
+    // object.
+    let (_t, work) = repo_adding(&[(CLIENT, violating().as_bytes())]);
+    let id = drop_object(&work, &format!("main:{CLIENT}"));
+    let text = expect(&invlint(&work, &["check", "--base", "main"]), 1);
+    for needle in [
+        "INV-03",
+        "EventSource",
+        &format!("{CLIENT}: base: unreadable"),
+        id.as_str(),
+        "incomplete",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+    }
+    // Where no check reads the base, the head was checked whole and the run may pass; the note
+    // still says what was missing and what that did.
+    let (_t, work) = repo_adding(&[("README.md", b"# changed\n")]);
+    let id = drop_object(&work, "main:README.md");
+    let text = expect(&invlint(&work, &["check", "--base", "main"]), 0);
+    for needle in [
+        "README.md: base: unreadable",
+        id.as_str(),
+        "every line at head counted as added",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+    }
+
+    // 100: a directory the change does not touch is missing its tree object. The diff or the
+    // coverage walk fails on it: a clear error naming the object, never "paths match
+    // nothing" and a pass.
+    let (_t, work) = repo_adding(&[("README.md", b"# changed\n")]);
+    let id = drop_object(&work, &format!("pr:{SYNC_DIR}"));
+    let o = invlint(&work, &["check", "--base", "main"]);
+    let text = expect(&o, 2);
+    for needle in [id.as_str(), "invlint::git::missing_object", "partial clone"] {
+        assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+    }
 }
