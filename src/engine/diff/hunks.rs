@@ -75,17 +75,21 @@ impl FileChange {
                 TextState::Absent => Some(std::sync::Arc::from("")),
                 _ => None,
             };
+            let all = |t: &str| match t.lines().count() {
+                0 => Vec::new(),
+                n => std::iter::once(1..n + 1).collect(),
+            };
             // `collect` made the patch of every file with a side that is not text; a file
-            // built here with one (none is) has no hunks rather than a guess.
+            // built here with one (none is) has no hunks rather than a guess, except an
+            // unreadable base, as in `collect`: every head line counts as added.
             match (text(&self.base), text(&self.head)) {
                 // Should libgit2 fail, every line counts as changed: more to check, never less.
-                (Some(base), Some(head)) => hunks_between(&base, &head).unwrap_or_else(|| {
-                    let all = |t: &str| match t.lines().count() {
-                        0 => Vec::new(),
-                        n => std::iter::once(1..n + 1).collect(),
-                    };
-                    (all(&head), all(&base))
-                }),
+                (Some(base), Some(head)) => {
+                    hunks_between(&base, &head).unwrap_or_else(|| (all(&head), all(&base)))
+                }
+                (None, Some(head)) if matches!(self.base.state(), TextState::Unreadable(_)) => {
+                    (all(&head), Vec::new())
+                }
                 _ => LineRanges::default(),
             }
         })
@@ -95,6 +99,35 @@ impl FileChange {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::diff::ChangeKind;
+    use crate::engine::source::Source;
+    use std::sync::Arc;
+
+    /// A base the store lacks: every head line counts as added, whether the hunks are made
+    /// in `collect` or here on first use (more to check, never less).
+    #[test]
+    #[allow(clippy::single_range_in_vec_init)] // one range is the expected value
+    fn unreadable_base_counts_every_head_line_as_added() {
+        let file = |base: TextState| FileChange {
+            path: "a.ts".into(),
+            old_path: None,
+            kind: ChangeKind::Modified,
+            is_binary: false,
+            hunks: Hunks::default(),
+            is_all_added: false,
+            head: LazyText::loaded(
+                "a.ts",
+                TextState::Text(Arc::new(Source::new("a.ts", "one\ntwo\nthree\n"))),
+            ),
+            base: LazyText::loaded("a.ts", base),
+        };
+        let unreadable = file(TextState::Unreadable("object not found".into()));
+        assert_eq!(unreadable.added(), [1..4]);
+        assert!(unreadable.removed().is_empty());
+        assert!(unreadable.is_line_added(2));
+        // Other sides that are not text still make no guess here (`collect` patches them).
+        assert!(file(TextState::Binary).added().is_empty());
+    }
 
     #[test]
     #[allow(clippy::single_range_in_vec_init)] // one range is the expected value
