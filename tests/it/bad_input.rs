@@ -1801,6 +1801,30 @@ fn missing_objects_never_pass() {
     for needle in [CLIENT, "unreadable", id.as_str(), "incomplete"] {
         assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
     }
+    // Never worded or drawn as a pass: the verdict, the job summary and the annotations.
+    assert!(
+        text.contains("merge gate incomplete: 1 needed file(s) unreadable"),
+        "{text}"
+    );
+    assert!(!text.contains("gate passed"), "{text}");
+    let md = expect(
+        &invlint(&work, &["check", "--base", "main", "--format", "markdown"]),
+        2,
+    );
+    assert!(md.contains("### ⚠️ invlint: merge gate incomplete"), "{md}");
+    assert!(!md.contains('✅'), "{md}");
+    assert!(md.contains(&format!("- error: `{CLIENT}`")), "{md}");
+    let gh = expect(
+        &invlint(&work, &["check", "--base", "main", "--format", "github"]),
+        2,
+    );
+    assert!(
+        gh.lines()
+            .any(|l| l.starts_with("::error title=invlint%3A not checked::")
+                && l.contains(CLIENT)
+                && l.contains(&id)),
+        "{gh}"
+    );
     let o = invlint(&work, &["check", "--base", "main", "--format", "json"]);
     expect(&o, 2);
     let doc = json(&o);

@@ -24,6 +24,10 @@ pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let shown = annotated(report, PER_STEP_CAP);
     let hidden = report.findings.len() - shown.len();
+    let shown_errors = shown
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
     for f in shown {
         let cmd = match f.severity {
             Severity::Error => "error",
@@ -43,6 +47,26 @@ pub fn render(report: &Report) -> String {
             "::notice title=invlint::{}",
             escape_data(&format!(
                 "{hidden} more finding(s) not annotated (GitHub shows {PER_STEP_CAP} errors and {PER_STEP_CAP} warnings per step); every finding is listed in this step's log and in the job summary"
+            ))
+        );
+    }
+    // What a check needed and could not read makes a run with nothing blocking incomplete
+    // (exit 2): an error annotation, not only a line in the collapsed log, so that it does not
+    // look like a pass on the pull request. Within the step's error slots the findings left.
+    let unread = report.notes.iter().filter(|n| n.is_incomplete);
+    let slots = if report.blocking().next().is_none() {
+        PER_STEP_CAP.saturating_sub(shown_errors)
+    } else {
+        0
+    };
+    for n in unread.take(slots) {
+        let _ = writeln!(
+            out,
+            "::error title={}::{}",
+            escape_property("invlint: not checked"),
+            escape_data(&sanitize::terminal(
+                &format!("{}: {}", n.path, n.message),
+                false
             ))
         );
     }
@@ -69,7 +93,12 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             out,
             "{}",
-            log_line(&format!("note: {}: {}", n.path, n.message))
+            log_line(&format!(
+                "{}: {}: {}",
+                if n.is_incomplete { "error" } else { "note" },
+                n.path,
+                n.message
+            ))
         );
     }
     out.push_str("::endgroup::\n");

@@ -42,7 +42,14 @@ impl Links {
 pub fn render(report: &Report, links: &Links) -> String {
     let mut out = String::new();
     let blocking = report.blocking().count();
-    let verdict = if blocking == 0 {
+    let incomplete = report.notes.iter().filter(|n| n.is_incomplete).count();
+    let verdict = if blocking == 0 && incomplete > 0 {
+        // Exit 2: nothing blocks, but a file a check needed was not read. Never a green tick.
+        format!(
+            "⚠️ invlint: {} gate incomplete: {incomplete} needed file(s) unreadable",
+            report.gate.as_str()
+        )
+    } else if blocking == 0 {
         format!("✅ invlint: {} gate passed", report.gate.as_str())
     } else {
         format!(
@@ -141,7 +148,8 @@ pub fn render(report: &Report, links: &Links) -> String {
         for n in &report.notes {
             let _ = writeln!(
                 out,
-                "- note: {}: {}",
+                "- {}: {}: {}",
+                if n.is_incomplete { "error" } else { "note" },
                 md_code(&n.path),
                 md_escape(&n.message)
             );

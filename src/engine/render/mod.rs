@@ -136,7 +136,14 @@ pub fn summary_line(report: &Report) -> String {
     let other = report.findings.len() - blocking.len();
     // Every value below from the change or the policy goes through sanitize::line: the summary is
     // the line a forged verdict would imitate.
-    let mut s = if blocking.is_empty() {
+    let incomplete = report.notes.iter().filter(|n| n.is_incomplete).count();
+    let mut s = if blocking.is_empty() && incomplete > 0 {
+        // Exit 2: nothing blocks, but a file a check needed was not read. Never "passed".
+        format!(
+            "invlint: {} gate incomplete: {incomplete} needed file(s) unreadable, nothing else blocks",
+            report.gate.as_str()
+        )
+    } else if blocking.is_empty() {
         format!("invlint: {} gate passed", report.gate.as_str())
     } else {
         format!(
@@ -163,8 +170,7 @@ pub fn summary_line(report: &Report) -> String {
     if suppressed > 0 {
         s.push_str(&format!("; {suppressed} suppressed inline"));
     }
-    let incomplete = report.notes.iter().filter(|n| n.is_incomplete).count();
-    if incomplete > 0 {
+    if incomplete > 0 && !blocking.is_empty() {
         s.push_str(&format!(
             "; incomplete: {incomplete} needed file(s) unreadable"
         ));
