@@ -1814,6 +1814,25 @@ fn missing_objects_never_pass() {
     assert!(md.contains("### ⚠️ invlint: merge gate incomplete"), "{md}");
     assert!(!md.contains('✅'), "{md}");
     assert!(md.contains(&format!("- error: `{CLIENT}`")), "{md}");
+    let o = invlint(&work, &["check", "--base", "main", "--format", "gitlab"]);
+    expect(&o, 2);
+    let report = json(&o);
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../schemas/gitlab-codequality.schema.json")).unwrap();
+    assert!(
+        jsonschema::validator_for(&schema)
+            .unwrap()
+            .is_valid(&report),
+        "{report}"
+    );
+    assert!(
+        report
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["check_name"] == "invlint/not-checked" && i["location"]["path"] == CLIENT),
+        "{report}"
+    );
     let gh = expect(
         &invlint(&work, &["check", "--base", "main", "--format", "github"]),
         2,

@@ -86,7 +86,39 @@ pub fn render(report: &Report) -> String {
             }
         })
         .collect();
+    // A file a check needed and could not read makes the run incomplete (exit 2): an issue of
+    // its own, so that the merge request's Code Quality widget does not show a clean report.
+    let mut issues = issues;
+    for n in report.notes.iter().filter(|n| n.is_incomplete) {
+        issues.push(Issue {
+            kind: "issue",
+            description: format!(
+                "not checked: {}: {}",
+                sanitize::line(&n.path),
+                sanitize::line(&n.message)
+            ),
+            check_name: "invlint/not-checked".into(),
+            fingerprint: note_fingerprint(&n.path, &n.message),
+            severity: "critical",
+            categories: ["Bug Risk"],
+            location: Location {
+                path: &n.path,
+                lines: Lines { begin: 1, end: 1 },
+            },
+        });
+    }
     let mut s = serde_json::to_string_pretty(&issues).unwrap_or_else(|_| "[]".into());
     s.push('\n');
     s
+}
+
+/// A stable fingerprint for a not-checked note (FNV-1a of its path and message, like
+/// [`super::fingerprint`]'s), prefixed so it never equals a finding's.
+fn note_fingerprint(path: &str, message: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in path.bytes().chain([0xff]).chain(message.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("not-checked:{h:016x}")
 }
