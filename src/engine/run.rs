@@ -48,6 +48,17 @@ pub struct RunNote {
     pub is_incomplete: bool,
 }
 
+impl RunNote {
+    /// How the text outputs label it: `error` when it makes the result incomplete, else `note`.
+    pub fn label(&self) -> &'static str {
+        if self.is_incomplete {
+            "error"
+        } else {
+            "note"
+        }
+    }
+}
+
 /// The result of a check run.
 #[derive(Debug)]
 pub struct Report {

@@ -93,12 +93,7 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             out,
             "{}",
-            log_line(&format!(
-                "{}: {}: {}",
-                if n.is_incomplete { "error" } else { "note" },
-                n.path,
-                n.message
-            ))
+            log_line(&format!("{}: {}: {}", n.label(), n.path, n.message))
         );
     }
     out.push_str("::endgroup::\n");

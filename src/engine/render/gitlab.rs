@@ -98,7 +98,11 @@ pub fn render(report: &Report) -> String {
                 sanitize::line(&n.message)
             ),
             check_name: "invlint/not-checked".into(),
-            fingerprint: note_fingerprint(&n.path, &n.message),
+            // Prefixed: never equal to a finding's.
+            fingerprint: format!(
+                "not-checked:{:016x}",
+                super::fnv1a([n.path.as_str(), n.message.as_str()])
+            ),
             severity: "critical",
             categories: ["Bug Risk"],
             location: Location {
@@ -110,15 +114,4 @@ pub fn render(report: &Report) -> String {
     let mut s = serde_json::to_string_pretty(&issues).unwrap_or_else(|_| "[]".into());
     s.push('\n');
     s
-}
-
-/// A stable fingerprint for a not-checked note (FNV-1a of its path and message, like
-/// [`super::fingerprint`]'s), prefixed so it never equals a finding's.
-fn note_fingerprint(path: &str, message: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in path.bytes().chain([0xff]).chain(message.bytes()) {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("not-checked:{h:016x}")
 }

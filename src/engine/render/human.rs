@@ -62,7 +62,7 @@ pub fn render(report: &Report, opts: HumanOptions) -> String {
         let _ = writeln!(
             out,
             "{}: {}: {}",
-            if n.is_incomplete { "error" } else { "note" },
+            n.label(),
             sanitize::line(&n.path),
             sanitize::line(&n.message)
         );

@@ -149,7 +149,7 @@ pub fn render(report: &Report, links: &Links) -> String {
             let _ = writeln!(
                 out,
                 "- {}: {}: {}",
-                if n.is_incomplete { "error" } else { "note" },
+                n.label(),
                 md_code(&n.path),
                 md_escape(&n.message)
             );

@@ -61,21 +61,28 @@ pub fn severity_rank(f: &Finding) -> u8 {
 /// A stable fingerprint of a finding that survives unrelated line shifts: FNV-1a over the code,
 /// the check, the path, the text under the primary span and the message.
 pub fn fingerprint(f: &Finding) -> String {
+    let primary = f
+        .primary
+        .as_ref()
+        .map(|p| p.source.text().get(p.span.clone()).unwrap_or("").trim());
+    let parts = [&f.code, f.check, f.path.as_deref().unwrap_or("")]
+        .into_iter()
+        .chain(primary)
+        .chain([f.message.as_str()]);
+    format!("{:016x}", fnv1a(parts))
+}
+
+/// 64-bit FNV-1a over `parts`, each followed by a 0xff byte (never in UTF-8 text), so that
+/// moving text from one part to the next changes the hash.
+pub fn fnv1a<'a>(parts: impl IntoIterator<Item = &'a str>) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |s: &str| {
-        for b in s.bytes().chain(std::iter::once(0xff)) {
+    for part in parts {
+        for b in part.bytes().chain(std::iter::once(0xff)) {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
-    };
-    eat(&f.code);
-    eat(f.check);
-    eat(f.path.as_deref().unwrap_or(""));
-    if let Some(p) = &f.primary {
-        eat(p.source.text().get(p.span.clone()).unwrap_or("").trim());
     }
-    eat(&f.message);
-    format!("{h:016x}")
+    h
 }
 
 /// [`fingerprint`] of every finding of the report, in report order, with identical findings
