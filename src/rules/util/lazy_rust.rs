@@ -187,10 +187,8 @@ impl<'t> LazyFile<'t> {
         use rayon::prelude::*;
         let mut ranges = Vec::new();
         for_each_fn(&self.file.items, &mut |_, block| {
-            if let Some(r) = self.bodies.get(&key(block.brace_token.span.join())) {
-                if block.stmts.is_empty() {
-                    ranges.push(r.clone());
-                }
+            if is_stub(block, &self.bodies) {
+                ranges.push(self.bodies[&key(block.brace_token.span.join())].clone());
             }
         });
         let text = self.text;
@@ -488,13 +486,20 @@ fn body_parses(body: &str) -> Option<syn::Result<()>> {
     if group.delimiter() != Delimiter::Brace {
         return None;
     }
-    Some(syn::parse::Parser::parse2(
+    Some(parse_body(group.stream()).map(|_| ()))
+}
+
+/// What syn does inside `fn .. { }`: inner attributes, then the statements. [`fill_one`] and
+/// [`body_parses`] both parse a body so, and must agree.
+fn parse_body(stream: TokenStream) -> syn::Result<(Vec<syn::Attribute>, Vec<syn::Stmt>)> {
+    syn::parse::Parser::parse2(
         |input: syn::parse::ParseStream<'_>| {
-            input.call(syn::Attribute::parse_inner)?;
-            input.call(syn::Block::parse_within).map(|_| ())
+            let inner = input.call(syn::Attribute::parse_inner)?;
+            let stmts = input.call(syn::Block::parse_within)?;
+            Ok((inner, stmts))
         },
-        group.stream(),
-    ))
+        stream,
+    )
 }
 
 fn fill_one(
@@ -509,15 +514,7 @@ fn fill_one(
     let Some(group) = groups.remove(&key(block.brace_token.span.join())) else {
         return Ok(());
     };
-    // What syn does inside `fn .. { }`: inner attributes, then the statements.
-    let (inner, stmts) = syn::parse::Parser::parse2(
-        |input: syn::parse::ParseStream<'_>| {
-            let inner = input.call(syn::Attribute::parse_inner)?;
-            let stmts = input.call(syn::Block::parse_within)?;
-            Ok((inner, stmts))
-        },
-        group.stream(),
-    )?;
+    let (inner, stmts) = parse_body(group.stream())?;
     attrs.extend(inner);
     block.stmts = stmts;
     *filled += 1;
