@@ -14,7 +14,7 @@
 use std::path::Path;
 use std::sync::Mutex;
 
-use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
+use git2::{ErrorClass, ErrorCode, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 
 use crate::engine::diff::DiffMode;
 use crate::engine::error::Error;
@@ -147,8 +147,14 @@ impl HeadTree {
             return walk(&tree, "");
         };
         for root in roots {
-            let Ok(entry) = tree.get_path(Path::new(root.trim_end_matches('/'))) else {
-                continue;
+            let entry = match tree.get_path(Path::new(root.trim_end_matches('/'))) {
+                Ok(entry) => entry,
+                // No such path: nothing there. A tree on the way that cannot be read is an
+                // error, as below, never "nothing there".
+                Err(e) if e.code() == ErrorCode::NotFound && e.class() == ErrorClass::Tree => {
+                    continue
+                }
+                Err(e) => return Err(format!("cannot read the head tree: {}", e.message())),
             };
             let found = if root.ends_with('/') {
                 // A directory whose tree cannot be read is an error (the caller lists the
@@ -273,5 +279,39 @@ mod tests {
         assert!(head.is_regular_file("apps/tool.sh"));
         assert!(!head.is_regular_file("apps/runtime"));
         assert!(!head.is_regular_file("apps/missing.rs"));
+    }
+
+    /// A directory on the way to a root whose tree object is missing (a partial clone, a
+    /// damaged store) is an error, never "no file there"; a path that is not in the tree is.
+    #[test]
+    fn any_file_says_when_a_tree_on_the_way_is_missing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = Repository::init(tmp.path()).unwrap();
+        let mut index = repo.index().unwrap();
+        add(&mut index, "apps/runtime/src/api.rs", 0o100644, "x\n");
+        add(&mut index, "docs/a.md", 0o100644, "x\n");
+        commit_index(&repo, &mut index, "c");
+        let id = repo
+            .revparse_single("HEAD:apps/runtime")
+            .unwrap()
+            .id()
+            .to_string();
+        let loose = tmp
+            .path()
+            .join(".git/objects")
+            .join(&id[..2])
+            .join(&id[2..]);
+        std::fs::remove_file(loose).unwrap();
+        // A fresh handle: the first one caches the objects it wrote.
+        drop(repo);
+        let repo = Repository::open(tmp.path()).unwrap();
+        let head = HeadTree::open(repo, &DiffMode::Base(None))
+            .unwrap()
+            .unwrap();
+        let roots = ["apps/runtime/src/".to_string()];
+        let err = head.any_file(Some(&roots), &|_| true).unwrap_err();
+        assert!(err.contains(&id), "{err}");
+        let elsewhere = ["proto/".to_string(), "docs/b.md".to_string()];
+        assert_eq!(head.any_file(Some(&elsewhere), &|_| true), Ok(false));
     }
 }
