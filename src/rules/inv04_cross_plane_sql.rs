@@ -122,12 +122,13 @@ impl Check for CrossPlaneSql {
 
     fn check(&self, cx: &Context<'_>, inv: &Invariant, cfg: &Settings, out: &mut Findings) {
         let map = &cfg.map;
-        for fa in sql::new_accesses(cx, map, &cfg.extractor, &cfg.exempt) {
+        let accesses = sql::new_accesses(cx, map, &cfg.extractor, &cfg.exempt);
+        for fa in accesses.iter() {
             // Tables this file seeds (a non-overwriting INSERT): its DELETEs of them roll back.
             let seeded: BTreeSet<&str> = fa
                 .new
                 .iter()
-                .filter(|st| st.sql.as_deref().is_some_and(is_seed_insert))
+                .filter(|st| st.sql.is_some_and(is_seed_insert))
                 .filter_map(|st| st.uses.iter().find(|u| u.kind == Kind::Write))
                 .map(|u| u.full.as_str())
                 .collect();
@@ -155,7 +156,7 @@ impl Check for CrossPlaneSql {
                             ),
                         )
                         .level(Severity::Warning)
-                        .at(&fa.src, u.span.clone(), format!("`{}` ({})", u.written, st.via))
+                        .at(fa.src, u.span.clone(), format!("`{}` ({})", u.written, st.via))
                         .cite(cx.policy(), entry.name_span.clone(), format!("{plane} plane, default schema `{}`", entry.default_schema))
                         .help(format!(
                             "add `{}` (or a glob such as `{}.*`) to `tables` of the owning `[[invariant.{}.cross-plane-sql.planes]]` entry",
@@ -178,10 +179,7 @@ impl Check for CrossPlaneSql {
                             && !(u.kind == Kind::Ddl && entry.ddl_for.iter().any(|d| d == p))
                             && !(u.kind == Kind::Write
                                 && entry.seed_for.iter().any(|d| d == p)
-                                && st
-                                    .sql
-                                    .as_deref()
-                                    .is_some_and(|q| is_seed(q, &u.full, &seeded)))
+                                && st.sql.is_some_and(|q| is_seed(q, &u.full, &seeded)))
                     })
                     .collect();
                 let mut planes_seen: Vec<&str> = Vec::new();
@@ -231,7 +229,7 @@ impl Check for CrossPlaneSql {
                     continue;
                 };
                 let mut f = Finding::new(inv, META.name, message).at(
-                    &fa.src,
+                    fa.src,
                     first.span.clone(),
                     format!(
                         "`{}` is the {q} plane's ({}, {})",

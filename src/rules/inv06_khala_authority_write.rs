@@ -202,7 +202,8 @@ impl Check for KhalaAuthorityWrite {
             .unwrap_or(0..0);
 
         // Writes outside sync metadata.
-        for fa in sql::new_accesses(cx, map, &planes.extractor, &cfg.exempt) {
+        let accesses = sql::new_accesses(cx, map, &planes.extractor, &cfg.exempt);
+        for fa in accesses.iter() {
             if !is_khala(&fa.file.path) {
                 continue;
             }
@@ -240,7 +241,7 @@ impl Check for KhalaAuthorityWrite {
                     ),
                 )
                 .at(
-                    &fa.src,
+                    fa.src,
                     first.span.clone(),
                     format!(
                         "`{}` {} here ({})",
