@@ -203,8 +203,9 @@ pub struct FileChange {
     pub is_all_added: bool,
     /// Text at head.
     pub head: LazyText,
-    /// Text at base.
-    pub base: LazyText,
+    /// Text at base. Shared: every file of an audit has the same absent base (a `LazyText` is
+    /// 104 bytes, and `check --all` holds one change per tracked file, #19).
+    pub base: Arc<LazyText>,
 }
 
 impl FileChange {
@@ -263,6 +264,7 @@ impl ChangeSet {
     /// disk.
     pub fn audit(root: &Path, index: &crate::engine::walk::RepoIndex, max_size: u64) -> ChangeSet {
         let root: Arc<Path> = Arc::from(root);
+        let absent = Arc::new(LazyText::absent(""));
         let files = index
             .files
             .iter()
@@ -276,8 +278,8 @@ impl ChangeSet {
                     is_binary: false,
                     hunks: Hunks::known(Vec::new(), Vec::new()),
                     is_all_added: true,
-                    head: LazyText::lazy(name.clone(), Some((root.clone(), raw)), max_size),
-                    base: LazyText::absent(name),
+                    head: LazyText::lazy(name, Some((root.clone(), raw)), max_size),
+                    base: absent.clone(),
                 }
             })
             .collect();
@@ -643,7 +645,7 @@ fn read_deltas(
             hunks: Hunks::default(),
             is_all_added,
             head: LazyText::absent(path.as_str()),
-            base: LazyText::absent(path.as_str()),
+            base: Arc::new(LazyText::absent(path.as_str())),
             path,
             kind,
         };
@@ -686,10 +688,10 @@ fn load_sides(
                 &head_name,
                 load_blob(repo, p.head_oid, &head_name, max_size),
             );
-            c.base = LazyText::loaded(
+            c.base = Arc::new(LazyText::loaded(
                 &base_name,
                 load_blob(repo, p.base_oid, &base_name, max_size),
-            );
+            ));
             if matches!(c.head.peek(), Some(TextState::Binary))
                 || matches!(c.base.peek(), Some(TextState::Binary))
             {
@@ -704,21 +706,22 @@ fn load_sides(
                     TextState::Absent
                 },
             );
-            c.base = LazyText::loaded(
+            c.base = Arc::new(LazyText::loaded(
                 &c.path,
                 if p.base_oid.is_some() {
                     TextState::Binary
                 } else {
                     TextState::Absent
                 },
-            );
+            ));
         }
         // Hunks on first use need both texts; a side that is not text (binary content, not
         // UTF-8, an LFS pointer) gets libgit2's patch now, as every file did before (#19).
         let is_text =
             |t: &LazyText| matches!(t.peek(), Some(TextState::Text(_) | TextState::Absent));
         let unreadable = |t: &LazyText| matches!(t.peek(), Some(TextState::Unreadable(_)));
-        if c.hunks.0.get().is_none() && (unreadable(&c.base) || unreadable(&c.head)) {
+        let unknown = !c.hunks.is_known();
+        if unknown && (unreadable(&c.base) || unreadable(&c.head)) {
             // A blob the object store lacks (a partial clone, a damaged store): libgit2's patch
             // would fail the whole run on it, naming only the object. The side is noted with
             // its path instead (VER-01: the run is incomplete where a check needed it), and the
@@ -731,7 +734,7 @@ fn load_sides(
                 _ => Vec::new(),
             };
             c.hunks = Hunks::known(added, Vec::new());
-        } else if c.hunks.0.get().is_none() && !(is_text(&c.base) && is_text(&c.head)) {
+        } else if unknown && !(is_text(&c.base) && is_text(&c.head)) {
             let patch = git2::Patch::from_diff(diff, p.index)
                 .map_err(|e| Error::git("reading the diff", &e))?;
             let (added, removed) = match patch {
