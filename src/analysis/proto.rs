@@ -50,12 +50,14 @@ impl ProtoFile {
 
 pub(crate) fn parse_proto(src: &Arc<Source>) -> ParsedProto {
     match crate::rules::util::parse_proto(src.name(), src.text()) {
-        Ok(fd) => {
+        Ok(mut fd) => {
             let mut spans = HashMap::new();
-            if let Some(info) = &fd.source_code_info {
-                for loc in &info.location {
+            // Read once into `spans`, then dropped: every location of every element, kept per
+            // parsed file to the end of the run, was most of a proto file's memory (#19).
+            if let Some(info) = fd.source_code_info.take() {
+                for loc in info.location {
                     if let Some(span) = proto_span(src, &loc.span) {
-                        spans.entry(loc.path.clone()).or_insert(span);
+                        spans.entry(loc.path).or_insert(span);
                     }
                 }
             }
