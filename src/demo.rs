@@ -170,6 +170,7 @@ pub fn run(threads: usize) -> Result<Report, Error> {
         threads,
         gate: Gate::Merge,
         coverage: true,
+        audit_window: 0,
         today: None,
     };
     let report = crate::check(&opts);

@@ -443,6 +443,7 @@ pub fn run(
             threads: opts.threads,
             gate: opts.gate,
             coverage: false,
+            audit_window: 0,
             today: None,
         };
         let (repo, root) = crate::engine::diff::open(&root)?;

@@ -37,8 +37,6 @@ pub mod rules;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use rayon::prelude::*;
-
 use engine::config::{Config, Status};
 use engine::diff::{ChangeSet, DiffMode};
 use engine::error::Error;
@@ -69,6 +67,9 @@ pub struct CheckOptions {
     /// none (fail closed: a note at merge, blocking at release). Off for `--staged` whatever
     /// this says (pre-commit does not walk the tree).
     pub coverage: bool,
+    /// Files per window of an audit (`--all`; `engine::windows`); 0: the default; `usize::MAX`:
+    /// no windows, every text held to the end.
+    pub audit_window: usize,
 }
 
 /// Stack of each rayon worker (virtual memory, committed only as used). Parsers of untrusted
@@ -349,50 +350,34 @@ fn run_check(
     let grammar = rules::pr::grammar(&config);
     let pr = pr_source.map(|s| engine::pr::PrDescription::parse_with(s, &ids, &grammar));
 
-    let cx = engine::check::Context::new(
-        &changes,
-        &tree,
-        pr.as_ref(),
-        &config,
-        &root,
-        head_tree.as_ref(),
-    );
     let (post, first): (Vec<_>, Vec<_>) = active.iter().partition(|(_, c)| c.meta().kind.is_post());
-    // Work the checks share (INV-04's SQL scan, which INV-06 reads too), once, before they run.
-    let prepare_started = std::time::Instant::now();
-    pool.install(|| {
-        for (inv, check) in &first {
-            check.prepare_bound(&cx, inv);
-        }
-    });
-    let prepare_ms = prepare_started.elapsed().as_secs_f64() * 1000.0;
-    let timed: Vec<(Vec<Finding>, (String, f64))> = pool.install(|| {
-        first
-            .par_iter()
-            .map(|(inv, check)| {
-                let started = std::time::Instant::now();
-                let mut out = engine::check::Findings::default();
-                check.check_bound(&cx, inv, &mut out);
-                let ms = started.elapsed().as_secs_f64() * 1000.0;
-                (out.0, (inv.id.clone(), ms))
-            })
-            .collect()
-    });
+    let first: Vec<_> = first.into_iter().copied().collect();
+    let parts = engine::windows::Parts {
+        tree: &tree,
+        pr: pr.as_ref(),
+        config: &config,
+        root: &root,
+        head: head_tree.as_ref(),
+    };
+    // Work the checks share (INV-04's SQL scan, which INV-06 reads too) is done once, before
+    // they run; an audit then runs the windowed checks a window of files at a time.
+    let ran = engine::windows::run(&pool, &first, &mut changes, &parts, opts.audit_window);
+    let cx = parts.context(&changes);
+    cx.add_counters(&ran.counters);
     // Reading and decoding the files the prepared work reads first is a step of its own, not the
     // scan's: the two rows add up to the prepare phase (#19).
-    let read_ms = cx.read_ms().min(prepare_ms);
     let mut rule_ms = vec![
-        ("read (files read before the checks)".to_string(), read_ms),
+        (
+            "read (files read before the checks)".to_string(),
+            ran.read_ms,
+        ),
         (
             "SQL scan (INV-04, INV-06)".to_string(),
-            prepare_ms - read_ms,
+            ran.prepare_ms - ran.read_ms,
         ),
     ];
-    let mut findings: Vec<Finding> = Vec::new();
-    for (f, t) in timed {
-        findings.extend(f);
-        rule_ms.push(t);
-    }
+    rule_ms.extend(ran.check_ms);
+    let mut findings: Vec<Finding> = ran.findings;
     findings.sort_by_cached_key(|f| f.sort_key());
     let after: Vec<Finding> = post
         .iter()

@@ -597,6 +597,7 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
                     GateArg::Release => Gate::Release,
                 },
                 coverage: true,
+                audit_window: 0,
                 today: None,
             };
             let started = std::time::Instant::now();

@@ -204,15 +204,27 @@ impl Prepared {
 
     /// Checks the case's repository at `threads` threads and at `gate`.
     fn check(&self, threads: usize, gate: Gate) -> invlint::Report {
+        self.check_as(self.mode.clone(), threads, gate, 0)
+    }
+
+    /// [`Prepared::check`] in `mode`, with audit windows of `window` files (0: the default).
+    fn check_as(
+        &self,
+        mode: DiffMode,
+        threads: usize,
+        gate: Gate,
+        window: usize,
+    ) -> invlint::Report {
         let dir = &self.dir;
         let opts = CheckOptions {
             dir: self.workdir.clone(),
-            mode: self.mode.clone(),
+            mode,
             config: None,
             pr: self.pr.clone(),
             threads,
             gate,
             coverage: self.case.coverage,
+            audit_window: window,
             today: Some(
                 invlint::engine::suppress::Date::parse(
                     self.case.today.as_deref().unwrap_or("2026-06-01"),
@@ -453,6 +465,16 @@ fn fixture_case(dir: &Path, seen: &Seen) {
         one_other,
         eight_other,
         "{}: SARIF/GitHub/Markdown output differs between -j1 and -j8",
+        dir.display()
+    );
+    // An audit runs the windowed checks one window of files at a time, dropping each window's
+    // texts (engine::windows): one file per window must find what a run without windows
+    // finds, in every case's tree.
+    let audit = |window| render::json::render(&prepared.check_as(DiffMode::All, 2, gate, window));
+    assert_eq!(
+        audit(1),
+        audit(usize::MAX),
+        "{}: an audit one file per window differs from one without windows",
         dir.display()
     );
     insta::with_settings!({

@@ -79,6 +79,12 @@ pub struct Meta {
     pub kind: Kind,
     /// The keys of its settings table, for the policy's JSON schema and `invlint init`.
     pub keys: &'static [crate::engine::schema::Key],
+    /// The check may run an audit (`--all`) one window of files at a time ([`Pass`]): what it
+    /// finds in a file depends on that file (and the policy) only, read through
+    /// [`Context::scan_files`] or [`Context::files_in`], and any work across files is done only
+    /// where [`Context::crosses_files`] says so. The engine then drops each window's texts
+    /// before reading the next (#19: peak memory at 100k files).
+    pub windowed: bool,
 }
 
 impl Meta {
@@ -100,6 +106,7 @@ impl Meta {
             explain: "",
             kind: Kind::Spec,
             keys: &[],
+            windowed: false,
         }
     }
 }
@@ -430,6 +437,18 @@ impl Scope<'_> {
 
 type Memo = BTreeMap<(std::any::TypeId, String), Arc<dyn Any + Send + Sync>>;
 
+/// Which part of the change a [`Context`] hands the checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pass {
+    /// Every file, and the work across files: one call does it all (every mode).
+    Whole,
+    /// Only the files at these indices of the change set, no work across files: an audit
+    /// window of a [`Meta::windowed`] check.
+    Window(std::ops::Range<usize>),
+    /// No file, only the work across files: a windowed check's last call.
+    Across,
+}
+
 /// Everything a check may read.
 pub struct Context<'a> {
     changes: &'a ChangeSet,
@@ -443,6 +462,7 @@ pub struct Context<'a> {
     memo: Mutex<Memo>,
     counters: Mutex<BTreeMap<&'static str, usize>>,
     read_ms: Mutex<f64>,
+    pass: Pass,
 }
 
 impl<'a> Context<'a> {
@@ -467,6 +487,34 @@ impl<'a> Context<'a> {
             memo: Mutex::new(BTreeMap::new()),
             counters: Mutex::new(BTreeMap::new()),
             read_ms: Mutex::new(0.0),
+            pass: Pass::Whole,
+        }
+    }
+
+    /// The same context for one [`Pass`] of the windowed checks.
+    pub fn with_pass(mut self, pass: Pass) -> Self {
+        self.pass = pass;
+        self
+    }
+
+    /// True when this call does the work across files ([`Pass::Whole`], [`Pass::Across`]);
+    /// false in an audit window, where only the window's own files are checked.
+    pub fn crosses_files(&self) -> bool {
+        !matches!(self.pass, Pass::Window(_))
+    }
+
+    /// Every work counter, to add to another context's ([`Context::add_counters`]).
+    pub fn counters(&self) -> BTreeMap<&'static str, usize> {
+        self.counters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Adds counters taken from another context of the same run.
+    pub fn add_counters(&self, from: &BTreeMap<&'static str, usize>) {
+        for (name, n) in from {
+            self.count(name, *n);
         }
     }
 
@@ -623,7 +671,12 @@ impl<'a> Context<'a> {
         paths: &'s GlobList,
         exclude: &'s GlobList,
     ) -> impl Iterator<Item = &'a FileChange> + 's {
-        self.changes.files.iter().filter(move |f| {
+        let files = match &self.pass {
+            Pass::Whole => &self.changes.files[..],
+            Pass::Window(range) => &self.changes.files[range.clone()],
+            Pass::Across => &[],
+        };
+        files.iter().filter(move |f| {
             f.exists_at_head()
                 && !f.is_binary
                 && paths.is_match(&f.path)

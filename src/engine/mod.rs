@@ -27,3 +27,4 @@ pub mod suppress;
 pub mod validator;
 pub mod verify;
 pub mod walk;
+pub mod windows;

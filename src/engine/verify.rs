@@ -51,13 +51,23 @@ fn is_asset(path: &str) -> bool {
         .is_some_and(|(_, ext)| ASSET_EXTENSIONS.iter().any(|a| a.eq_ignore_ascii_case(ext)))
 }
 
+/// True when a text has a problem [`files`] notes: one the parsers' depth limit refuses.
+pub fn has_note(src: &crate::engine::source::Source) -> bool {
+    is_parsed(src.name()) && src.too_deep().is_some()
+}
+
+/// Files the parsing checks parse (syn, protox-parse).
+fn is_parsed(name: &str) -> bool {
+    name.ends_with(".rs") || name.ends_with(".proto")
+}
+
 /// Why a side's content was not checked, and whether a check needing it makes the run
 /// incomplete (exit 2).
 fn skipped(state: &TextState, config: &Config) -> Option<(String, bool)> {
     Some(match state {
         // Refused by the parsers' depth limit (engine::depth::too_deep): a check that parses it
         // (syn, protox-parse) could not read it.
-        TextState::Text(src) if src.name().ends_with(".rs") || src.name().ends_with(".proto") => (
+        TextState::Text(src) if is_parsed(src.name()) => (
             format!("{}; not checked by parsing checks", src.too_deep()?),
             false,
         ),
@@ -210,6 +220,11 @@ fn head_state<'f>(
         return None;
     }
     if audit {
+        // A text the checks read and the engine dropped was text, and kept only if it had a
+        // problem to report (`lib::audit_keeps`): reading it again would add nothing.
+        if file.head.is_evicted() {
+            return None;
+        }
         // An audit reads lazily: what no check asked for is read here only at the release gate,
         // under an invariant's paths.
         if file.head.was_asked()

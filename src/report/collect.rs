@@ -188,6 +188,7 @@ pub fn evaluate_one(
             threads: 1,
             gate: Gate::Merge,
             coverage: false,
+            audit_window: 0,
             today: Some(info.day().date()),
         };
         let (git, root) = match repo.take() {

@@ -13,6 +13,8 @@ pub static META: Meta = Meta {
     explain: include_str!("../../rules/generic/added-pattern.md"),
     kind: Kind::Generic,
     keys: KEYS,
+    // Each file on its own (`Context::scan_files`/`files_in`): an audit runs it in windows.
+    windowed: true,
     ..Meta::spec(
         "",
         "added-pattern",

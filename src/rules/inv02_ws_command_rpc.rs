@@ -32,6 +32,8 @@ use rust::rust_candidates;
 pub static META: Meta = Meta {
     explain: include_str!("../../rules/INV-02.md"),
     keys: KEYS,
+    // Each file on its own (`Context::scan_files`/`files_in`): an audit runs it in windows.
+    windowed: true,
     ..Meta::spec(
         "INV-02",
         "ws-command-rpc",

@@ -14,6 +14,8 @@ use crate::rules::prelude::*;
 pub static META: Meta = Meta {
     explain: include_str!("../../rules/INV-03.md"),
     keys: KEYS,
+    // Each file on its own (`Context::scan_files`/`files_in`): an audit runs it in windows.
+    windowed: true,
     ..Meta::spec(
         "INV-03",
         "sse-poll-lane",

@@ -38,6 +38,9 @@ use paths::{ancestors, ext, is_manifest, parent, resolve};
 pub static META: Meta = Meta {
     explain: include_str!("../../rules/INV-05.md"),
     keys: KEYS,
+    // Each file on its own (`Context::scan_files`), but the discovered service edges, which
+    // run where `Context::crosses_files`: an audit runs it in windows.
+    windowed: true,
     ..Meta::spec(
         "INV-05",
         "in-memory-coupling",
@@ -417,7 +420,11 @@ impl Check for InMemoryCoupling {
                 out,
             );
         });
-        discovered::edges(cx, inv, cfg, out);
+        // Across files (a manifest's crate and what builds a binary): once per run, not per
+        // audit window.
+        if cx.crosses_files() {
+            discovered::edges(cx, inv, cfg, out);
+        }
     }
 }
 

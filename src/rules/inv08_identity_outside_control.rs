@@ -25,6 +25,8 @@ use crate::rules::prelude::*;
 pub static META: Meta = Meta {
     explain: include_str!("../../rules/INV-08.md"),
     keys: KEYS,
+    // Each file on its own (`Context::scan_files`/`files_in`): an audit runs it in windows.
+    windowed: true,
     ..Meta::spec(
         "INV-08",
         "identity-outside-control",

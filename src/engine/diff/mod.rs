@@ -69,6 +69,8 @@ pub struct LazyText {
     max_size: u64,
     cell: OnceLock<TextState>,
     asked: AtomicBool,
+    /// Read as text, then dropped by [`LazyText::evict`].
+    evicted: AtomicBool,
 }
 
 /// What we could make of a file's bytes.
@@ -108,6 +110,7 @@ impl LazyText {
             max_size,
             cell: OnceLock::new(),
             asked: AtomicBool::new(false),
+            evicted: AtomicBool::new(false),
         }
     }
 
@@ -148,6 +151,28 @@ impl LazyText {
     /// The state if already known, without reading.
     pub fn peek(&self) -> Option<&TextState> {
         self.cell.get()
+    }
+
+    /// Drops a text read from the work tree unless `keep` wants it: an audit (`check --all`)
+    /// then holds one window of texts at a time, not the whole tree's (#19). The next
+    /// [`LazyText::state`] reads the file again. A text loaded from git, and a state that is
+    /// not text (what run notes report), stay.
+    pub fn evict(&mut self, keep: impl Fn(&Source) -> bool) {
+        if self.disk.is_none() {
+            return;
+        }
+        if let Some(TextState::Text(src)) = self.cell.get() {
+            if !keep(src) {
+                self.cell.take();
+                *self.evicted.get_mut() = true;
+            }
+        }
+    }
+
+    /// True when the file was read as text and dropped by [`LazyText::evict`]: it held no
+    /// problem a run note reports.
+    pub fn is_evicted(&self) -> bool {
+        self.evicted.load(Ordering::Relaxed)
     }
 }
 

@@ -50,6 +50,11 @@ pub use apply::*;
 pub use date::*;
 use directive::*;
 
+/// True when `src` may hold an inline suppression: false means [`apply`] finds none in it.
+pub fn may_hold_directives(src: &Source) -> bool {
+    src.text().contains(MARKER)
+}
+
 /// SUP-01's page and metadata: its findings are produced by the engine ([`apply`]), after every
 /// check (post kind: the PR checks do not ask the description to map SUP-01, which is about
 /// comments, not an architecture invariant).
