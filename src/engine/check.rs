@@ -665,18 +665,25 @@ impl<'a> Context<'a> {
         out.0.extend(found);
     }
 
+    /// The changed files of this pass (every file but in an audit window: [`Pass`]), with their
+    /// index in the change set, whatever their state.
+    pub fn pass_files(&self) -> impl Iterator<Item = (usize, &'a FileChange)> + '_ {
+        let range = match &self.pass {
+            Pass::Whole => 0..self.changes.files.len(),
+            Pass::Window(range) => range.clone(),
+            Pass::Across => 0..0,
+        };
+        let changes: &'a ChangeSet = self.changes;
+        range.map(move |i| (i, &changes.files[i]))
+    }
+
     /// Changed files that exist at head, are not binary, and match `paths` (and not `exclude`).
     pub fn files_in<'s>(
         &'s self,
         paths: &'s GlobList,
         exclude: &'s GlobList,
     ) -> impl Iterator<Item = &'a FileChange> + 's {
-        let files = match &self.pass {
-            Pass::Whole => &self.changes.files[..],
-            Pass::Window(range) => &self.changes.files[range.clone()],
-            Pass::Across => &[],
-        };
-        files.iter().filter(move |f| {
+        self.pass_files().map(|(_, f)| f).filter(move |f| {
             f.exists_at_head()
                 && !f.is_binary
                 && paths.is_match(&f.path)

@@ -4,16 +4,18 @@
 //!
 //! An audit runs in three steps:
 //! 1. the checks that are not [`Meta::windowed`](crate::engine::check::Meta::windowed), with
-//!    the shared work they prepare, over the whole tree ([`Pass::Whole`]);
-//! 2. the windowed checks, on each window of files in turn ([`Pass::Window`]); after each window
-//!    the texts of its files are dropped ([`LazyText::evict`]), whichever step read them, except
-//!    those a later step reads without asking the file again: texts that may hold an inline
-//!    suppression, and texts with a problem a run note reports. (Dropping step 1's texts
-//!    before step 2 would read most files twice: +30 % CPU at 100k files.);
+//!    the work they prepare, over the whole tree ([`Pass::Whole`]);
+//! 2. the windowed checks, with the work they prepare (INV-04's SQL scan, which INV-06 reads),
+//!    on each window of files in turn ([`Pass::Window`]); after each window the texts of its
+//!    files are dropped ([`LazyText::evict`]), whichever step read them, except those a later
+//!    step reads without asking the file again: texts that may hold an inline suppression,
+//!    and texts with a problem a run note reports. (Dropping step 1's texts before step 2
+//!    would read those files twice: +30 % CPU at 100k files when the SQL scan was in step 1.)
 //! 3. the windowed checks once more, for their work across files ([`Pass::Across`]).
 //!
 //! Every other mode, an audit of a tree that fits in one window, and an audit whose policy
-//! runs no windowed check, are step 1 with every check. The findings are the same either way; their order is fixed afterwards.
+//! runs no windowed check, are step 1 with every check. The findings are the same either way;
+//! their order is fixed afterwards.
 //!
 //! [`LazyText::evict`]: crate::engine::diff::LazyText::evict
 
@@ -99,16 +101,7 @@ pub fn run(
     let mut ms: BTreeMap<String, f64> = BTreeMap::new();
     {
         let cx = parts.context(changes);
-        let started = std::time::Instant::now();
-        pool.install(|| {
-            for (inv, check) in checks {
-                check.prepare_bound(&cx, inv);
-            }
-        });
-        ran.prepare_ms = started.elapsed().as_secs_f64() * 1000.0;
-        ran.read_ms = cx.read_ms().min(ran.prepare_ms);
         step(pool, &now, &cx, &mut ran, &mut ms);
-        ran.counters = cx.counters();
     }
     if !later.is_empty() {
         let mut start = 0;
@@ -116,14 +109,12 @@ pub fn run(
             let end = (start + size).min(changes.files.len());
             let cx = parts.context(changes).with_pass(Pass::Window(start..end));
             step(pool, &later, &cx, &mut ran, &mut ms);
-            add(&mut ran.counters, cx.counters());
             drop(cx);
             evict(changes, start..end);
             start = end;
         }
         let cx = parts.context(changes).with_pass(Pass::Across);
         step(pool, &later, &cx, &mut ran, &mut ms);
-        add(&mut ran.counters, cx.counters());
     }
     ran.check_ms = checks
         .iter()
@@ -132,7 +123,8 @@ pub fn run(
     ran
 }
 
-/// Runs `checks` in parallel on `cx`, adding their findings to `ran` and their times to `ms`.
+/// Runs the work `checks` prepare on `cx`, then the checks in parallel, adding their findings,
+/// times and counters to `ran` and `ms`.
 fn step(
     pool: &rayon::ThreadPool,
     checks: &[&(&Invariant, &'static dyn DynCheck)],
@@ -140,6 +132,15 @@ fn step(
     ran: &mut Ran,
     ms: &mut BTreeMap<String, f64>,
 ) {
+    let started = std::time::Instant::now();
+    pool.install(|| {
+        for (inv, check) in checks {
+            check.prepare_bound(cx, inv);
+        }
+    });
+    let prepare_ms = started.elapsed().as_secs_f64() * 1000.0;
+    ran.prepare_ms += prepare_ms;
+    ran.read_ms += cx.read_ms().min(prepare_ms);
     let timed: Vec<(Vec<Finding>, f64)> = pool.install(|| {
         checks
             .par_iter()
@@ -155,6 +156,7 @@ fn step(
         ran.findings.extend(found);
         *ms.entry(inv.id.clone()).or_default() += took;
     }
+    add(&mut ran.counters, cx.counters());
 }
 
 fn add(to: &mut BTreeMap<&'static str, usize>, from: BTreeMap<&'static str, usize>) {

@@ -28,6 +28,9 @@ use crate::rules::prelude::*;
 pub static META: Meta = Meta {
     explain: include_str!("../../rules/INV-04.md"),
     keys: KEYS,
+    // Each file on its own: its statements in the SQL scan of the pass, which an audit makes
+    // window by window (`sql::Scan::of_pass`). An audit runs it in windows.
+    windowed: true,
     ..Meta::spec(
         "INV-04",
         "cross-plane-sql",

@@ -20,6 +20,9 @@ use std::ops::Range;
 pub static META: Meta = Meta {
     explain: include_str!("../../rules/INV-06.md"),
     keys: KEYS,
+    // Each file on its own: the SQL scan of the pass (`sql::new_accesses`), and the files of
+    // the pass (`Context::pass_files`). An audit runs it in windows.
+    windowed: true,
     ..Meta::spec(
         "INV-06",
         "khala-authority-write",
@@ -276,7 +279,7 @@ impl Check for KhalaAuthorityWrite {
         if cfg.authority_apis.is_empty() {
             return;
         }
-        for file in cx.changes().files.iter() {
+        for (_, file) in cx.pass_files() {
             if !file.exists_at_head()
                 || file.is_binary
                 || cfg.exempt.is_match(&file.path)

@@ -97,7 +97,7 @@ pub fn new_accesses<'a>(
     // policy whose INV-06 names a plane map no active INV-04 owns).
     let scan = cx
         .memoized::<Scan>(&scan_key(map))
-        .unwrap_or_else(|| std::sync::Arc::new(Scan::new(cx.changes(), map, ex)));
+        .unwrap_or_else(|| std::sync::Arc::new(Scan::of_pass(cx, map, ex)));
     NewAccesses {
         scan,
         files: &cx.changes().files,
@@ -160,7 +160,7 @@ pub fn prepare_scan(cx: &Context<'_>, map: &PlaneMap, ex: &Extractor) {
     cx.memo(&scan_key(map), || {
         use rayon::prelude::*;
         let started = std::time::Instant::now();
-        let files = scanned_files(cx.changes(), map);
+        let files = scanned_files(cx.pass_files(), map);
         files.par_iter().with_min_len(8).for_each(|(_, f, _, _)| {
             let _ = f.base.source();
             if f.exists_at_head() {
@@ -179,13 +179,10 @@ type Scanned<'c> = (usize, &'c FileChange, Option<usize>, Option<usize>);
 /// The changed files some plane claims at head or at base (not binary), with their entries:
 /// glob matching once per file.
 fn scanned_files<'c>(
-    changes: &'c crate::engine::diff::ChangeSet,
+    files: impl Iterator<Item = (usize, &'c FileChange)>,
     map: &PlaneMap,
 ) -> Vec<Scanned<'c>> {
-    changes
-        .files
-        .iter()
-        .enumerate()
+    files
         .filter(|(_, f)| !f.is_binary)
         .filter_map(|(index, f)| {
             let head = map.entry_of_path(&f.path);
@@ -217,7 +214,18 @@ pub(crate) struct PerFile {
 impl Scan {
     /// Extracts and resolves the statements of every changed file that a plane claims.
     pub fn new(changes: &crate::engine::diff::ChangeSet, map: &PlaneMap, ex: &Extractor) -> Scan {
-        Scan::of_files(&scanned_files(changes, map), map, ex)
+        Scan::of_files(
+            &scanned_files(changes.files.iter().enumerate(), map),
+            map,
+            ex,
+        )
+    }
+
+    /// The scan of the files of `cx`'s pass: an audit window's (INV-04 and INV-06 run an audit
+    /// window by window; no file of an audit has a base, so no key is removed anywhere and a
+    /// window's scan says of its files what the whole tree's does), or every file.
+    pub fn of_pass(cx: &Context<'_>, map: &PlaneMap, ex: &Extractor) -> Scan {
+        Scan::of_files(&scanned_files(cx.pass_files(), map), map, ex)
     }
 
     /// The scan of `files` (from [`scanned_files`]).
@@ -250,7 +258,12 @@ impl Scan {
                                 head_keys.extend(keys(map, entry, r));
                             }
                         }
-                        head = Some((src.clone(), entry, sts));
+                        // The text is kept for the findings' spans: a file with no
+                        // statement has none, and its text need not outlive its audit
+                        // window (#19).
+                        if !sts.is_empty() {
+                            head = Some((src.clone(), entry, sts));
+                        }
                     }
                 }
                 PerFile {
