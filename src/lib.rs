@@ -9,7 +9,8 @@
 //!    tree and serves the files checks read beyond the change. `--all` audits the tracked files
 //!    of the work tree ([`engine::walk::tracked`]), `--staged` reads the index.
 //! 3. **Rules.** Each active invariant runs its check on a rayon pool of `--threads` threads,
-//!    each into its own `Findings`.
+//!    each into its own `Findings`. An audit of a large tree runs the per-file checks one
+//!    window of files at a time and drops each window's texts ([`engine::windows`]).
 //! 4. **Collect.** Merge, sort by (path, byte offset, code, message), decide which findings block
 //!    at the selected gate: the same findings in the same order at any thread count.
 //! 5. **Render** once, on the main thread ([`engine::render`]).
