@@ -80,10 +80,11 @@ pub struct Meta {
     /// The keys of its settings table, for the policy's JSON schema and `invlint init`.
     pub keys: &'static [crate::engine::schema::Key],
     /// The check may run an audit (`--all`) one window of files at a time ([`Pass`]): what it
-    /// finds in a file depends on that file (and the policy) only, read through
-    /// [`Context::scan_files`] or [`Context::files_in`], and any work across files is done only
-    /// where [`Context::crosses_files`] says so. The engine then drops each window's texts
-    /// before reading the next (#19: peak memory at 100k files).
+    /// finds in a file depends on that file (and the policy) only; it reads the change's files
+    /// only through [`Context::scan_files`], [`Context::files_in`] or [`Context::pass_files`]
+    /// (and what its `prepare` made of them, made again for each window); and it does any work
+    /// across files only where [`Context::crosses_files`] says so. The engine then drops each
+    /// window's texts before reading the next (#19: peak memory at 100k files).
     pub windowed: bool,
 }
 

@@ -34,8 +34,8 @@ use crate::engine::source::Source;
 use crate::engine::walk::RepoIndex;
 
 /// Files per audit window: a few megabytes of text on a generated tree, tens on a real one, and
-/// few enough windows that their joins cost nothing measurable. `CheckOptions::audit_window` sets another (the fixture
-/// suite audits each case one file per window, and compares).
+/// few enough windows that their joins cost nothing measurable. `CheckOptions::audit_window`
+/// sets another (the fixture suite audits each case one file per window, and compares).
 pub const AUDIT_WINDOW: usize = 4096;
 
 /// What a context is made of, but the change set: each step of an audit makes its own.
