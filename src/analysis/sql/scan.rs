@@ -212,15 +212,6 @@ pub(crate) struct PerFile {
 }
 
 impl Scan {
-    /// Extracts and resolves the statements of every changed file that a plane claims.
-    pub fn new(changes: &crate::engine::diff::ChangeSet, map: &PlaneMap, ex: &Extractor) -> Scan {
-        Scan::of_files(
-            &scanned_files(changes.files.iter().enumerate(), map),
-            map,
-            ex,
-        )
-    }
-
     /// The scan of the files of `cx`'s pass: an audit window's (INV-04 and INV-06 run an audit
     /// window by window; no file of an audit has a base, so no key is removed anywhere and a
     /// window's scan says of its files what the whole tree's does), or every file.
@@ -284,6 +275,20 @@ impl Scan {
 
 #[cfg(test)]
 impl Scan {
+    /// Extracts and resolves the statements of every changed file that a plane claims, with
+    /// no context: what the prepared scan is compared with.
+    pub(crate) fn new(
+        changes: &crate::engine::diff::ChangeSet,
+        map: &PlaneMap,
+        ex: &Extractor,
+    ) -> Scan {
+        Scan::of_files(
+            &scanned_files(changes.files.iter().enumerate(), map),
+            map,
+            ex,
+        )
+    }
+
     /// Each scanned file's index and how many statements it has at head.
     pub(crate) fn head_counts(&self) -> Vec<(usize, usize)> {
         self.per

@@ -69,8 +69,8 @@ pub struct LazyText {
     max_size: u64,
     cell: OnceLock<TextState>,
     asked: AtomicBool,
-    /// Read as text, then dropped by [`LazyText::evict`].
-    evicted: AtomicBool,
+    /// Read as text, then dropped by [`LazyText::evict`] (set only through `&mut`).
+    evicted: bool,
 }
 
 /// What we could make of a file's bytes.
@@ -110,7 +110,7 @@ impl LazyText {
             max_size,
             cell: OnceLock::new(),
             asked: AtomicBool::new(false),
-            evicted: AtomicBool::new(false),
+            evicted: false,
         }
     }
 
@@ -164,7 +164,7 @@ impl LazyText {
         if let Some(TextState::Text(src)) = self.cell.get() {
             if !keep(src) {
                 self.cell.take();
-                *self.evicted.get_mut() = true;
+                self.evicted = true;
             }
         }
     }
@@ -172,7 +172,7 @@ impl LazyText {
     /// True when the file was read as text and dropped by [`LazyText::evict`]: it held no
     /// problem a run note reports.
     pub fn is_evicted(&self) -> bool {
-        self.evicted.load(Ordering::Relaxed)
+        self.evicted
     }
 }
 
