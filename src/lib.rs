@@ -474,6 +474,7 @@ fn run_check(
     findings.sort_by_cached_key(|f| f.sort_key());
 
     let syn_parses = cx.counted(rules::util::SYN_PARSES);
+    let syn_gated = cx.counted(rules::util::SYN_GATED);
     let syn_bodies = (
         cx.counted(rules::util::SYN_BODIES_PARSED),
         cx.counted(rules::util::SYN_BODIES_SKIPPED),
@@ -505,6 +506,7 @@ fn run_check(
                 .filter(|f| f.path.ends_with(".rs"))
                 .count(),
             syn_parses,
+            syn_gated,
             syn_bodies,
             rule_ms,
             policy_ms: None,

@@ -629,11 +629,12 @@ fn run(cli: Cli, color: bool) -> Result<u8, Error> {
             if args.stats {
                 let s = &report.stats;
                 eprintln!(
-                    "stats: {} files, {} .rs, {} parsed with syn ({:.1}% of .rs; fn bodies: {} parsed, {} not needed), {} findings, {:.1} ms",
+                    "stats: {} files, {} .rs, {} parsed with syn ({:.1}% of .rs; {} more gated out after lexing; fn bodies: {} parsed, {} not needed), {} findings, {:.1} ms",
                     s.files,
                     s.rust_files,
                     s.syn_parses,
                     100.0 * s.syn_parses as f64 / s.rust_files.max(1) as f64,
+                    s.syn_gated,
                     s.syn_bodies.0,
                     s.syn_bodies.1,
                     report.findings.len(),

@@ -340,6 +340,22 @@ impl LazyRegex {
             .is_ok_and(|hir| walk(&hir, name))
     }
 
+    /// True when the pattern parses and asserts nothing but word boundaries (`\b`): no `^`,
+    /// `$`, `\B` or half boundaries. Whether a match in a slice of a text is a match in the
+    /// whole text then depends only on the `\b` tests at the slice's two ends (INV-02's gate).
+    pub fn only_word_boundaries(&self) -> bool {
+        use regex_syntax::hir::Look;
+        regex_syntax::ParserBuilder::new()
+            .build()
+            .parse(&self.text)
+            .is_ok_and(|hir| {
+                hir.properties()
+                    .look_set()
+                    .iter()
+                    .all(|look| matches!(look, Look::WordAscii | Look::WordUnicode))
+            })
+    }
+
     /// Number of capture groups, group 0 (the whole match) included, as `Regex::captures_len`
     /// counts them, read from the parsed pattern without compiling it; 0 when it does not parse.
     pub fn group_count(&self) -> usize {
@@ -525,6 +541,27 @@ impl PatternList {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_word_boundaries_admits_b_and_nothing_else() {
+        let default = r#"(?i)websocket|\bws\b|\bws_|_ws\b|socket|Message::Text|"sync:"#;
+        assert!(LazyRegex::new(default).only_word_boundaries());
+        assert!(LazyRegex::new("socket").only_word_boundaries());
+        for anchored in [
+            "^fn ws",
+            "ws$",
+            r"\Bws",
+            r"(?m)^ws",
+            r"\Aws",
+            r"\b{start}ws",
+            "(",
+        ] {
+            assert!(
+                !LazyRegex::new(anchored).only_word_boundaries(),
+                "{anchored}"
+            );
+        }
+    }
 
     fn list(globs: &[&str]) -> GlobList {
         let mut l = GlobList::default();

@@ -96,6 +96,9 @@ pub struct Stats {
     /// Rust files parsed with syn (after the checks' text prefilters), once per check and side
     /// (head, base) that parsed it. Fn bodies are parsed only when a check needs them.
     pub syn_parses: usize,
+    /// Rust files a check's gate turned away after lexing them, before syn (not in
+    /// `syn_parses`).
+    pub syn_gated: usize,
     /// Fn bodies of those parses: (parsed, left unparsed because no check needed them).
     pub syn_bodies: (usize, usize),
     /// Wall time of each check, in milliseconds (checks run in parallel), after the work done

@@ -116,9 +116,22 @@ pub struct Settings {
     verbs: Vec<(String, Range<usize>)>,
     /// Normalised allowed names.
     allowed: BTreeSet<String>,
+    /// [`Settings::ws_gate`], once known.
+    ws_gate: std::sync::OnceLock<bool>,
 }
 
 impl Settings {
+    /// Whether a head file may be turned away before syn ([`rust`]'s `may_flag`): only when
+    /// `ws-context` asserts nothing but `\b`, so a fn nested in another matches it only if
+    /// the outer one does.
+    fn ws_gate(&self) -> bool {
+        *self.ws_gate.get_or_init(|| {
+            self.ws_context
+                .as_ref()
+                .is_some_and(|(re, _)| re.only_word_boundaries())
+        })
+    }
+
     /// The files this check reads, for coverage.
     fn scope(&self) -> Scope<'_> {
         Scope {
@@ -198,6 +211,7 @@ impl RawSettings {
                 .iter()
                 .map(|s| normalise(s.get_ref()))
                 .collect(),
+            ws_gate: std::sync::OnceLock::new(),
         }
     }
 }

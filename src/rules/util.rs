@@ -7,7 +7,7 @@ use std::ops::Range;
 
 pub mod lazy_rust;
 
-pub use lazy_rust::{LazyFile, Unread};
+pub use lazy_rust::{LazyFile, Outline, Unread};
 
 pub use crate::engine::depth::{too_deep, MAX_CHAIN, MAX_NESTING};
 pub use crate::engine::prefilter::Prefilter;
@@ -256,6 +256,10 @@ pub const SYN_BODIES_PARSED: &str = "syn fn bodies parsed";
 /// See [`SYN_BODIES_PARSED`].
 pub const SYN_BODIES_SKIPPED: &str = "syn fn bodies skipped";
 
+/// Rust files a check's [`Unread::gate`] turned away after lexing, before syn (INV-02: no
+/// `match` in a WebSocket fn, no inbound message enum).
+pub const SYN_GATED: &str = "syn parses gated out";
+
 /// [`parse_rust`] with fn bodies deferred ([`LazyFile`]): counts in [`SYN_PARSES`] as a parse;
 /// fill the bodies a check needs with [`fill_bodies`]. Call only after a cheap text prefilter.
 pub fn parse_rust_lazy<'t>(
@@ -264,8 +268,11 @@ pub fn parse_rust_lazy<'t>(
     unread: Unread<'_>,
 ) -> syn::Result<LazyFile<'t>> {
     let parsed = LazyFile::parse_guarded(src.text(), src.too_deep(), unread);
-    if parsed.as_ref().map_or_else(|e| !is_refusal(e), |_| true) {
-        cx.count(SYN_PARSES, 1);
+    match &parsed {
+        Ok(lazy) if lazy.is_gated() => cx.count(SYN_GATED, 1),
+        Ok(_) => cx.count(SYN_PARSES, 1),
+        Err(e) if !is_refusal(e) => cx.count(SYN_PARSES, 1),
+        Err(_) => {}
     }
     parsed
 }

@@ -31,9 +31,13 @@ pub(super) fn rust_candidates(
             .as_ref()
             .is_some_and(|re| re.is_match(name))
     };
+    let may_flag = |outline: &util::Outline<'_>| may_flag(outline, cfg, &inbound);
     let unread = util::Unread {
         struct_fields: true,
         keep_enum: Some(&inbound),
+        // The base side lists every candidate; the head only those that may be flagged.
+        gate: (!all_bodies && cfg.ws_gate())
+            .then_some(&may_flag as &dyn Fn(&util::Outline<'_>) -> bool),
     };
     let mut lazy = util::parse_rust_lazy(cx, src, unread).ok()?;
     let offset = |at: proc_macro2::LineColumn| src.offset(at.line, at.column);
@@ -65,6 +69,63 @@ pub(super) fn rust_candidates(
     };
     v.visit_file(&lazy.file);
     Some(v.out)
+}
+
+/// Whether a head file may hold a candidate [`super::check_rust`] flags, from rustc's lexer's
+/// view of it, before syn parses anything (#19: most files that pass the `ws-context`
+/// prefilter mention a socket without handling one). A flagged candidate is one of:
+/// - a variant of an enum whose name matches `inbound-types`: the file has `enum` followed by
+///   such a name (anywhere: the lexer sees every token);
+/// - an arm or a dispatch of a `match` in a WebSocket fn ([`is_ws_fn`]): the file has a
+///   `match` token inside the text of a fn at item level that matches `ws-context`, or
+///   outside every fn body at item level (then this cannot tell, and says yes).
+///
+/// The second needs only the fn at item level around the `match`: a WebSocket fn nested in
+/// its body has a text (`fn` to `}`) inside the outer fn's, and a name inside its own text.
+/// `ws-context` asserts nothing but `\b` ([`Settings::ws_gate`]), and such a slice starts with
+/// a word (`fn`, the name) that a non-word character precedes in the outer text and ends with
+/// `}` or before a non-word character, so every `\b` test the slice's match passes holds in
+/// the outer text too: the nested fn matching means the outer one matches. `not-ws-functions`
+/// is left out, which can only say yes more often. The scan's guess of the bodies is not
+/// checked by syn here; a guess that a valid file could make wrong only puts a `match` outside
+/// every guessed body (a fn whose body the scan took for a group of its signature), and that
+/// says yes.
+fn may_flag(outline: &util::Outline<'_>, cfg: &Settings, inbound: &dyn Fn(&str) -> bool) -> bool {
+    let Some((ws_re, _)) = cfg.ws_context.as_ref() else {
+        return false;
+    };
+    let text = outline.text;
+    if outline
+        .enum_names
+        .iter()
+        .any(|r| text.get(r.clone()).is_some_and(inbound))
+    {
+        return true;
+    }
+    // `matches` and `fns` are both in text order: one walk, each fn's text matched once.
+    let mut fns = outline.fns.iter().peekable();
+    let mut last: Option<(usize, bool)> = None;
+    for &at in outline.matches {
+        while fns.next_if(|(_, body)| body.end <= at).is_some() {}
+        let Some((i, (start, body))) = fns.peek().map(|f| (f.1.start, f)) else {
+            return true;
+        };
+        if body.start > at {
+            return true;
+        }
+        let is_ws = match last {
+            Some((j, is_ws)) if j == i => is_ws,
+            _ => {
+                let is_ws = text.get(*start..body.end).is_none_or(|t| ws_re.is_match(t));
+                last = Some((i, is_ws));
+                is_ws
+            }
+        };
+        if is_ws {
+            return true;
+        }
+    }
+    false
 }
 
 /// True for a fn whose text (from `fn` to its closing brace) or name matches `ws-context`,

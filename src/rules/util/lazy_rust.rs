@@ -42,6 +42,21 @@ pub struct LazyFile<'t> {
     bodies: HashMap<Key, Range<usize>>,
     /// The text parsed (after a byte order mark).
     text: &'t str,
+    /// [`Unread::gate`] turned the file away: nothing was parsed and `file` is empty.
+    gated: bool,
+}
+
+/// What an [`Unread::gate`] sees of a file before syn parses anything: rustc's lexer's view.
+pub struct Outline<'a> {
+    /// The text (after a byte order mark); the ranges below are in it.
+    pub text: &'a str,
+    /// Each fn body at item level (top level, inline `mod`s, `impl` and `trait` blocks), `{`
+    /// to `}`, with where the fn's `fn` keyword starts: in text order, none inside another.
+    pub fns: Vec<(usize, Range<usize>)>,
+    /// Where each `match` token starts, wherever it is (bodies, macros, every group).
+    pub matches: &'a [usize],
+    /// The name after each `enum` token, wherever it is.
+    pub enum_names: &'a [Range<usize>],
 }
 
 /// Key of a body: where its braces start and end (line, column) in the parsed text.
@@ -84,6 +99,7 @@ impl<'t> LazyFile<'t> {
         if let Some(lazy) = LazyFile::parse_blanked(content, unread) {
             return Ok(lazy);
         }
+        // The scan could not read the text (the gate, if any, was not asked): parsed whole.
         let tokens = TokenStream::from_str(content)?;
         syn::parse2::<syn::File>(tokens).map(|file| LazyFile::whole(file, content))
     }
@@ -94,7 +110,31 @@ impl<'t> LazyFile<'t> {
     /// or its guess does not survive syn's parse (then the whole text is tokenized, as before,
     /// and a syntax error reported).
     fn parse_blanked(content: &'t str, unread: Unread<'_>) -> Option<LazyFile<'t>> {
-        let found = scan::items(content, unread.wanted())?;
+        let mut found = scan::items(content, unread.wanted())?;
+        if let (Some(gate), Some(words)) = (unread.gate, found.words.take()) {
+            let outline = Outline {
+                text: content,
+                fns: found
+                    .fn_starts
+                    .iter()
+                    .copied()
+                    .zip(found.bodies.iter().cloned())
+                    .collect(),
+                matches: &words.matches,
+                enum_names: &words.enum_names,
+            };
+            if !gate(&outline) {
+                let empty = syn::File {
+                    shebang: None,
+                    attrs: Vec::new(),
+                    items: Vec::new(),
+                };
+                return Some(LazyFile {
+                    gated: true,
+                    ..LazyFile::whole(empty, content)
+                });
+            }
+        }
         if found.bodies.is_empty() {
             return None;
         }
@@ -124,6 +164,7 @@ impl<'t> LazyFile<'t> {
                 file,
                 bodies,
                 text: content,
+                gated: false,
             },
         )
     }
@@ -133,7 +174,13 @@ impl<'t> LazyFile<'t> {
             file,
             bodies: HashMap::new(),
             text,
+            gated: false,
         }
+    }
+
+    /// [`Unread::gate`] turned the file away unparsed: it comes back with no items.
+    pub fn is_gated(&self) -> bool {
+        self.gated
     }
 
     /// Bodies not parsed yet.
@@ -279,6 +326,11 @@ pub struct Unread<'a> {
     /// When set, the enums at item level whose name this does not keep come back with no
     /// variants.
     pub keep_enum: Option<&'a dyn Fn(&str) -> bool>,
+    /// When set, asked once rustc's lexer has read the file and before syn parses anything:
+    /// `false` means the file holds nothing the caller reads, and it comes back with no items,
+    /// unparsed ([`LazyFile::is_gated`]). The answer must be "may hold something" whenever the
+    /// outline cannot rule it out. A file the lexer cannot read is parsed, gate unasked.
+    pub gate: Option<&'a dyn Fn(&Outline<'_>) -> bool>,
 }
 
 impl<'a> Unread<'a> {
@@ -286,6 +338,7 @@ impl<'a> Unread<'a> {
     pub const FNS_ONLY: Unread<'static> = Unread {
         struct_fields: true,
         keep_enum: Some(&|_| false),
+        gate: None,
     };
 
     /// What [`scan::items`] is to find for this.
@@ -293,6 +346,7 @@ impl<'a> Unread<'a> {
         scan::Wanted {
             struct_fields: self.struct_fields,
             keep_enum: self.keep_enum,
+            words: self.gate.is_some(),
         }
     }
 
@@ -300,6 +354,7 @@ impl<'a> Unread<'a> {
     pub const NOTHING: Unread<'static> = Unread {
         struct_fields: false,
         keep_enum: None,
+        gate: None,
     };
 }
 

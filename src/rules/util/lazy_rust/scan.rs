@@ -26,18 +26,51 @@ struct Tokens<'a> {
     text: &'a str,
     pos: usize,
     cursor: Cursor<'a>,
+    /// What is recorded of every token, when asked ([`Wanted::words`]).
+    words: Option<Words>,
+    /// The previous token was the keyword `enum`.
+    after_enum: bool,
+}
+
+/// Keywords [`items`] records wherever they are (fn bodies, macros, every group), when
+/// [`Wanted::words`] asks: a caller can tell from them, before syn parses anything, that a file
+/// holds nothing it reads (#19: INV-02's gate).
+#[derive(Default)]
+pub(super) struct Words {
+    /// Where each `match` token starts, in text order.
+    pub(super) matches: Vec<usize>,
+    /// The name after each `enum` token (an identifier or raw identifier), in text order.
+    pub(super) enum_names: Vec<Range<usize>>,
 }
 
 /// The lexer could not read the text as Rust tokens (an unterminated string or comment).
 struct Unreadable;
 
 impl<'a> Tokens<'a> {
-    fn new(text: &'a str) -> Self {
+    fn new(text: &'a str, words: bool) -> Self {
         Tokens {
             text,
             pos: 0,
             cursor: Cursor::new(text, FrontmatterAllowed::No),
+            words: words.then(Words::default),
+            after_enum: false,
         }
+    }
+
+    /// Records `tok` in [`Tokens::words`] when asked.
+    fn record(&mut self, tok: Tok) -> Tok {
+        if let Some(words) = &mut self.words {
+            let ident = matches!(tok.kind, TokenKind::Ident | TokenKind::RawIdent);
+            if self.after_enum && ident {
+                words.enum_names.push(tok.start..tok.end);
+            }
+            let text = &self.text[tok.start..tok.end];
+            self.after_enum = tok.kind == TokenKind::Ident && text == "enum";
+            if tok.kind == TokenKind::Ident && text == "match" {
+                words.matches.push(tok.start);
+            }
+        }
+        tok
     }
 
     fn next(&mut self) -> Result<Option<Tok>, Unreadable> {
@@ -61,19 +94,19 @@ impl<'a> Tokens<'a> {
                 TokenKind::GuardedStrPrefix => {
                     self.pos = start + 1;
                     self.cursor = Cursor::new(&self.text[self.pos..], FrontmatterAllowed::No);
-                    return Ok(Some(Tok {
+                    return Ok(Some(self.record(Tok {
                         kind: TokenKind::Pound,
                         start,
                         end: self.pos,
-                    }));
+                    })));
                 }
                 TokenKind::Literal { kind: lit, .. } if !terminated(lit) => return Err(Unreadable),
                 _ => {
-                    return Ok(Some(Tok {
+                    return Ok(Some(self.record(Tok {
                         kind,
                         start,
                         end: self.pos,
-                    }))
+                    })))
                 }
             }
         }
@@ -125,6 +158,10 @@ fn closer(open: TokenKind) -> TokenKind {
 pub(super) struct Found {
     /// Fn bodies at item level, `{` to `}` inclusive, in text order.
     pub(super) bodies: Vec<Range<usize>>,
+    /// Where the `fn` keyword of each of [`Found::bodies`] starts.
+    pub(super) fn_starts: Vec<usize>,
+    /// The keywords [`Wanted::words`] asks for.
+    pub(super) words: Option<Words>,
     /// The `{ .. }` field lists of structs at item level (top level and inline `mod`s), when
     /// asked for.
     pub(super) struct_fields: Vec<Range<usize>>,
@@ -138,6 +175,8 @@ pub(super) struct Found {
 pub(super) struct Wanted<'a> {
     pub(super) struct_fields: bool,
     pub(super) keep_enum: Option<&'a dyn Fn(&str) -> bool>,
+    /// Record [`Words`] of every token.
+    pub(super) words: bool,
 }
 
 /// The byte ranges, `{` to `}` inclusive and in text order, of the fn bodies at item level in
@@ -150,10 +189,13 @@ pub(super) struct Wanted<'a> {
 /// delimiters do not balance: the caller then tokenizes the whole text, and proc-macro2
 /// reports the error.
 pub(super) fn items(text: &str, wanted: Wanted<'_>) -> Option<Found> {
-    let mut tokens = Tokens::new(text);
+    let mut tokens = Tokens::new(text, wanted.words);
     let mut found = Found::default();
     match level(&mut tokens, None, wanted, &mut found) {
-        Ok(true) => Some(found),
+        Ok(true) => {
+            found.words = tokens.words.take();
+            Some(found)
+        }
         _ => None,
     }
 }
@@ -203,6 +245,8 @@ fn level(
     }
     let mut state = State::Idle;
     let mut angle = 0usize;
+    // Where the current fn's `fn` keyword starts.
+    let mut fn_at = 0usize;
     // The previous token was a `-` touching this one: `->` is no closing angle.
     let mut prev: Option<Tok> = None;
     while let Some(tok) = tokens.next()? {
@@ -227,6 +271,7 @@ fn level(
                 "fn" => {
                     state = State::FnKeyword;
                     angle = 0;
+                    fn_at = tok.start;
                 }
                 "impl" | "trait" | "mod" => {
                     state = State::Container;
@@ -253,6 +298,7 @@ fn level(
                     return Ok(false);
                 }
                 found.bodies.push(tok.start..tokens.pos);
+                found.fn_starts.push(fn_at);
                 state = State::Idle;
             }
             TokenKind::OpenBrace if angle == 0 && state == State::Struct => {

@@ -79,6 +79,7 @@ fn struct_fields_are_left_out_when_unread() {
     let unread = Unread {
         struct_fields: true,
         keep_enum: None,
+        gate: None,
     };
     let mut lazy = LazyFile::parse_guarded(text, None, unread).expect("parses");
     assert_eq!(lazy.deferred(), 2);
@@ -123,6 +124,7 @@ fn enum_variants_are_left_out_unless_kept() {
     let unread = Unread {
         struct_fields: false,
         keep_enum: Some(&keep),
+        gate: None,
     };
     let mut lazy = LazyFile::parse_guarded(text, None, unread).expect("parses");
     let variants = |item: &syn::Item| match item {
@@ -160,6 +162,7 @@ fn unreadable_text_is_left_to_proc_macro2() {
         let wanted = scan::Wanted {
             struct_fields: true,
             keep_enum: Some(&|_| false),
+            words: true,
         };
         assert!(scan::items(text, wanted).is_none(), "{text}");
         assert!(LazyFile::parse(text).is_err(), "{text}");
@@ -389,4 +392,52 @@ fn hostile_input() {
     // Filling them all is one tokenization and a lookup per body, not a scan of the wanted
     // list per body (20,000 squared).
     assert_eq!(lazy.fill_all().unwrap(), 20_000);
+}
+
+#[test]
+fn the_gate_sees_every_match_and_enum_name_and_each_fn_start() {
+    let text = "fn a(x: u8) -> u8 { match x { _ => 0 } }\nm! { match }\nimpl T { fn b() { let r#match = 1; enum r#Inner { C } } }\nenum Outer { D }\n";
+    let seen = std::cell::RefCell::new(None);
+    let gate = |o: &Outline<'_>| {
+        let names: Vec<&str> = o.enum_names.iter().map(|r| &o.text[r.clone()]).collect();
+        let fns: Vec<&str> = o.fns.iter().map(|(s, b)| &o.text[*s..b.end]).collect();
+        *seen.borrow_mut() = Some((
+            o.matches.to_vec(),
+            names.iter().map(|n| n.to_string()).collect::<Vec<_>>(),
+            fns.iter().map(|f| f.to_string()).collect::<Vec<_>>(),
+        ));
+        false
+    };
+    let unread = Unread {
+        struct_fields: false,
+        keep_enum: None,
+        gate: Some(&gate),
+    };
+    let lazy = LazyFile::parse_guarded(text, None, unread).expect("gated, not an error");
+    assert!(lazy.is_gated());
+    assert!(lazy.file.items.is_empty());
+    let (matches, names, fns) = seen.into_inner().expect("the gate was asked");
+    // The `match` in a's body and the one in the macro; `r#match` is an identifier.
+    assert_eq!(
+        matches,
+        [text.find("match x").unwrap(), text.find("match }").unwrap()]
+    );
+    assert_eq!(names, ["r#Inner", "Outer"]);
+    assert_eq!(
+        fns,
+        [
+            "fn a(x: u8) -> u8 { match x { _ => 0 } }",
+            "fn b() { let r#match = 1; enum r#Inner { C } }"
+        ]
+    );
+    // A gate that says yes leaves the parse as it was.
+    let yes = |_: &Outline<'_>| true;
+    let unread = Unread {
+        struct_fields: false,
+        keep_enum: None,
+        gate: Some(&yes),
+    };
+    let lazy = LazyFile::parse_guarded(text, None, unread).expect("parses");
+    assert!(!lazy.is_gated());
+    assert_eq!(lazy.file.items.len(), 4);
 }
