@@ -132,9 +132,6 @@ fn step(
     ran: &mut Ran,
     ms: &mut BTreeMap<String, f64>,
 ) {
-    let read_ahead_ms = read_ahead(pool, checks, cx);
-    ran.read_ms += read_ahead_ms;
-    ran.prepare_ms += read_ahead_ms;
     let started = std::time::Instant::now();
     pool.install(|| {
         for (inv, check) in checks {
@@ -160,44 +157,6 @@ fn step(
         *ms.entry(inv.id.clone()).or_default() += took;
     }
     add(&mut ran.counters, cx.counters());
-}
-
-/// In an audit, reads the head texts of the pass's files that the scope of a windowed check
-/// in `checks` admits, in parallel, before any check runs; returns the milliseconds it took.
-/// A windowed check reads the text of every such file in an audit (`Context::scan_files`), so
-/// this reads nothing a check would not; what it changes is who pays. Without it the first
-/// check to ask for a file read it inside its own time, and `--stats` billed to INV-02 (first
-/// in order at `-j1`) reading the files that INV-03, INV-05 and INV-08 read as well: a third of
-/// its row on the 2,506-file tree (#19). Reading now has the "read" row at any `-j`.
-fn read_ahead(
-    pool: &rayon::ThreadPool,
-    checks: &[&(&Invariant, &'static dyn DynCheck)],
-    cx: &Context<'_>,
-) -> f64 {
-    if cx.changes().mode != DiffMode::All {
-        return 0.0;
-    }
-    let scopes: Vec<_> = checks
-        .iter()
-        .filter(|(_, c)| c.meta().windowed)
-        .filter_map(|(inv, c)| c.scope_bound(inv, cx.config()))
-        .collect();
-    if scopes.is_empty() {
-        return 0.0;
-    }
-    let started = std::time::Instant::now();
-    let files: Vec<_> = cx
-        .pass_files()
-        .map(|(_, f)| f)
-        .filter(|f| f.exists_at_head() && !f.is_binary)
-        .filter(|f| scopes.iter().any(|s| s.is_match(&f.path)))
-        .collect();
-    pool.install(|| {
-        files.par_iter().with_min_len(16).for_each(|f| {
-            let _ = f.head.source();
-        });
-    });
-    started.elapsed().as_secs_f64() * 1000.0
 }
 
 fn add(to: &mut BTreeMap<&'static str, usize>, from: BTreeMap<&'static str, usize>) {
