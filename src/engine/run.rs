@@ -101,8 +101,8 @@ pub struct Stats {
     pub syn_gated: usize,
     /// Fn bodies of those parses: (parsed, left unparsed because no check needed them).
     pub syn_bodies: (usize, usize),
-    /// Wall time of each check, in milliseconds (checks run in parallel), after the work done
-    /// before them: reading the files that work reads first ("read"), and the SQL scan.
+    /// Wall time of each check in milliseconds (checks run in parallel), less the files it read:
+    /// reading and decoding files has its own row ("read"), as does the SQL scan.
     pub rule_ms: Vec<(String, f64)>,
     /// Time to read, parse and validate the judging policy, in milliseconds (`None` when the
     /// caller loaded it).
