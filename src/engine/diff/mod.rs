@@ -20,6 +20,7 @@ use crate::engine::source::Source;
 
 mod git;
 mod hunks;
+mod tree_walk;
 
 pub use git::*;
 use hunks::{line_ranges, Hunks, LineRanges};
@@ -545,8 +546,7 @@ fn diff_base<'r>(
     let new = head
         .tree()
         .map_err(|e| Error::git("reading HEAD's tree", &e))?;
-    let diff = repo
-        .diff_tree_to_tree(Some(&old), Some(&new), Some(opts))
+    let diff = tree_walk::diff_trees(repo, Some(&old), Some(&new), opts)
         .map_err(|e| Error::git("diffing HEAD against the merge base", &e))?;
     let commits = messages_between(repo, base_commit, head.id());
     Ok((
@@ -585,8 +585,7 @@ fn diff_range<'r>(
         from
     };
     let (old, new) = (tree_of(repo, from_id)?, tree_of(repo, to)?);
-    let diff = repo
-        .diff_tree_to_tree(Some(&old), Some(&new), Some(opts))
+    let diff = tree_walk::diff_trees(repo, Some(&old), Some(&new), opts)
         .map_err(|e| Error::git(format!("diffing {spec}"), &e))?;
     let commits = messages_between(repo, from_id, to);
     Ok((
@@ -621,8 +620,7 @@ fn diff_commit<'r>(
         ),
         None => (None, "the empty tree (root commit)".to_string()),
     };
-    let diff = repo
-        .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(opts))
+    let diff = tree_walk::diff_trees(repo, parent_tree.as_ref(), Some(&tree), opts)
         .map_err(|e| Error::git(format!("diffing {}", short(commit.id())), &e))?;
     Ok((
         diff,
