@@ -516,9 +516,9 @@ impl PolicyVersions {
         let file = changes
             .files
             .iter()
-            .find(|f| f.path == POLICY_PATH || f.old_path.as_deref() == Some(POLICY_PATH))?;
-        let head =
-            (file.path == POLICY_PATH && file.exists_at_head()).then(|| file.head.state().clone());
+            .find(|f| &*f.path == POLICY_PATH || f.old_path.as_deref() == Some(POLICY_PATH))?;
+        let head = (&*file.path == POLICY_PATH && file.exists_at_head())
+            .then(|| file.head.state().clone());
         let base_is_policy =
             file.old_path.as_deref() == Some(POLICY_PATH) || file.old_path.is_none();
         let base = base_is_policy.then(|| file.base.state().clone());

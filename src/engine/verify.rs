@@ -154,7 +154,7 @@ fn file_notes(
                 _ => format!("{side}{message}"),
             };
             notes.push(RunNote {
-                path: file.path.clone(),
+                path: file.path.to_string(),
                 message: note,
                 is_incomplete,
             });
@@ -178,7 +178,7 @@ fn file_notes(
                     ids.join(", ")
                 ),
             )
-            .on_path(file.path.clone())
+            .on_path(file.path.to_string())
             .help(
                 "store text as text (no NUL byte, UTF-8), keep it under [limits] max-file-size, \
                  and commit content rather than a Git LFS pointer; the release gate does not pass \

@@ -119,7 +119,7 @@ impl Check for AppendOnlyEdit {
                     f.at(src, span, format!("`{}` is append-only", file.path))
                 }
                 // Deleted or moved away: nothing at head to point at.
-                _ => f.on_path(file.path.clone()),
+                _ => f.on_path(file.path.to_string()),
             };
             if let Some(g) = cfg.paths.matching_entry(base_path) {
                 f = f.cite(

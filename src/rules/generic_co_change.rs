@@ -127,7 +127,7 @@ impl Check for CoChange {
                 let span = src.line_range(1).unwrap_or(0..0);
                 f.at(src, span, format!("`{}` changed", trigger.path))
             }
-            None => f.on_path(trigger.path.clone()),
+            None => f.on_path(trigger.path.to_string()),
         };
         f = f.cite(
             cx.policy(),

@@ -132,7 +132,7 @@ impl Check for ForbiddenPath {
                     };
                     f.at(src, span, format!("`{}` is new", file.path))
                 }
-                None => f.on_path(file.path.clone()),
+                None => f.on_path(file.path.to_string()),
             };
             if let Some(g) = glob {
                 f = f.cite(

@@ -271,7 +271,7 @@ impl Check for UnorderedApply {
         // Deleted files retired together with their callers weaken nothing (#18).
         let retired = retired::retired_files(cx, cfg, &files);
         for (f, kept_here) in files.iter().zip(&kept) {
-            if retired.contains(&f.path) {
+            if retired.contains(&*f.path) {
                 continue;
             }
             // A deleted file's guard may live on in another changed file.
@@ -682,7 +682,7 @@ fn untested_ordering_change(
         return;
     }
     for (f, line) in untested {
-        if flagged.contains(&f.path) {
+        if flagged.contains(&*f.path) {
             continue;
         }
         let mut finding = Finding::new(
@@ -704,7 +704,7 @@ fn untested_ordering_change(
                 let span = span.start + (text.len() - text.trim_start().len())..span.end;
                 finding.at(src, span, label)
             }
-            None => finding.on_path(f.path.clone()),
+            None => finding.on_path(f.path.to_string()),
         };
         out.push(
             finding

@@ -652,7 +652,7 @@ fn check_file(
                     format!("`{}` could not be read as a shell script ({why}), so whether its runtime deploy is followed by the migrate job was not verified", file.path),
                 )
 
-                .on_path(file.path.clone())
+                .on_path(file.path.to_string())
                 .help("keep deploy scripts plain bash the parser reads (tree-sitter-bash), under the size limit; or deploy through the canonical wrapper"),
             );
             return;
@@ -670,7 +670,7 @@ fn check_file(
     let wrapper_hint = cfg
         .wrapper
         .as_ref()
-        .filter(|w| **w != file.path)
+        .filter(|w| ***w != *file.path)
         .map(|w| format!(", or deploy through `{w}`, which runs the migrate job after the deploy"))
         .unwrap_or_default();
     let migrate_what = cfg

@@ -566,7 +566,7 @@ fn read_step_reads_what_the_scan_reads_and_bills_it() {
     let asked = |c: &crate::engine::diff::ChangeSet| -> Vec<(String, bool)> {
         c.files
             .iter()
-            .map(|f| (f.path.clone(), f.head.was_asked()))
+            .map(|f| (f.path.to_string(), f.head.was_asked()))
             .collect()
     };
     assert_eq!(asked(&prepared), asked(&lazy));

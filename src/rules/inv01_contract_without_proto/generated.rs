@@ -51,7 +51,7 @@ pub(crate) fn generated_outputs(
                 let span = src.line_range(1).unwrap_or(0..0);
                 f.at(src, span, format!("`{}` changed", file.path))
             }
-            None => f.on_path(file.path.clone()),
+            None => f.on_path(file.path.to_string()),
         };
         out.push(f.cite(cx.policy(), cite, label).help(help));
     }
@@ -74,8 +74,10 @@ pub(crate) fn generator_coverage(
         return;
     }
     // The proto files to check: the changed ones, or the whole proto tree when the script changed.
-    let mut targets: BTreeSet<String> =
-        protos_at_head.iter().map(|p| p.file.path.clone()).collect();
+    let mut targets: BTreeSet<String> = protos_at_head
+        .iter()
+        .map(|p| p.file.path.to_string())
+        .collect();
     if script_changed {
         targets.extend(
             cx.tree()
@@ -158,7 +160,7 @@ pub(crate) fn generator_coverage(
             META.name,
             format!("proto package `{pkg_dir}` is not referenced by the generator `{script}`"),
         );
-        let changed = parsed.iter().find(|p| &p.file.path == target);
+        let changed = parsed.iter().find(|p| *p.file.path == **target);
         let src = changed
             .and_then(|p| p.file.head.source().cloned())
             .or_else(|| cx.head_file(target));

@@ -452,13 +452,13 @@ pub(crate) fn head_messages(
     let changed: BTreeMap<&str, &ProtoFile> = parsed
         .iter()
         .filter_map(|p| match &p.head {
-            Some(Ok(pf)) => Some((p.file.path.as_str(), pf)),
+            Some(Ok(pf)) => Some((p.file.path.as_ref(), pf)),
             _ => None,
         })
         .collect();
     paths.extend(changed.keys());
     for p in parsed.iter().filter(|p| !p.file.exists_at_head()) {
-        paths.remove(p.file.path.as_str());
+        paths.remove(p.file.path.as_ref());
     }
     let paths: Vec<&str> = paths.into_iter().collect();
     let others: Vec<Option<ProtoFile>> = paths

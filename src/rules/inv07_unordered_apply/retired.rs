@@ -72,7 +72,7 @@ pub(super) fn retired_files(
             .iter()
             .all(|o| !names_it_in_added(o, &re) && !keeps_caller(cfg, o, &re))
         {
-            out.insert(f.path.clone());
+            out.insert(f.path.to_string());
         }
     }
     out

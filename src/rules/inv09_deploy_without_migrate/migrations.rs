@@ -61,7 +61,7 @@ pub(super) fn check_migrations(
             let span = src.line_range(1).unwrap_or(0..0);
             f.at(src, span, "new migration")
         }
-        None => f.on_path(first.path.clone()),
+        None => f.on_path(first.path.to_string()),
     };
     out.push(f);
 }

@@ -237,7 +237,7 @@ fn touches(cx: &Context<'_>, globs: &GlobList) -> Option<String> {
         .find(|f| {
             globs.is_match(&f.path) || f.old_path.as_deref().is_some_and(|p| globs.is_match(p))
         })
-        .map(|f| f.path.clone())
+        .map(|f| f.path.to_string())
 }
 
 /// The invariants the description should talk about: spec-style IDs (not the PR checks).
