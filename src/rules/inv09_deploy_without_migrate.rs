@@ -670,7 +670,7 @@ fn check_file(
     let wrapper_hint = cfg
         .wrapper
         .as_ref()
-        .filter(|w| ***w != *file.path)
+        .filter(|w| w.as_str() != &*file.path)
         .map(|w| format!(", or deploy through `{w}`, which runs the migrate job after the deploy"))
         .unwrap_or_default();
     let migrate_what = cfg
