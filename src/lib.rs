@@ -431,6 +431,16 @@ fn run_check(
             &mut notes,
         )
     });
+    // A tree object missing from the store (a partial clone): the diff reads only the
+    // directories the change touches (`diff::tree_walk`), so the walk of the head tree is
+    // where an untouched one is met. It stops the run as a diff meeting it would, with the
+    // same error, rather than a list of invariants that "see no file" there.
+    if let Some(message) = head_tree.as_ref().and_then(|h| h.missing_object()) {
+        return Err(Error::MissingObject {
+            context: "walking the head tree".into(),
+            message,
+        });
+    }
     // A tree the checks could not list (an unreadable index or head tree): what they saw is
     // incomplete, never a clean pass.
     notes.extend(

@@ -24,6 +24,8 @@ use crate::engine::walk::RepoIndex;
 pub struct HeadTree {
     repo: Mutex<Repository>,
     tree: Oid,
+    /// The first object a read needed and the store lacks ([`HeadTree::missing_object`]).
+    missing: Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for HeadTree {
@@ -61,7 +63,30 @@ impl HeadTree {
         Ok(Some(HeadTree {
             repo: Mutex::new(repo),
             tree,
+            missing: Mutex::new(None),
         }))
+    }
+
+    /// The first object a read of this tree needed that the object store lacks (a partial
+    /// clone, an interrupted fetch, a damaged store). The diff reads only the directories the
+    /// change touches (`diff::tree_walk`), so a read for coverage or a check is where an
+    /// untouched one is met; the run then stops with `invlint::git::missing_object`, as a diff
+    /// meeting it does, rather than taking the file for absent.
+    pub fn missing_object(&self) -> Option<String> {
+        self.missing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Records `e` when the object store failed it: a missing object (libgit2 says so with
+    /// `NotFound` from a lookup, with a generic code from a tree path lookup), or a store it
+    /// cannot read.
+    fn note(&self, e: &git2::Error) {
+        if e.class() == ErrorClass::Odb {
+            let mut missing = self.missing.lock().unwrap_or_else(|p| p.into_inner());
+            missing.get_or_insert_with(|| e.message().to_string());
+        }
     }
 
     /// The repository, for the caller's next run.
@@ -78,6 +103,7 @@ impl HeadTree {
             Err(e) => {
                 out.errors
                     .push(format!("cannot read the head tree: {}", e.message()));
+                self.note(&e);
                 return out;
             }
         };
@@ -105,6 +131,7 @@ impl HeadTree {
         if let Err(e) = walked {
             out.errors
                 .push(format!("cannot walk the head tree: {}", e.message()));
+            self.note(&e);
         }
         out.files.sort_unstable();
         out.files.dedup();
@@ -185,26 +212,37 @@ impl HeadTree {
     /// directory).
     pub fn is_regular_file(&self, path: &str) -> bool {
         let repo = self.repo.lock().unwrap_or_else(|p| p.into_inner());
-        let Ok(tree) = repo.find_tree(self.tree) else {
-            return false;
+        let tree = match repo.find_tree(self.tree) {
+            Ok(tree) => tree,
+            Err(e) => {
+                self.note(&e);
+                return false;
+            }
         };
-        tree.get_path(Path::new(path)).is_ok_and(|e| {
-            matches!(e.filemode(), 0o100644 | 0o100755) && e.kind() == Some(ObjectType::Blob)
-        })
+        match tree.get_path(Path::new(path)) {
+            Ok(e) => {
+                matches!(e.filemode(), 0o100644 | 0o100755) && e.kind() == Some(ObjectType::Blob)
+            }
+            Err(e) => {
+                self.note(&e);
+                false
+            }
+        }
     }
 
     /// The bytes of the regular file at `path` in the tree, when it is at most `max_size` bytes;
     /// `None` when absent, not a regular file, or larger.
     pub fn read(&self, path: &str, max_size: u64) -> Option<Vec<u8>> {
         let repo = self.repo.lock().unwrap_or_else(|p| p.into_inner());
-        let tree = repo.find_tree(self.tree).ok()?;
-        let entry = tree.get_path(Path::new(path)).ok()?;
+        let noted = |e: git2::Error| self.note(&e);
+        let tree = repo.find_tree(self.tree).map_err(noted).ok()?;
+        let entry = tree.get_path(Path::new(path)).map_err(noted).ok()?;
         if entry.kind() != Some(ObjectType::Blob)
             || !matches!(entry.filemode(), 0o100644 | 0o100755)
         {
             return None;
         }
-        let blob = repo.find_blob(entry.id()).ok()?;
+        let blob = repo.find_blob(entry.id()).map_err(noted).ok()?;
         if blob.size() as u64 > max_size {
             return None;
         }
@@ -313,5 +351,14 @@ mod tests {
         assert!(err.contains(&id), "{err}");
         let elsewhere = ["proto/".to_string(), "docs/b.md".to_string()];
         assert_eq!(head.any_file(Some(&elsewhere), &|_| true), Ok(false));
+        // Paths that are not there, or are there, are no missing object...
+        assert!(head.read("docs/b.md", 1 << 20).is_none());
+        assert!(head.read("docs/a.md", 1 << 20).is_some());
+        assert_eq!(head.missing_object(), None);
+        // ...a read through the missing tree is: the run stops on it (lib.rs), the file is
+        // not taken for absent.
+        assert!(head.read("apps/runtime/src/api.rs", 1 << 20).is_none());
+        let missing = head.missing_object().expect("recorded");
+        assert!(missing.contains(&id), "{missing}");
     }
 }
