@@ -25,13 +25,11 @@ pub(super) fn diff_trees<'r>(
     new: Option<&Tree<'_>>,
     opts: &mut DiffOptions,
 ) -> Result<Diff<'r>, git2::Error> {
-    if let Some(paths) = changed_paths(repo, old, new) {
-        if !paths.is_empty() && paths.len() <= MAX_PATHS {
-            for path in paths {
-                opts.pathspec(path);
-            }
-            opts.disable_pathspec_match(true);
+    if let Some(paths) = changed_paths(repo, old, new).filter(|p| !p.is_empty()) {
+        for path in paths {
+            opts.pathspec(path);
         }
+        opts.disable_pathspec_match(true);
     }
     repo.diff_tree_to_tree(old, new, Some(opts))
 }
@@ -39,7 +37,8 @@ pub(super) fn diff_trees<'r>(
 /// The paths (bytes, `/`-separated) at which `old` and `new` differ: an entry added, removed,
 /// or with another id or mode, and, under a directory on one side only, every file beneath
 /// it. Subtrees with the same id on both sides are not read. `None` when a tree cannot be
-/// read.
+/// read, or past [`MAX_PATHS`] paths: the walk stops there rather than read trees that the
+/// whole-tree diff then reads again.
 pub(super) fn changed_paths(
     repo: &Repository,
     old: Option<&Tree<'_>>,
@@ -57,7 +56,7 @@ pub(super) fn changed_paths(
     Some(out)
 }
 
-/// One entry of a tree: its id, and whether it is a tree.
+/// One entry of a tree: its id, its mode, and whether it is a tree.
 #[derive(Clone, Copy, PartialEq)]
 struct Entry {
     id: Oid,
@@ -138,6 +137,11 @@ fn walk(
         // A file (or link, or submodule) on either side is a path of its own.
         if a.is_some_and(|e| !e.is_tree) || b.is_some_and(|e| !e.is_tree) {
             out.push(prefix.clone());
+            if out.len() > MAX_PATHS {
+                return Err(git2::Error::from_str(
+                    "more changed paths than a path list is worth",
+                ));
+            }
         }
         if ta.is_some() || tb.is_some() {
             prefix.push(b'/');
@@ -278,6 +282,13 @@ mod tests {
         assert_eq!(none.deltas().len(), 0);
         // Against no tree (a root commit): every file.
         assert_eq!(changed_paths(&repo, None, Some(&head)).unwrap().len(), 8);
+        // More paths than a path list is worth: the walk stops, the whole-tree diff is made.
+        let names: Vec<String> = (0..=MAX_PATHS).map(|i| format!("many/f{i}.txt")).collect();
+        let many: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
+        let many = repo.find_tree(tree(&repo, &many)).unwrap();
+        assert!(changed_paths(&repo, None, Some(&many)).is_none());
+        let whole = diff_trees(&repo, None, Some(&many), &mut DiffOptions::new()).unwrap();
+        assert_eq!(whole.deltas().len(), MAX_PATHS + 1);
         // A tree nested past the bound: no path list, and the whole-tree diff is made.
         let deep = "d/".repeat(600) + "f.txt";
         let deep = repo.find_tree(tree(&repo, &[(&deep, "1")])).unwrap();
