@@ -61,7 +61,9 @@ pub fn read(path: &Path, max: u64, root: Option<&Path>) -> std::io::Result<Vec<u
             meta.len()
         )));
     }
-    let mut bytes = Vec::new();
+    // Sized from the file's length, one byte over so that the read which sees the end needs
+    // no growth: no copy while reading (#19). The length is a hint only.
+    let mut bytes = Vec::with_capacity(meta.len().min(max) as usize + 1);
     file.take(max + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max {
         return Err(std::io::Error::other(format!(

@@ -17,7 +17,7 @@ pub struct ConfigProblem {
     pub message: String,
     /// The policy file text, for the span.
     #[source_code]
-    pub src: NamedSource<Arc<str>>,
+    pub src: NamedSource<Arc<String>>,
     /// Where in the policy file.
     #[label("{label}")]
     pub at: Option<SourceSpan>,
@@ -44,7 +44,7 @@ pub enum Error {
         message: String,
         /// Policy text.
         #[source_code]
-        src: NamedSource<Arc<str>>,
+        src: NamedSource<Arc<String>>,
         /// Where it failed.
         #[label("{message}")]
         at: Option<SourceSpan>,

@@ -20,14 +20,14 @@ use crate::engine::source::Source;
 #[derive(Debug)]
 pub struct PolicyEntries {
     /// The text indexed.
-    text: Arc<str>,
+    text: Arc<String>,
     /// (span, key path) of every key and value, in document order.
     entries: std::sync::OnceLock<Vec<(Range<usize>, String)>>,
 }
 
 impl PolicyEntries {
     /// Indexes `text`; a text that does not parse as TOML names no entry.
-    pub fn new(text: impl Into<Arc<str>>) -> Self {
+    pub fn new(text: impl Into<Arc<String>>) -> Self {
         PolicyEntries {
             text: text.into(),
             entries: std::sync::OnceLock::new(),
@@ -193,7 +193,7 @@ root = ["apps/mobile/**"]
 
     fn id(text: &str, needle: &str) -> Option<String> {
         let at = text.find(needle).unwrap();
-        PolicyEntries::new(text)
+        PolicyEntries::new(text.to_string())
             .id_of(&(at..at + needle.len()))
             .map(str::to_string)
     }
@@ -237,6 +237,6 @@ root = ["apps/mobile/**"]
         let text = "[a]\n\"x y\" = 1\n";
         assert_eq!(id(text, "1").as_deref(), Some("a.\"x y\""));
         let broken = "[a\n";
-        assert_eq!(PolicyEntries::new(broken).id_of(&(0..1)), None);
+        assert_eq!(PolicyEntries::new(broken.to_string()).id_of(&(0..1)), None);
     }
 }

@@ -87,7 +87,7 @@ impl FileChange {
         let made = self.hunks.0.get_or_init(|| {
             let text = |t: &LazyText| match t.state() {
                 TextState::Text(s) => Some(s.text_arc()),
-                TextState::Absent => Some(std::sync::Arc::from("")),
+                TextState::Absent => Some(std::sync::Arc::new(String::new())),
                 _ => None,
             };
             let all = |t: &str| match t.lines().count() {
