@@ -18,20 +18,32 @@ const MAX_PATHS: usize = 4096;
 
 /// `repo.diff_tree_to_tree(old, new, opts)`, reading only the subtrees whose ids differ.
 /// Falls back to the whole-tree diff when the walk cannot read a tree, finds no difference
-/// (an empty path list means "every path" to libgit2), or finds more than [`MAX_PATHS`].
+/// (an empty path list means "every path" to libgit2), finds more than [`MAX_PATHS`], or
+/// finds a path git2 would not pass on as written ([`is_listable`]).
 pub(super) fn diff_trees<'r>(
     repo: &'r Repository,
     old: Option<&Tree<'_>>,
     new: Option<&Tree<'_>>,
     opts: &mut DiffOptions,
 ) -> Result<Diff<'r>, git2::Error> {
-    if let Some(paths) = changed_paths(repo, old, new).filter(|p| !p.is_empty()) {
+    let paths = changed_paths(repo, old, new)
+        .filter(|p| !p.is_empty() && p.iter().all(|path| is_listable(path)));
+    if let Some(paths) = paths {
         for path in paths {
             opts.pathspec(path);
         }
         opts.disable_pathspec_match(true);
     }
     repo.diff_tree_to_tree(old, new, Some(opts))
+}
+
+/// True when git2 hands `path` to libgit2 as it is: on Windows `DiffOptions::pathspec` turns
+/// each `\` into `/`, so a file the change names `apps\x.ts` (a legal name in a git tree)
+/// would be listed as `apps/x.ts`, match nothing, and drop out of the diff; a NUL (which no
+/// tree entry holds) makes it panic. Such a path makes the whole-tree diff instead, on every
+/// platform alike.
+fn is_listable(path: &[u8]) -> bool {
+    !path.iter().any(|&b| b == b'\\' || b == 0)
 }
 
 /// The paths (bytes, `/`-separated) at which `old` and `new` differ: an entry added, removed,
@@ -295,5 +307,25 @@ mod tests {
         assert!(changed_paths(&repo, Some(&base), Some(&deep)).is_none());
         let whole = diff_trees(&repo, Some(&base), Some(&deep), &mut DiffOptions::new()).unwrap();
         assert_eq!(whole.deltas().len(), 9);
+    }
+
+    #[test]
+    fn a_path_git2_would_rewrite_makes_the_whole_tree_diff() {
+        assert!(is_listable(b"apps/runtime/src/ws.rs"));
+        assert!(is_listable(b"!x [a]*?.ts"));
+        assert!(!is_listable(b"apps\\evil.ts"));
+        assert!(!is_listable(b"a\0b"));
+        // The file is in the diff either way (on Windows only the fallback keeps it).
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let base = repo.find_tree(tree(&repo, &[("keep.txt", "1")])).unwrap();
+        let head = tree(&repo, &[("keep.txt", "1"), ("apps\\evil.ts", "x")]);
+        let head = repo.find_tree(head).unwrap();
+        let diff = diff_trees(&repo, Some(&base), Some(&head), &mut DiffOptions::new()).unwrap();
+        let paths: Vec<_> = diff
+            .deltas()
+            .map(|d| d.new_file().path_bytes().unwrap().to_vec())
+            .collect();
+        assert_eq!(paths, vec![b"apps\\evil.ts".to_vec()]);
     }
 }
