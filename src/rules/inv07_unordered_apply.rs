@@ -528,7 +528,7 @@ impl FnCollector<'_> {
         let name = off(ident.span().start())..off(ident.span().end());
         let braces = block.brace_token.span;
         let body = off(braces.open().start())..off(braces.close().end());
-        self.out.push((ident.to_string(), name, body));
+        self.out.push((util::ident_name(ident), name, body));
     }
 }
 

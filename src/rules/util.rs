@@ -256,6 +256,19 @@ pub const SYN_BODIES_PARSED: &str = "syn fn bodies parsed";
 /// See [`SYN_BODIES_PARSED`].
 pub const SYN_BODIES_SKIPPED: &str = "syn fn bodies skipped";
 
+/// The name an identifier spells, without the `r#` of a raw identifier: `r#ClientMessage`
+/// declares the type `ClientMessage`, and a pattern over names (`^Client\w*Message$`) must
+/// see that, or a change could rename its way past a check.
+pub fn ident_name(ident: &syn::Ident) -> String {
+    use syn::ext::IdentExt as _;
+    ident.unraw().to_string()
+}
+
+/// [`ident_name`] of an identifier's source text (as rustc's lexer gives it).
+pub fn unraw(name: &str) -> &str {
+    name.strip_prefix("r#").unwrap_or(name)
+}
+
 /// Rust files a check's [`Unread::gate`] turned away after lexing, before syn (INV-02: no
 /// `match` in a WebSocket fn, no inbound message enum).
 pub const SYN_GATED: &str = "syn parses gated out";

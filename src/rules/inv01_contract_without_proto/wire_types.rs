@@ -297,7 +297,7 @@ pub(crate) fn collect_items(items: &[syn::Item], derives: &[String], out: &mut V
         }
         let span = ident.span();
         out.push(SerdeItem {
-            name: ident.to_string(),
+            name: util::ident_name(ident),
             start: (span.start().line, span.start().column),
             end: (span.end().line, span.end().column),
             tokens: bare.to_token_stream().to_string(),

@@ -49,7 +49,7 @@ pub(super) fn rust_candidates(
         }
         let braces = block.brace_token.span;
         let (start, end) = (sig.fn_token.span, braces.close());
-        let is_ws = is_ws_fn(src, cfg, &sig.ident.to_string(), start, end);
+        let is_ws = is_ws_fn(src, cfg, &util::ident_name(&sig.ident), start, end);
         known.insert((offset(start.start()), offset(end.end())), is_ws);
         is_ws || {
             let body = src
@@ -95,11 +95,10 @@ fn may_flag(outline: &util::Outline<'_>, cfg: &Settings, inbound: &dyn Fn(&str) 
         return false;
     };
     let text = outline.text;
-    if outline
-        .enum_names
-        .iter()
-        .any(|r| text.get(r.clone()).is_some_and(inbound))
-    {
+    if outline.enum_names.iter().any(|r| {
+        text.get(r.clone())
+            .is_some_and(|name| inbound(util::unraw(name)))
+    }) {
         return true;
     }
     // `matches` and `fns` are both in text order: one walk, each fn's text matched once.
@@ -224,14 +223,14 @@ impl Collector<'_> {
         if n < 2 {
             return;
         }
-        let ty = path.segments[n - 2].ident.to_string();
+        let ty = util::ident_name(&path.segments[n - 2].ident);
         if !self.is_inbound(&ty) {
             return;
         }
         let variant = &path.segments[n - 1].ident;
         self.out.push(Candidate {
             item,
-            name: variant.to_string(),
+            name: util::ident_name(variant),
             kind: CandidateKind::VariantArm,
             span: self.span_of(variant.span()),
             in_ws_fn,
@@ -242,7 +241,7 @@ impl Collector<'_> {
 impl<'ast> Visit<'ast> for Collector<'_> {
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         self.enter_fn(
-            f.sig.ident.to_string(),
+            util::ident_name(&f.sig.ident),
             f.sig.fn_token.span,
             f.block.brace_token.span.close(),
         );
@@ -252,7 +251,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
         self.enter_fn(
-            f.sig.ident.to_string(),
+            util::ident_name(&f.sig.ident),
             f.sig.fn_token.span,
             f.block.brace_token.span.close(),
         );
@@ -261,10 +260,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_item_enum(&mut self, e: &'ast syn::ItemEnum) {
-        let name = e.ident.to_string();
+        let name = util::ident_name(&e.ident);
         if self.is_inbound(&name) {
             for variant in &e.variants {
-                let mut names = vec![variant.ident.to_string()];
+                let mut names = vec![util::ident_name(&variant.ident)];
                 names.extend(serde_rename(&variant.attrs));
                 // The rename is the wire name; report it when it is the command-like one.
                 let wire = names

@@ -255,7 +255,7 @@ fn level(
         if state == State::EnumKeyword {
             let keep = wanted.keep_enum.is_none_or(|keep| {
                 !matches!(tok.kind, TokenKind::Ident | TokenKind::RawIdent)
-                    || keep(tokens.ident(&tok))
+                    || keep(crate::rules::util::unraw(tokens.ident(&tok)))
             });
             state = if keep { State::Idle } else { State::Enum };
         }
