@@ -15,8 +15,8 @@ use crate::rules::prelude::*;
 /// With `all_bodies` (the base side) every fn body is parsed, so a syntax error anywhere fails
 /// the file as a whole-file parse would, and every candidate is listed. Without it (head), a
 /// body is parsed only when it can yield a candidate that matters at head: a WebSocket fn
-/// ([`is_ws_fn`]; arms elsewhere are never flagged), or a body that may declare an enum or a
-/// fn of its own. A syntax error in another body goes unseen where a whole-file parse would
+/// ([`is_ws_fn`]; arms elsewhere are never flagged) whose text has a `match`, or a body that
+/// may declare an enum or a fn of its own. A syntax error in another body goes unseen where a whole-file parse would
 /// drop the file: more findings, never fewer.
 pub(super) fn rust_candidates(
     cx: &Context<'_>,
@@ -51,13 +51,16 @@ pub(super) fn rust_candidates(
         let (start, end) = (sig.fn_token.span, braces.close());
         let is_ws = is_ws_fn(src, cfg, &util::ident_name(&sig.ident), start, end);
         known.insert((offset(start.start()), offset(end.end())), is_ws);
-        is_ws || {
-            let body = src
-                .text()
-                .get(offset(braces.open().start())..offset(end.end()))
-                .unwrap_or("");
-            util::has_word(body, "fn") || util::has_word(body, "enum")
-        }
+        // A body yields a candidate through a `match` (arms, dispatches; flagged only in a
+        // WebSocket fn) or through an item of its own (an enum, a fn). syn reads no macro's
+        // tokens, so a body without those words has nothing the collector would list.
+        let body = src
+            .text()
+            .get(offset(braces.open().start())..offset(end.end()))
+            .unwrap_or("");
+        (is_ws && util::has_word(body, "match"))
+            || util::has_word(body, "fn")
+            || util::has_word(body, "enum")
     })
     .ok()?;
     let mut v = Collector {
