@@ -102,7 +102,9 @@ impl Gate {
                 lits.insert(lit.iter().map(|p| p.byte.to_ascii_lowercase()).collect());
             }
         }
-        if lits.iter().any(|l| l.len() < 2) {
+        // Too many for one search (and the containment test below is quadratic): a policy
+        // pattern with thousands of branches gets no gate, not a slow load.
+        if lits.iter().any(|l| l.len() < 2) || lits.len() > 4 * MAX_LONG {
             return None;
         }
         // A literal holding another is found through the other.
@@ -396,6 +398,9 @@ mod tests {
         assert!(gate(&[r"(?i)token|\d{4}"]).is_none());
         assert!(gate(&[r"a"]).is_none());
         assert!(gate(&[r"(ab)?"]).is_none());
+        // Thousands of branches: no gate (and no quadratic work to find that out).
+        let many: Vec<String> = (0..5000).map(|i| format!("w{i:04}x")).collect();
+        assert!(gate(&[&many.join("|")]).is_none());
         // A literal after an unbounded class is still required.
         assert!(gate(&[r"\w+_user\b"]).is_some());
         assert!(gate(&[r"^\s*import\s"]).is_some());
