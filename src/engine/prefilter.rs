@@ -586,6 +586,67 @@ mod tests {
         assert!(!p.may_match("nothing here\nat all"));
     }
 
+    /// Random texts over a small alphabet (with `ſ`, the Kelvin sign, `é`, `\r`), random
+    /// pattern lists over the same letters: the gate never drops a line an exact pattern
+    /// matches, and `is_match` agrees with the exact regex.
+    #[test]
+    fn prefilter_gate_agrees_with_exact_patterns_on_random_texts() {
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let chars = [
+            "s", "k", "o", "e", "t", "S", "K", "O", "E", "T", "_", " ", "\n", "\r\n", "ſ",
+            "\u{212A}", "é", "(",
+        ];
+        let words = ["sok", "ket", "ok", "tose", "s_k", "eto", "kk"];
+        let forms = [
+            "(?i){w}",
+            "\\b{w}\\b",
+            "{w}\\w*",
+            "(?i)\\b{w}_{v}",
+            "({w}|{v})_t",
+            "(?i)({w}|{v})\\(",
+            "{w}(_{v})?o",
+        ];
+        let mut checked = 0;
+        for _ in 0..300 {
+            let pats: Vec<String> = (0..1 + next(3))
+                .map(|_| {
+                    forms[next(forms.len())]
+                        .replace("{w}", words[next(words.len())])
+                        .replace("{v}", words[next(words.len())])
+                })
+                .collect();
+            let p = Prefilter::new(pats.clone());
+            let exact: Vec<regex::Regex> =
+                pats.iter().map(|r| regex::Regex::new(r).unwrap()).collect();
+            for _ in 0..20 {
+                let text: String = (0..next(120)).map(|_| chars[next(chars.len())]).collect();
+                let src = Source::new("a.rs", &text);
+                let picked = lines(&p, &text);
+                for n in 1..=src.line_count() {
+                    let line = src.line(n).unwrap();
+                    if exact.iter().any(|r| r.is_match(line)) {
+                        checked += 1;
+                        assert!(
+                            picked.contains(&n),
+                            "{pats:?}: line {n} {line:?} of {text:?}"
+                        );
+                    }
+                }
+                for r in &exact {
+                    assert_eq!(p.is_match(&text, r), r.is_match(&text), "{r} on {text:?}");
+                    assert!(p.may_match(&text) || !r.is_match(&text), "{r} on {text:?}");
+                }
+            }
+        }
+        assert!(checked > 500, "{checked}");
+    }
+
     #[test]
     fn prefilter_that_cannot_build_keeps_every_line() {
         let p = Prefilter::new(vec!["(unclosed".to_string()]);
