@@ -179,10 +179,26 @@ impl Prefilter {
         }
         // An empty line holds no hit: hits are non-empty matches.
         while at < region.end {
-            let Some(m) = re.find(Input::new(text).span(at..region.end)) else {
-                return;
+            let input = Input::new(text).span(at..region.end);
+            let line = if c.is_line_local {
+                // Only the leftmost match's end, without the reverse pass that finds its start
+                // (#19): a match within one line ends on the line it starts on, an empty one at
+                // a line's start included.
+                let Some(end) = re.search_half(&input).map(|m| m.offset()) else {
+                    return;
+                };
+                let last = if end > at && text.as_bytes()[end - 1] != b'\n' {
+                    end - 1
+                } else {
+                    end
+                };
+                src.line_of(last)
+            } else {
+                let Some(m) = re.find(input) else {
+                    return;
+                };
+                src.line_of(m.start())
             };
-            let line = src.line_of(m.start());
             f(line);
             match src.line_range(line + 1) {
                 Some(next) => at = next.start,
@@ -285,10 +301,19 @@ impl Prefilter {
             self.gate_record(text.len(), dfa + text.len().saturating_sub(at));
         }
         while at <= text.len() {
-            let Some(m) = re.find(Input::new(text).span(at..text.len())) else {
+            // As in `for_each_line`: the match's end is on its line.
+            let Some(e) = re
+                .search_half(&Input::new(text).span(at..text.len()))
+                .map(|m| m.offset())
+            else {
                 return false;
             };
-            let (start, end) = line_at(m.start());
+            let last = if e > at && text.as_bytes()[e - 1] != b'\n' {
+                e - 1
+            } else {
+                e
+            };
+            let (start, end) = line_at(last);
             let line = &text[start..end];
             if exact.is_match(line.strip_suffix('\r').unwrap_or(line)) {
                 return true;
