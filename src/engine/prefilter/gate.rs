@@ -6,9 +6,11 @@
 //! which the regex crate cannot hand to a literal searcher: `(?i)socket` is 2^6 byte strings,
 //! more with Unicode's `ſ` and Kelvin sign `K`. Here each pattern's required literal is taken
 //! from its syntax tree and searched for, ASCII-lowercased, in an ASCII-lowercased copy of the
-//! text (64 KiB at a time): aho-corasick's packed searcher (Teddy) for literals of three bytes
-//! or more, memchr's `memmem` for two-byte ones. A line holds a match only if it holds one of
-//! the literals, so the DFA runs on those lines alone.
+//! text (a stretch at a time, 4 KiB doubling to 64 KiB): aho-corasick's packed searcher (Teddy)
+//! for literals of three bytes or more, memchr's `memmem` for two-byte ones. A line holds a
+//! match only if it holds one of the literals, so the DFA runs on those lines alone. Whether
+//! the gate is used at all is [`super::Prefilter`]'s call (it stops when the literals are on
+//! most lines).
 //!
 //! Soundness. A literal position stands for a character class of the pattern: a byte, or an
 //! ASCII letter in both cases, plus the few non-ASCII characters Unicode case folding adds
