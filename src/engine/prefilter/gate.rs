@@ -39,15 +39,9 @@ const MAX_FOLDS: usize = 4;
 const FIRST_CHUNK: usize = 4 << 10;
 const CHUNK: usize = 64 << 10;
 
-/// What one position of a required literal admits: one byte, or an ASCII letter in both cases.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Pos {
-    byte: u8,
-    both_cases: bool,
-}
-
-/// A required literal: a run of positions.
-type Lit = Vec<Pos>;
+/// A required literal: one byte per position, an ASCII letter that the pattern admits in both
+/// cases as its lowercase (the search is over lowercased text).
+type Lit = Vec<u8>;
 
 /// The literal search in front of a [`super::Prefilter`]'s DFA.
 #[derive(Debug)]
@@ -101,7 +95,7 @@ impl Gate {
         let mut lits: BTreeSet<Vec<u8>> = BTreeSet::new();
         for hir in hirs {
             for lit in required(hir, &mut folds)? {
-                lits.insert(lit.iter().map(|p| p.byte.to_ascii_lowercase()).collect());
+                lits.insert(lit.to_ascii_lowercase());
             }
         }
         // Too many for one search (and the containment test below is quadratic): a policy
@@ -232,14 +226,7 @@ impl Scan<'_, '_> {
 fn required(hir: &Hir, folds: &mut BTreeSet<char>) -> Option<Vec<Lit>> {
     match hir.kind() {
         HirKind::Empty | HirKind::Look(_) => None,
-        HirKind::Literal(l) => Some(vec![l
-            .0
-            .iter()
-            .map(|&byte| Pos {
-                byte,
-                both_cases: false,
-            })
-            .collect()]),
+        HirKind::Literal(l) => Some(vec![l.0.to_vec()]),
         HirKind::Class(_) => position(hir, folds).map(|p| vec![vec![p]]),
         HirKind::Capture(c) => required(&c.sub, folds),
         HirKind::Repetition(r) if r.min >= 1 => required(&r.sub, folds),
@@ -271,10 +258,7 @@ fn required(hir: &Hir, folds: &mut BTreeSet<char>) -> Option<Vec<Lit>> {
             for h in v {
                 let mut f = BTreeSet::new();
                 if let HirKind::Literal(l) = h.kind() {
-                    run.extend(l.0.iter().map(|&byte| Pos {
-                        byte,
-                        both_cases: false,
-                    }));
+                    run.extend_from_slice(&l.0);
                     continue;
                 }
                 if let Some(p) = position(h, &mut f) {
@@ -302,9 +286,9 @@ fn required(hir: &Hir, folds: &mut BTreeSet<char>) -> Option<Vec<Lit>> {
     }
 }
 
-/// One position for a class: a single byte, or an ASCII letter in both cases, with at most
-/// [`MAX_FOLDS`] non-ASCII characters beside it (added to `folds`).
-fn position(hir: &Hir, folds: &mut BTreeSet<char>) -> Option<Pos> {
+/// One position for a class: a single byte, or an ASCII letter in both cases (as its
+/// lowercase), with at most [`MAX_FOLDS`] non-ASCII characters beside it (added to `folds`).
+fn position(hir: &Hir, folds: &mut BTreeSet<char>) -> Option<u8> {
     let (ascii, non_ascii): (Vec<u8>, Vec<char>) = match hir.kind() {
         HirKind::Class(Class::Unicode(c)) => {
             let mut ascii = Vec::new();
@@ -338,14 +322,10 @@ fn position(hir: &Hir, folds: &mut BTreeSet<char>) -> Option<Pos> {
         _ => return None,
     };
     let pos = match ascii[..] {
-        [byte] => Pos {
-            byte,
-            both_cases: false,
-        },
-        [a, b] if a.is_ascii_alphabetic() && a.eq_ignore_ascii_case(&b) && a != b => Pos {
-            byte: a.to_ascii_lowercase(),
-            both_cases: true,
-        },
+        [byte] => byte,
+        [a, b] if a.is_ascii_alphabetic() && a.eq_ignore_ascii_case(&b) && a != b => {
+            a.to_ascii_lowercase()
+        }
         _ => return None,
     };
     folds.extend(non_ascii);
