@@ -11,8 +11,8 @@ use regex_syntax::hir::{Class, Hir, HirKind, Look};
 
 use crate::engine::source::Source;
 
-mod gate;
-use gate::{Gate, Hit};
+mod literals;
+use literals::{Hit, Literals};
 
 /// A context-free superset of a list of regexes, searched with one DFA pass: every look-around
 /// (`\b`, `^`, `$`) is dropped and capture groups are flattened, so whatever an exact pattern
@@ -41,8 +41,8 @@ struct Compiled {
     /// No pattern can match `\n` or `\r` or uses a text anchor, so a whole-text match is a
     /// match within one line.
     is_line_local: bool,
-    /// The literals every match holds, searched for before the DFA runs ([`gate`]).
-    gate: Option<Gate>,
+    /// The literals every match holds, searched for before the DFA runs ([`literals`]).
+    gate: Option<Literals>,
 }
 
 /// After this many gate hits, a region whose hits are closer than [`DENSE_GAP`] bytes apart on
@@ -84,7 +84,7 @@ impl Prefilter {
                 };
             };
             let is_line_local = hirs.iter().all(is_line_local);
-            let gate = Gate::new(&hirs);
+            let gate = Literals::new(&hirs);
             let relaxed: Vec<Hir> = hirs.iter().map(relax).collect();
             let relaxed = meta::Regex::builder()
                 .configure(
@@ -103,7 +103,7 @@ impl Prefilter {
     }
 
     /// The gate, while it pays (see [`GATE_TRIAL`]).
-    fn gate<'c>(&self, c: &'c Compiled) -> Option<&'c Gate> {
+    fn gate<'c>(&self, c: &'c Compiled) -> Option<&'c Literals> {
         let gate = c.gate.as_ref()?;
         let read = self.gate_read.load(Ordering::Relaxed);
         let pays = read < GATE_TRIAL

@@ -1,4 +1,4 @@
-//! [`Gate`]: the literals every match of a pattern list contains, found with SIMD literal
+//! [`Literals`]: the literals every match of a pattern list contains, found with SIMD literal
 //! searches before any DFA runs (#19).
 //!
 //! The prefilter's lazy DFA reads every byte at ~450 MB/s on the bench box. Many policy
@@ -9,7 +9,7 @@
 //! text (a stretch at a time, 4 KiB doubling to 64 KiB): aho-corasick's packed searcher (Teddy)
 //! for literals of three bytes or more, memchr's `memmem` for two-byte ones. A line holds a
 //! match only if it holds one of the literals, so the DFA runs on those lines alone. Whether
-//! the gate is used at all is [`super::Prefilter`]'s call (it stops when the literals are on
+//! this search is used at all is [`super::Prefilter`]'s call (it stops when the literals are on
 //! most lines).
 //!
 //! Soundness. A literal position stands for a character class of the pattern: a byte, or an
@@ -45,7 +45,7 @@ type Lit = Vec<u8>;
 
 /// The literal search in front of a [`super::Prefilter`]'s DFA.
 #[derive(Debug)]
-pub(super) struct Gate {
+pub(super) struct Literals {
     /// The literals of three bytes or more, lowercased.
     long: Option<AhoCorasick>,
     /// Two-byte literals (lowercased), then the UTF-8 of each non-ASCII character a literal
@@ -72,7 +72,7 @@ thread_local! {
 /// Successive searches of one text: a lowercased stretch of it, `bytes` being
 /// `text[start..start + bytes.len()]`, reused while the searches stay in it.
 pub(super) struct Scan<'g, 't> {
-    gate: &'g Gate,
+    literals: &'g Literals,
     text: &'t str,
     start: usize,
     bytes: Vec<u8>,
@@ -87,10 +87,10 @@ impl Drop for Scan<'_, '_> {
     }
 }
 
-impl Gate {
+impl Literals {
     /// The gate for `hirs` (each pattern's syntax tree), or `None` when some pattern can match
     /// without a literal of at least two bytes.
-    pub(super) fn new(hirs: &[Hir]) -> Option<Gate> {
+    pub(super) fn new(hirs: &[Hir]) -> Option<Literals> {
         let mut folds = BTreeSet::new();
         let mut lits: BTreeSet<Vec<u8>> = BTreeSet::new();
         for hir in hirs {
@@ -140,7 +140,7 @@ impl Gate {
             .chain(folds.iter().map(|c| c.to_string().into_bytes()))
             .map(|l| memmem::Finder::new(&l).into_owned())
             .collect();
-        Some(Gate {
+        Some(Literals {
             long,
             short,
             first_fold,
@@ -153,7 +153,7 @@ impl Gate {
         let mut bytes = SPARE.with(|spare| std::mem::take(&mut *spare.borrow_mut()));
         bytes.clear();
         Scan {
-            gate: self,
+            literals: self,
             text,
             start: 0,
             bytes,
@@ -165,7 +165,7 @@ impl Gate {
 impl Scan<'_, '_> {
     /// The first hit in `text[at..end]`.
     pub(super) fn find(&mut self, at: usize, end: usize) -> Option<Hit> {
-        let (text, longest) = (self.text, self.gate.longest);
+        let (text, longest) = (self.text, self.literals.longest);
         let mut from = at;
         while from < end {
             // Positions before `whole_to` start literals that are whole in the stretch.
@@ -192,16 +192,16 @@ impl Scan<'_, '_> {
             let hay = &self.bytes[from - base..(end - base).min(self.bytes.len())];
             let limit = stop - from;
             let mut first: Option<(usize, bool)> = self
-                .gate
+                .literals
                 .long
                 .as_ref()
                 .and_then(|ac| ac.find(hay))
                 .map(|m| (m.start(), false));
-            for (i, finder) in self.gate.short.iter().enumerate() {
+            for (i, finder) in self.literals.short.iter().enumerate() {
                 let within = first.map_or(hay.len(), |(s, _)| s + finder.needle().len());
                 if let Some(s) = finder.find(&hay[..within.min(hay.len())]) {
                     if first.is_none_or(|(f, _)| s < f) {
-                        first = Some((s, i >= self.gate.first_fold));
+                        first = Some((s, i >= self.literals.first_fold));
                     }
                 }
             }
@@ -336,15 +336,15 @@ fn position(hir: &Hir, folds: &mut BTreeSet<char>) -> Option<u8> {
 mod tests {
     use super::*;
 
-    fn gate(pats: &[&str]) -> Option<Gate> {
+    fn literals(pats: &[&str]) -> Option<Literals> {
         let hirs: Vec<Hir> = pats
             .iter()
             .map(|p| regex_syntax::Parser::new().parse(p).unwrap())
             .collect();
-        Gate::new(&hirs)
+        Literals::new(&hirs)
     }
 
-    fn hits(g: &Gate, text: &str) -> Vec<String> {
+    fn hits(g: &Literals, text: &str) -> Vec<String> {
         let mut out = Vec::new();
         let mut at = 0;
         let mut scan = g.scan(text);
@@ -361,8 +361,8 @@ mod tests {
 
     #[test]
     fn gate_finds_literals_in_any_case_and_reports_folds() {
-        let g =
-            gate(&[r"(?i)websocket|\bws\b|tungstenite|Message::Text|on_upgrade|socket"]).unwrap();
+        let g = literals(&[r"(?i)websocket|\bws\b|tungstenite|Message::Text|on_upgrade|socket"])
+            .unwrap();
         assert_eq!(hits(&g, "a WS b"), vec!["w2"]);
         assert_eq!(hits(&g, "x on_Upgrade"), vec!["w2"]);
         assert_eq!(hits(&g, "no match here"), Vec::<String>::new());
@@ -376,16 +376,16 @@ mod tests {
     #[test]
     fn gate_needs_a_literal_in_every_branch() {
         // A branch that can match without a literal of two positions: no gate.
-        assert!(gate(&[r"\w+"]).is_none());
-        assert!(gate(&[r"(?i)token|\d{4}"]).is_none());
-        assert!(gate(&[r"a"]).is_none());
-        assert!(gate(&[r"(ab)?"]).is_none());
+        assert!(literals(&[r"\w+"]).is_none());
+        assert!(literals(&[r"(?i)token|\d{4}"]).is_none());
+        assert!(literals(&[r"a"]).is_none());
+        assert!(literals(&[r"(ab)?"]).is_none());
         // Thousands of branches: no gate (and no quadratic work to find that out).
         let many: Vec<String> = (0..5000).map(|i| format!("w{i:04}x")).collect();
-        assert!(gate(&[&many.join("|")]).is_none());
+        assert!(literals(&[&many.join("|")]).is_none());
         // A literal after an unbounded class is still required.
-        assert!(gate(&[r"\w+_user\b"]).is_some());
-        assert!(gate(&[r"^\s*import\s"]).is_some());
+        assert!(literals(&[r"\w+_user\b"]).is_some());
+        assert!(literals(&[r"^\s*import\s"]).is_some());
     }
 
     /// On generated texts, every text an exact pattern matches has a hit of its gate.
@@ -428,7 +428,7 @@ mod tests {
         let mut matched = 0;
         for pat in pats {
             let exact = regex::Regex::new(pat).unwrap();
-            let Some(g) = gate(&[pat]) else {
+            let Some(g) = literals(&[pat]) else {
                 continue;
             };
             for t in texts {
