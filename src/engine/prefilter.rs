@@ -111,6 +111,14 @@ impl Prefilter {
         pays.then_some(gate)
     }
 
+    /// Whether `text[range]` holds one of the gate's literals (a folded character counts: only
+    /// the DFA can tell then), recorded as the DFA reading all of it or none.
+    fn holds_literal(&self, gate: &Literals, text: &str, range: Range<usize>) -> bool {
+        let found = gate.scan(text).find(range.start, range.end).is_some();
+        self.gate_record(range.len(), if found { range.len() } else { 0 });
+        found
+    }
+
     /// The gate searched `read` bytes, of which the DFA then read `dfa`.
     fn gate_record(&self, read: usize, dfa: usize) {
         self.gate_read.fetch_add(read, Ordering::Relaxed);
@@ -133,9 +141,7 @@ impl Prefilter {
             let read = region.len();
             if !c.is_line_local {
                 // A match may span lines: the gate only says whether the region holds one.
-                let found = gate.scan(text).find(at, region.end).is_some();
-                self.gate_record(read, if found { read } else { 0 });
-                if !found {
+                if !self.holds_literal(gate, text, region.clone()) {
                     return;
                 }
             } else {
@@ -179,22 +185,13 @@ impl Prefilter {
         }
         // An empty line holds no hit: hits are non-empty matches.
         while at < region.end {
-            let input = Input::new(text).span(at..region.end);
             let line = if c.is_line_local {
-                // Only the leftmost match's end, without the reverse pass that finds its start
-                // (#19): a match within one line ends on the line it starts on, an empty one at
-                // a line's start included.
-                let Some(end) = re.search_half(&input).map(|m| m.offset()) else {
+                let Some(on) = match_in_line(re, text, at..region.end) else {
                     return;
                 };
-                let last = if end > at && text.as_bytes()[end - 1] != b'\n' {
-                    end - 1
-                } else {
-                    end
-                };
-                src.line_of(last)
+                src.line_of(on)
             } else {
-                let Some(m) = re.find(input) else {
+                let Some(m) = re.find(Input::new(text).span(at..region.end)) else {
                     return;
                 };
                 src.line_of(m.start())
@@ -256,12 +253,8 @@ impl Prefilter {
         };
         let gate = self.gate(c);
         if !c.is_line_local {
-            if let Some(gate) = gate {
-                let found = gate.scan(text).find(0, text.len()).is_some();
-                self.gate_record(text.len(), if found { text.len() } else { 0 });
-                if !found {
-                    return false;
-                }
+            if gate.is_some_and(|g| !self.holds_literal(g, text, 0..text.len())) {
+                return false;
             }
             return re.is_match(text) && exact.is_match(text);
         }
@@ -301,19 +294,10 @@ impl Prefilter {
             self.gate_record(text.len(), dfa + text.len().saturating_sub(at));
         }
         while at <= text.len() {
-            // As in `for_each_line`: the match's end is on its line.
-            let Some(e) = re
-                .search_half(&Input::new(text).span(at..text.len()))
-                .map(|m| m.offset())
-            else {
+            let Some(on) = match_in_line(re, text, at..text.len()) else {
                 return false;
             };
-            let last = if e > at && text.as_bytes()[e - 1] != b'\n' {
-                e - 1
-            } else {
-                e
-            };
-            let (start, end) = line_at(last);
+            let (start, end) = line_at(on);
             let line = &text[start..end];
             if exact.is_match(line.strip_suffix('\r').unwrap_or(line)) {
                 return true;
@@ -322,6 +306,20 @@ impl Prefilter {
         }
         false
     }
+}
+
+/// An offset on the line of the leftmost match of `re` in `text[span]`, for a line-local `re`:
+/// only the match's end is searched for, without the reverse pass that finds its start (#19).
+/// A match within one line ends on the line it starts on; an empty match at a line's start is
+/// on that line.
+fn match_in_line(re: &meta::Regex, text: &str, span: Range<usize>) -> Option<usize> {
+    let from = span.start;
+    let end = re.search_half(&Input::new(text).span(span))?.offset();
+    Some(if end > from && text.as_bytes()[end - 1] != b'\n' {
+        end - 1
+    } else {
+        end
+    })
 }
 
 /// `hir` without look-arounds or capture groups: it matches a superset of what `hir` matches,
