@@ -34,6 +34,8 @@ pub mod explain;
 pub mod init;
 pub mod report;
 pub mod rules;
+#[cfg(test)]
+mod test_rng;
 
 use std::path::PathBuf;
 use std::sync::Arc;

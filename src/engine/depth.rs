@@ -408,13 +408,8 @@ mod tests {
     /// brackets, angles and resets (nesting built up past the limit and let down again).
     #[test]
     fn nesting_bounds_never_miss_an_exact_refusal() {
-        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut rng = crate::test_rng::XorShift(0x2545_f491_4f6c_dd1d);
+        let mut next = |n: usize| rng.below(n);
         let pieces: [&[u8]; 9] = [b"(", b"{", b"[", b")", b"}", b"<", b">", b";", b"ab "];
         let (mut over, mut texts) = (0, 0);
         for _ in 0..2_000 {

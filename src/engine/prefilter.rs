@@ -614,13 +614,8 @@ mod tests {
     /// matches, and `is_match` agrees with the exact regex.
     #[test]
     fn prefilter_gate_agrees_with_exact_patterns_on_random_texts() {
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut rng = crate::test_rng::XorShift(0x9e37_79b9_7f4a_7c15);
+        let mut next = |n: usize| rng.below(n);
         let chars = [
             "s", "k", "o", "e", "t", "S", "K", "O", "E", "T", "_", " ", "\n", "\r\n", "ſ",
             "\u{212A}", "é", "(",

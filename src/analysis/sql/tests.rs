@@ -434,21 +434,16 @@ fn lexer_corpus() -> Vec<(String, Lang)> {
         "\\n",
         "\\\n",
     ];
-    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut rng = crate::test_rng::XorShift(0x9E37_79B9_7F4A_7C15);
     for _ in 0..4000 {
         let mut t = String::new();
-        for _ in 0..(seed % 40) {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            t.push_str(PIECES[(seed % PIECES.len() as u64) as usize]);
+        for _ in 0..(rng.0 % 40) {
+            t.push_str(PIECES[rng.below(PIECES.len())]);
         }
         for lang in [Lang::Rust, Lang::Php, Lang::Js, Lang::Elixir] {
             out.push((t.clone(), lang));
         }
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
+        rng.step();
     }
     out
 }
