@@ -16,8 +16,8 @@ use crate::rules::prelude::*;
 /// the file as a whole-file parse would, and every candidate is listed. Without it (head), a
 /// body is parsed only when it can yield a candidate that matters at head: a WebSocket fn
 /// ([`is_ws_fn`]; arms elsewhere are never flagged) whose text has a `match`, or a body that
-/// may declare an enum or a fn of its own. A syntax error in another body goes unseen where a whole-file parse would
-/// drop the file: more findings, never fewer.
+/// may declare an enum or a fn of its own. A syntax error in another body goes unseen where a
+/// whole-file parse would drop the file: more findings, never fewer.
 pub(super) fn rust_candidates(
     cx: &Context<'_>,
     src: &Source,
