@@ -441,7 +441,7 @@ fn report(
     ws_base: &[WsDep],
     out: &mut Findings,
 ) {
-    let head_edges = cfg.edges(&file.path, head.text(), from, ws_head);
+    let head_edges = cfg.edges(&file.path, head, from, ws_head);
     if head_edges.is_empty() {
         return;
     }
@@ -456,7 +456,7 @@ fn report(
                 if base_from != from && !is_manifest(base_path) {
                     BTreeSet::new()
                 } else {
-                    cfg.edges(base_path, base.text(), base_from.or(from), ws_base)
+                    cfg.edges(base_path, base, base_from.or(from), ws_base)
                         .iter()
                         .map(|e| e.key(cfg))
                         .collect()

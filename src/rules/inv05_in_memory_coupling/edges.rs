@@ -59,30 +59,29 @@ impl Settings {
             .unwrap_or_else(|| self.units[u].name.clone())
     }
 
-    /// Every edge `text` (the file at `path`, in unit `from`) creates to a service other
+    /// Every edge `src` (the file at `path`, in unit `from`) creates to a service other
     /// than `from`.
     pub(super) fn edges(
         &self,
         path: &str,
-        text: &str,
+        src: &Source,
         from: Option<usize>,
         ws: &[WsDep],
     ) -> Vec<Edge> {
-        let src = Source::new(path, text.to_string());
         let mut edges = if is_manifest(path) {
-            self.cargo_edges(path, &src, ws)
+            self.cargo_edges(path, src, ws)
         } else {
             match ext(path) {
-                "rs" => self.rust_edges(&src),
+                "rs" => self.rust_edges(src),
                 "ts" | "tsx" | "js" | "jsx" | "mjs" | "cjs" | "mts" | "cts" | "vue" | "svelte" => {
-                    self.import_edges(path, &src, false)
+                    self.import_edges(path, src, false)
                 }
-                "php" => self.import_edges(path, &src, true),
+                "php" => self.import_edges(path, src, true),
                 _ => Vec::new(),
             }
         };
         if from.is_some_and(|u| self.units[u].is_service) && !is_manifest(path) {
-            edges.extend(self.symbol_edges(path, &src, from));
+            edges.extend(self.symbol_edges(path, src, from));
         }
         edges.retain(|e| e.symbol.is_some() || Some(e.to) != from);
         edges.sort_by_key(|e| e.span.start);
