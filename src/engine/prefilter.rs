@@ -35,26 +35,71 @@ pub struct Prefilter {
 
 #[derive(Debug)]
 struct Compiled {
-    /// `None` when a pattern does not parse or the superset does not build: every line is
-    /// then a candidate (never "match nothing").
-    relaxed: Option<meta::Regex>,
     /// No pattern can match `\n` or `\r` or uses a text anchor, so a whole-text match is a
     /// match within one line.
     is_line_local: bool,
     /// The literals every match holds, searched for before the DFA runs ([`literals`]).
     gate: Option<Literals>,
+    /// The superset for whole texts ([`Prefilter::may_match`], [`Prefilter::is_match`]), and
+    /// the one for single lines ([`Prefilter::for_each_line`]), each built on first use;
+    /// `None` when it does not build (every line is then a candidate). They are one when the
+    /// patterns are line-local.
+    whole: OnceLock<Option<meta::Regex>>,
+    in_lines: OnceLock<Option<meta::Regex>>,
 }
 
-/// After this many gate hits, a region whose hits are closer than [`DENSE_GAP`] bytes apart on
-/// average is left to the DFA alone: one pass then costs less than a search per line.
+/// Whether the regex crate searches for the relaxed patterns' literals itself, with a fast
+/// prefilter (memchr, Teddy) in front of the DFA: then the literal gate only adds a pass (#19:
+/// INV-03's case-sensitive `EventSource`, `setInterval`).
+fn has_fast_prefilter(hirs: &[Hir]) -> bool {
+    let relaxed: Vec<Hir> = hirs.iter().map(relax).collect();
+    regex_automata::util::prefilter::Prefilter::from_hirs_prefix(
+        regex_automata::MatchKind::LeftmostFirst,
+        &relaxed,
+    )
+    .is_some_and(|p| p.is_fast())
+}
+
+/// The DFA of the patterns' [`relax`]ed trees; `in_lines`: without `\n` ([`without_newline`]),
+/// so that what it matches is what the patterns match within one line, and it is line-local.
+fn superset(hirs: &[Hir], in_lines: bool) -> Option<meta::Regex> {
+    let relaxed: Vec<Hir> = hirs
+        .iter()
+        .map(|h| match in_lines {
+            true => without_newline(&relax(h)),
+            false => relax(h),
+        })
+        .collect();
+    meta::Regex::builder()
+        .configure(
+            meta::Regex::config()
+                .which_captures(regex_automata::nfa::thompson::WhichCaptures::Implicit)
+                .nfa_size_limit(Some(8 << 20)),
+        )
+        .build_many_from_hir(&relaxed)
+        .ok()
+}
+
+/// After this many gate hits, a stretch whose hits are closer than [`DENSE_GAP`] bytes apart on
+/// average is left to the DFA alone for a while: one pass then costs less than a search per
+/// line.
 const DENSE_AFTER: usize = 64;
 const DENSE_GAP: usize = 256;
+/// How far the DFA reads on dense hits before the gate takes over again (to the next line
+/// start): the imports at the top of a TypeScript file are dense, the rest of it seldom is.
+const DENSE_STRETCH: usize = 4 << 10;
 /// The gate is tried on this many bytes of a prefilter's texts, then kept only while it keeps
 /// the DFA from [`GATE_MIN_SKIP`] tenths of the bytes it searches. Common words (`user`,
 /// `token`, `import`) are on nearly every line, and searching for them first only adds to the
 /// DFA's pass (#19: +5 % for INV-08 on the 11,629-file tree). Which path a text takes depends
 /// on the texts seen before it, not what is found: both find the same lines with a match.
 const GATE_TRIAL: usize = 1 << 20;
+/// What a gate hit costs beyond the DFA's pass over its line (finding the line, starting a
+/// search), as bytes the DFA reads in that time: the gate's record counts it as read by the
+/// DFA, so that close hits on short lines do not pass for a gate that pays. On the bench box a
+/// hit cost ~1.3 µs (INV-08 on the 11,629-file tree: 106k hits of `user`, `token`..., ~450
+/// bytes of DFA each); at 256, INV-08's gate turns itself off and INV-05's stay on (#19).
+const HIT_COST: usize = 256;
 const GATE_MIN_SKIP: usize = 6;
 
 impl Prefilter {
@@ -68,38 +113,48 @@ impl Prefilter {
         }
     }
 
+    /// The patterns' syntax trees; `None` when one does not parse: every line is then a
+    /// candidate (never "match nothing"). Parsed again for each superset built, not kept.
+    fn hirs(&self) -> Option<Vec<Hir>> {
+        let parser = regex_syntax::ParserBuilder::new();
+        self.texts
+            .iter()
+            .map(|t| parser.build().parse(t).ok())
+            .collect()
+    }
+
     fn compiled(&self) -> &Compiled {
         self.cell.get_or_init(|| {
-            let parser = regex_syntax::ParserBuilder::new();
-            let hirs: Option<Vec<Hir>> = self
-                .texts
-                .iter()
-                .map(|t| parser.build().parse(t).ok())
-                .collect();
-            let Some(hirs) = hirs else {
-                return Compiled {
-                    relaxed: None,
-                    is_line_local: false,
-                    gate: None,
-                };
-            };
-            let is_line_local = hirs.iter().all(is_line_local);
-            let gate = Literals::new(&hirs);
-            let relaxed: Vec<Hir> = hirs.iter().map(relax).collect();
-            let relaxed = meta::Regex::builder()
-                .configure(
-                    meta::Regex::config()
-                        .which_captures(regex_automata::nfa::thompson::WhichCaptures::Implicit)
-                        .nfa_size_limit(Some(8 << 20)),
-                )
-                .build_many_from_hir(&relaxed)
-                .ok();
+            let hirs = self.hirs();
+            let is_line_local = hirs.as_ref().is_some_and(|h| h.iter().all(is_line_local));
             Compiled {
-                gate: relaxed.as_ref().and(gate),
-                relaxed,
+                gate: hirs
+                    .as_deref()
+                    .filter(|h| !has_fast_prefilter(h))
+                    .and_then(Literals::new),
                 is_line_local,
+                whole: OnceLock::new(),
+                in_lines: OnceLock::new(),
             }
         })
+    }
+
+    /// The superset for whole texts.
+    fn whole<'c>(&self, c: &'c Compiled) -> Option<&'c meta::Regex> {
+        c.whole
+            .get_or_init(|| superset(&self.hirs()?, false))
+            .as_ref()
+    }
+
+    /// The superset for single lines: the one for whole texts when the patterns are
+    /// line-local.
+    fn in_lines<'c>(&self, c: &'c Compiled) -> Option<&'c meta::Regex> {
+        if c.is_line_local {
+            return self.whole(c);
+        }
+        c.in_lines
+            .get_or_init(|| superset(&self.hirs()?, true))
+            .as_ref()
     }
 
     /// The gate, while it pays (see [`GATE_TRIAL`]).
@@ -127,11 +182,13 @@ impl Prefilter {
     }
 
     /// Calls `f` with each 1-based line of `src` within `region` (a run of whole lines) that may
-    /// hold a non-empty match of one of the patterns, in order, each line once.
+    /// hold a non-empty match of one of the patterns, in order, each line once. The patterns
+    /// are taken as run on one line at a time, as every caller runs them (`util::hits_on`): a
+    /// match across lines (`encode\s*\(` before a line break) counts for no line.
     pub fn for_each_line(&self, src: &Source, region: Range<usize>, mut f: impl FnMut(usize)) {
         let text = src.text();
         let c = self.compiled();
-        let Some(re) = &c.relaxed else {
+        let Some(re) = self.in_lines(c) else {
             let (first, last) = (src.line_of(region.start), src.line_of(region.end));
             (first..=last.min(src.line_count())).for_each(f);
             return;
@@ -139,69 +196,50 @@ impl Prefilter {
         let mut at = region.start;
         if let Some(gate) = self.gate(c) {
             let read = region.len();
-            if !c.is_line_local {
-                // A match may span lines: the gate only says whether the region holds one.
-                if !self.holds_literal(gate, text, region.clone()) {
-                    return;
-                }
-            } else {
-                // A line with a match holds one of its literals: the DFA runs on those lines
-                // only, unless they are dense or a folded character turns up.
-                let (mut hits, mut dfa) = (0, 0);
-                let mut scan = gate.scan(text);
-                while at < region.end {
-                    let s = match scan.find(at, region.end) {
-                        Some(Hit::Literal(s)) => s,
-                        None => {
-                            self.gate_record(read, dfa);
-                            return;
-                        }
-                        Some(Hit::Fold) => break,
-                    };
-                    hits += 1;
-                    if hits > DENSE_AFTER && (s - region.start) / hits < DENSE_GAP {
-                        break;
-                    }
-                    let line = src.line_of(s);
-                    let Some(r) = src.line_range(line) else {
+            // A line with a match holds one of its literals: the DFA runs on those lines only,
+            // unless they are dense or a folded character turns up.
+            let (mut hits, mut since, mut dfa) = (0, region.start, 0);
+            let mut scan = gate.scan(text);
+            while at < region.end {
+                let s = match scan.find(at, region.end) {
+                    Some(Hit::Literal(s)) => s,
+                    None => {
                         self.gate_record(read, dfa);
                         return;
-                    };
-                    dfa += r.end - r.start.max(at);
-                    if re.is_match(Input::new(text).span(r.start.max(at)..r.end)) {
-                        f(line);
                     }
-                    match src.line_range(line + 1) {
-                        Some(next) => at = next.start,
-                        None => {
-                            self.gate_record(read, dfa);
-                            return;
-                        }
-                    }
+                    Some(Hit::Fold) => break,
+                };
+                hits += 1;
+                if hits > DENSE_AFTER && (s - since) / hits < DENSE_GAP {
+                    // The DFA reads the next stretch of whole lines, then the gate goes on.
+                    let far = (at + DENSE_STRETCH).min(region.end);
+                    let stop = memchr::memchr(b'\n', &text.as_bytes()[far..region.end])
+                        .map_or(region.end, |i| far + i + 1);
+                    dfa += stop - at;
+                    dfa_lines(re, src, at..stop, &mut f);
+                    (at, hits, since) = (stop, 0, stop);
+                    continue;
                 }
-                // The DFA reads on from `at`.
-                self.gate_record(read, dfa + region.end.saturating_sub(at));
-            }
-        }
-        // An empty line holds no hit: hits are non-empty matches.
-        while at < region.end {
-            let line = if c.is_line_local {
-                let Some(on) = match_in_line(re, text, at..region.end) else {
+                // The hit's line, found without the line index: most files with a literal
+                // have no match, and need none (#19: peak memory at 100k files).
+                let bytes = text.as_bytes();
+                let start = memchr::memrchr(b'\n', &bytes[at..s]).map_or(at, |i| at + i + 1);
+                let end =
+                    memchr::memchr(b'\n', &bytes[s..region.end]).map_or(region.end, |i| s + i);
+                dfa += end - start + HIT_COST;
+                if re.is_match(Input::new(text).span(start..end)) {
+                    f(src.line_of(s));
+                }
+                if end >= region.end {
+                    self.gate_record(read, dfa);
                     return;
-                };
-                src.line_of(on)
-            } else {
-                let Some(m) = re.find(Input::new(text).span(at..region.end)) else {
-                    return;
-                };
-                src.line_of(m.start())
-            };
-            f(line);
-            match src.line_range(line + 1) {
-                Some(next) => at = next.start,
-                None => return,
+                }
+                at = end + 1;
             }
+            // The DFA reads on from `at`.
+            self.gate_record(read, dfa + region.end.saturating_sub(at));
         }
+        dfa_lines(re, src, at..region.end, &mut f);
     }
 
     /// The 1-based lines of the whole of `src` that [`Prefilter::for_each_line`] picks: a
@@ -222,7 +260,7 @@ impl Prefilter {
     /// True when the prefilter matches somewhere in `text`: false means no pattern can match.
     pub fn may_match(&self, text: &str) -> bool {
         let c = self.compiled();
-        let Some(re) = &c.relaxed else {
+        let Some(re) = self.whole(c) else {
             return true;
         };
         let mut from = 0;
@@ -248,7 +286,7 @@ impl Prefilter {
     /// a match is known to stay within one line.
     pub fn is_match(&self, text: &str, exact: &regex::Regex) -> bool {
         let c = self.compiled();
-        let Some(re) = &c.relaxed else {
+        let Some(re) = self.whole(c) else {
             return exact.is_match(text);
         };
         let gate = self.gate(c);
@@ -281,7 +319,7 @@ impl Prefilter {
                 let (start, end) = line_at(s);
                 let line = &text[start..end];
                 let line = line.strip_suffix('\r').unwrap_or(line);
-                dfa += line.len();
+                dfa += line.len() + HIT_COST;
                 if re.is_match(Input::new(text).span(start..start + line.len()))
                     && exact.is_match(line)
                 {
@@ -305,6 +343,24 @@ impl Prefilter {
             at = end + 1;
         }
         false
+    }
+}
+
+/// Calls `f` with each line of `src` in `span` (a run of whole lines) on which the line-local
+/// `re` matches, in order.
+fn dfa_lines(re: &meta::Regex, src: &Source, span: Range<usize>, f: &mut impl FnMut(usize)) {
+    let mut at = span.start;
+    // An empty line holds no hit: hits are non-empty matches.
+    while at < span.end {
+        let Some(on) = match_in_line(re, src.text(), at..span.end) else {
+            return;
+        };
+        let line = src.line_of(on);
+        f(line);
+        match src.line_range(line + 1) {
+            Some(next) => at = next.start,
+            None => return,
+        }
     }
 }
 
@@ -381,6 +437,36 @@ fn ascii_word_edge(hir: &Hir, first: bool) -> bool {
     }
 }
 
+/// `hir` without `\n`: classes lose it, and a literal holding it matches nothing. What it
+/// matches is what `hir` matches within one line.
+fn without_newline(hir: &Hir) -> Hir {
+    use regex_syntax::hir::{ClassBytes, ClassBytesRange, ClassUnicode, ClassUnicodeRange};
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => hir.clone(),
+        HirKind::Literal(l) if l.0.contains(&b'\n') => Hir::fail(),
+        HirKind::Literal(_) => hir.clone(),
+        HirKind::Class(Class::Bytes(c)) => {
+            let mut c = c.clone();
+            c.difference(&ClassBytes::new([ClassBytesRange::new(b'\n', b'\n')]));
+            Hir::class(Class::Bytes(c))
+        }
+        HirKind::Class(Class::Unicode(c)) => {
+            let mut c = c.clone();
+            c.difference(&ClassUnicode::new([ClassUnicodeRange::new('\n', '\n')]));
+            Hir::class(Class::Unicode(c))
+        }
+        HirKind::Capture(c) => without_newline(&c.sub),
+        HirKind::Repetition(r) => Hir::repetition(regex_syntax::hir::Repetition {
+            min: r.min,
+            max: r.max,
+            greedy: r.greedy,
+            sub: Box::new(without_newline(&r.sub)),
+        }),
+        HirKind::Concat(v) => Hir::concat(v.iter().map(without_newline).collect()),
+        HirKind::Alternation(v) => Hir::alternation(v.iter().map(without_newline).collect()),
+    }
+}
+
 /// A Unicode class as bytes: its ASCII part, or else a run of non-ASCII bytes. Every character
 /// of the class is matched (a non-ASCII one is such a run), so the result is a superset; and it
 /// compiles to a handful of byte transitions where `\w` or a case-folded letter is a large
@@ -436,239 +522,4 @@ fn is_line_local(hir: &Hir) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn lines(p: &Prefilter, text: &str) -> Vec<usize> {
-        let src = Source::new("a.rs", text);
-        let mut out = Vec::new();
-        p.for_each_line(&src, 0..text.len(), |l| out.push(l));
-        out
-    }
-
-    #[test]
-    fn prefilter_keeps_every_line_an_exact_pattern_matches() {
-        let pats = [
-            r"(?i)\bauth0\b",
-            r"^\s*fn\s+(?P<name>\w+)",
-            r"\bws\b|socket",
-        ];
-        let p = Prefilter::new(pats.iter().map(|s| s.to_string()).collect());
-        let text = "é auth0 x\nfoo\n  fn main() {}\r\nxauth0x\n\nweb ws\nnothing\nsocket";
-        let src = Source::new("a.rs", text);
-        let picked = lines(&p, text);
-        for n in 1..=src.line_count() {
-            let line = src.line(n).unwrap();
-            if pats
-                .iter()
-                .any(|r| regex::Regex::new(r).unwrap().is_match(line))
-            {
-                assert!(picked.contains(&n), "line {n} `{line}` dropped");
-            }
-        }
-        // `xauth0x` has no word boundary, and the ASCII `\b` next to `a` and `0` turns it
-        // away; `foo` is picked, where `\s*fn` starts at its newline; `nothing` matches
-        // nothing at all.
-        assert_eq!(picked, vec![1, 2, 3, 6, 8]);
-        assert_eq!(p.lines(&src), picked);
-        // A region of whole lines: only lines 3..=4.
-        let r = src.line_range(3).unwrap().start..src.line_range(4).unwrap().end;
-        let mut sub = Vec::new();
-        p.for_each_line(&src, r, |l| sub.push(l));
-        assert_eq!(sub, vec![3]);
-        // A region starting mid-text still sees the character before it: `xws` is no
-        // `\bws`, even in a region that starts at its `w`.
-        let ws = Prefilter::new(vec![r"\bws".to_string()]);
-        let text = "xws\nws";
-        let src = Source::new("a.rs", text);
-        let mut got = Vec::new();
-        ws.for_each_line(&src, 1..text.len(), |l| got.push(l));
-        assert_eq!(got, vec![2]);
-    }
-
-    #[test]
-    fn prefilter_whole_text_match_equals_exact() {
-        let cases = [
-            (r"(?i)websocket|\bws\b|socket", true),
-            (r"\bws\b", true),
-            (r"a\s+b", false),
-            (r"^use", false),
-        ];
-        let texts = [
-            "é ws é",
-            "news",
-            "a\nb",
-            "x\nuse y",
-            "use y",
-            "naïve wsé",
-            "é\r\nws",
-        ];
-        for (pat, line_local) in cases {
-            let p = Prefilter::new(vec![pat.to_string()]);
-            assert_eq!(p.compiled().is_line_local, line_local, "{pat}");
-            let exact = regex::Regex::new(pat).unwrap();
-            for t in texts {
-                assert_eq!(p.is_match(t, &exact), exact.is_match(t), "{pat} on {t:?}");
-                assert!(p.may_match(t) || !exact.is_match(t), "{pat} on {t:?}");
-            }
-        }
-    }
-
-    /// Unicode classes are relaxed to bytes (ASCII part, or a run of non-ASCII bytes): every
-    /// line a Unicode-aware pattern matches is still picked, whatever the characters.
-    #[test]
-    fn prefilter_with_byte_classes_keeps_non_ascii_matches() {
-        let pats = [
-            r"(?i)\bokta\b",
-            r"caf\w\b",
-            r"\w+_user\b",
-            r"x.y",
-            r"[^a-z]{2}z",
-            r"(?i)straße",
-            r"\p{Greek}+λ",
-            r"\d{2}",
-            r"\bws\b",
-            r"\b(issue|mint)_token\b",
-            r"(?i)\bcognito",
-            r"(?i)\bselect\b",
-            r"\b\w+_user\b",
-            r"\bx\b",
-        ];
-        let lines = [
-            "éws",
-            "—ws—",
-            "wsé",
-            "x_ws ws",
-            "мint_token mint_token",
-            "ſelect",
-            "«COGNITO»",
-            "é_user",
-            "éxé",
-            "a—x—b",
-            "o\u{212A}ta",
-            "OKTA",
-            "café",
-            "naïve_user",
-            "x\u{1F600}y",
-            "éé z",
-            "ééz",
-            "STRASSE",
-            "straſſe",
-            "αβλ",
-            "١٢",
-            "plain ascii",
-        ];
-        // Each pattern alone: in a list, another pattern's relaxed class could pick the line.
-        let mut matched = 0;
-        for pat in pats {
-            let p = Prefilter::new(vec![pat.to_string()]);
-            let exact = regex::Regex::new(pat).unwrap();
-            for line in lines {
-                if exact.is_match(line) {
-                    matched += 1;
-                    assert!(p.may_match(line), "{pat} on {line:?} dropped");
-                    let src = Source::new("a.rs", line);
-                    assert_eq!(p.lines(&src), vec![1], "{pat} on {line:?} dropped by lines");
-                }
-            }
-        }
-        assert!(matched > 15, "{matched}");
-        let all = Prefilter::new(pats.iter().map(|s| s.to_string()).collect());
-        assert!(!all.may_match("plain ascii"));
-    }
-
-    /// The literal gate hands over to the DFA on dense literals and on a folded character, and
-    /// skips the lines without a literal: every line an exact pattern matches is still picked.
-    #[test]
-    fn prefilter_gate_keeps_every_matching_line_on_every_path() {
-        let pats = [r"(?i)\bsocket\b", r"\buser_\w+", r"(?i)token"];
-        let p = Prefilter::new(pats.iter().map(|s| s.to_string()).collect());
-        assert!(p.compiled().gate.is_some());
-        let exact: Vec<regex::Regex> = pats.iter().map(|r| regex::Regex::new(r).unwrap()).collect();
-        let sparse = "a\nb SOCKET c\nnothing\nuser_id\n";
-        let dense = "token ".repeat(200) + "\nx\nSocket\n";
-        let folded = "ſocket\nplain\nTOKEN here\n";
-        let late_fold = "x\n".repeat(50) + "user_a\nſOCKET\ntoKen\n";
-        for text in [sparse, &dense, folded, &late_fold] {
-            let src = Source::new("a.rs", text);
-            let picked = lines(&p, text);
-            for n in 1..=src.line_count() {
-                let line = src.line(n).unwrap();
-                if exact.iter().any(|r| r.is_match(line)) {
-                    assert!(picked.contains(&n), "line {n} `{line}` dropped in {text:?}");
-                }
-            }
-            let any = exact.iter().any(|r| r.is_match(text));
-            assert!(p.may_match(text) || !any, "{text:?}");
-            for r in &exact {
-                assert_eq!(p.is_match(text, r), r.is_match(text), "{r} on {text:?}");
-            }
-        }
-        // Lines without a literal are not even tried.
-        assert_eq!(lines(&p, sparse), vec![2, 4]);
-        assert!(!p.may_match("nothing here\nat all"));
-    }
-
-    /// Random texts over a small alphabet (with `ſ`, the Kelvin sign, `é`, `\r`), random
-    /// pattern lists over the same letters: the gate never drops a line an exact pattern
-    /// matches, and `is_match` agrees with the exact regex.
-    #[test]
-    fn prefilter_gate_agrees_with_exact_patterns_on_random_texts() {
-        let mut rng = crate::test_rng::XorShift(0x9e37_79b9_7f4a_7c15);
-        let mut next = |n: usize| rng.below(n);
-        let chars = [
-            "s", "k", "o", "e", "t", "S", "K", "O", "E", "T", "_", " ", "\n", "\r\n", "ſ",
-            "\u{212A}", "é", "(",
-        ];
-        let words = ["sok", "ket", "ok", "tose", "s_k", "eto", "kk"];
-        let forms = [
-            "(?i){w}",
-            "\\b{w}\\b",
-            "{w}\\w*",
-            "(?i)\\b{w}_{v}",
-            "({w}|{v})_t",
-            "(?i)({w}|{v})\\(",
-            "{w}(_{v})?o",
-        ];
-        let mut checked = 0;
-        for _ in 0..300 {
-            let pats: Vec<String> = (0..1 + next(3))
-                .map(|_| {
-                    forms[next(forms.len())]
-                        .replace("{w}", words[next(words.len())])
-                        .replace("{v}", words[next(words.len())])
-                })
-                .collect();
-            let p = Prefilter::new(pats.clone());
-            let exact: Vec<regex::Regex> =
-                pats.iter().map(|r| regex::Regex::new(r).unwrap()).collect();
-            for _ in 0..20 {
-                let text: String = (0..next(120)).map(|_| chars[next(chars.len())]).collect();
-                let src = Source::new("a.rs", &text);
-                let picked = lines(&p, &text);
-                for n in 1..=src.line_count() {
-                    let line = src.line(n).unwrap();
-                    if exact.iter().any(|r| r.is_match(line)) {
-                        checked += 1;
-                        assert!(
-                            picked.contains(&n),
-                            "{pats:?}: line {n} {line:?} of {text:?}"
-                        );
-                    }
-                }
-                for r in &exact {
-                    assert_eq!(p.is_match(&text, r), r.is_match(&text), "{r} on {text:?}");
-                    assert!(p.may_match(&text) || !r.is_match(&text), "{r} on {text:?}");
-                }
-            }
-        }
-        assert!(checked > 500, "{checked}");
-    }
-
-    #[test]
-    fn prefilter_that_cannot_build_keeps_every_line() {
-        let p = Prefilter::new(vec!["(unclosed".to_string()]);
-        assert_eq!(lines(&p, "a\nb\n"), vec![1, 2]);
-        assert!(p.may_match("anything"));
-    }
-}
+mod tests;
