@@ -52,7 +52,7 @@ pub struct Outline<'a> {
     pub text: &'a str,
     /// Each fn body at item level (top level, inline `mod`s, `impl` and `trait` blocks), `{`
     /// to `}`, with where the fn's `fn` keyword starts: in text order, none inside another.
-    pub fns: Vec<(usize, Range<usize>)>,
+    pub fns: &'a [(usize, Range<usize>)],
     /// Where each `match` token starts, wherever it is (bodies, macros, every group).
     pub matches: &'a [usize],
     /// The name after each `enum` token, wherever it is.
@@ -114,12 +114,7 @@ impl<'t> LazyFile<'t> {
         if let (Some(gate), Some(words)) = (unread.gate, found.words.take()) {
             let outline = Outline {
                 text: content,
-                fns: found
-                    .fn_starts
-                    .iter()
-                    .copied()
-                    .zip(found.bodies.iter().cloned())
-                    .collect(),
+                fns: &found.fns,
                 matches: &words.matches,
                 enum_names: &words.enum_names,
             };
@@ -135,13 +130,13 @@ impl<'t> LazyFile<'t> {
                 });
             }
         }
-        if found.bodies.is_empty() {
+        if found.fns.is_empty() {
             return None;
         }
         let mut blanked: Vec<(Range<usize>, bool)> = found
-            .bodies
+            .fns
             .into_iter()
-            .map(|r| (r, true))
+            .map(|(_, body)| (body, true))
             .chain(found.struct_fields.into_iter().map(|r| (r, false)))
             .chain(found.enum_variants.into_iter().map(|r| (r, false)))
             .collect();

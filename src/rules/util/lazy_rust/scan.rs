@@ -156,10 +156,9 @@ fn closer(open: TokenKind) -> TokenKind {
 /// What [`items`] finds.
 #[derive(Default)]
 pub(super) struct Found {
-    /// Fn bodies at item level, `{` to `}` inclusive, in text order.
-    pub(super) bodies: Vec<Range<usize>>,
-    /// Where the `fn` keyword of each of [`Found::bodies`] starts.
-    pub(super) fn_starts: Vec<usize>,
+    /// The fns at item level, in text order: where each `fn` keyword starts, and its body,
+    /// `{` to `}` inclusive.
+    pub(super) fns: Vec<(usize, Range<usize>)>,
     /// The keywords [`Wanted::words`] asks for.
     pub(super) words: Option<Words>,
     /// The `{ .. }` field lists of structs at item level (top level and inline `mod`s), when
@@ -297,8 +296,7 @@ fn level(
                 if !skip_group(tokens, tok.kind)? {
                     return Ok(false);
                 }
-                found.bodies.push(tok.start..tokens.pos);
-                found.fn_starts.push(fn_at);
+                found.fns.push((fn_at, tok.start..tokens.pos));
                 state = State::Idle;
             }
             TokenKind::OpenBrace if angle == 0 && state == State::Struct => {

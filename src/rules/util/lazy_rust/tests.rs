@@ -41,7 +41,7 @@ fn same_tokens_and_spans(text: &str) -> usize {
     let mut lazy = LazyFile::parse(text).expect("parses lazily");
     let deferred = lazy.deferred();
     let content = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let scanned = scan::items(content, Unread::NOTHING.wanted()).map(|f| f.bodies.len());
+    let scanned = scan::items(content, Unread::NOTHING.wanted()).map(|f| f.fns.len());
     assert_eq!(scanned, Some(deferred), "bodies found by the scan: {text}");
     assert_eq!(lazy.fill_all().expect("bodies parse"), deferred);
     let (mut a, mut b) = (Vec::new(), Vec::new());
