@@ -254,7 +254,9 @@ impl Extractor {
     }
 
     fn js_builders(&self, text: &str, lits: &[Lit], out: &mut Vec<Statement>) {
-        if self.builders.is_empty() {
+        // A chain's head calls a builder by name (`knex(`, `db.table(`): a file that never
+        // spells one as an identifier has none, and its literals need no walk back (#19).
+        if !self.builders.iter().any(|b| holds_ident(text, b)) {
             return;
         }
         let at: BTreeMap<usize, &Lit> = lits.iter().map(|l| (l.open, l)).collect();
@@ -296,6 +298,17 @@ impl Extractor {
             out.push(st);
         }
     }
+}
+
+/// Whether `text` holds `name` with no identifier byte ([`is_word`]) on either side, as
+/// [`path_before`] would read it as one segment of a path.
+fn holds_ident(text: &str, name: &str) -> bool {
+    let b = text.as_bytes();
+    !name.is_empty()
+        && memchr::memmem::find_iter(b, name.as_bytes()).any(|s| {
+            let e = s + name.len();
+            (s == 0 || !is_word(b[s - 1])) && (e == b.len() || !is_word(b[e]))
+        })
 }
 
 fn use_of(written: &str, kind: Kind, span: Range<usize>) -> TableUse {

@@ -599,3 +599,16 @@ fn literal_prefilter_admits_every_heredoc_the_word_class_did() {
     assert!(admitted > 100, "{admitted}");
     assert!(!MAYBE_SQL_LITERAL.is_match("no sql here"));
 }
+
+/// The builder pre-test reads a name as `path_before` does: bytes that are no identifier
+/// byte (punctuation, non-ASCII) bound it.
+#[test]
+fn builder_names_are_found_as_path_segments() {
+    assert!(holds_ident("await knex('runs').del()", "knex"));
+    assert!(holds_ident("this.db.table('runs')", "db"));
+    assert!(holds_ident("édb.table('runs')", "db"));
+    assert!(holds_ident("db", "db"));
+    assert!(!holds_ident("const feedback = dbg(1); mydb.x", "db"));
+    assert!(!holds_ident("knex_config", "knex"));
+    assert!(!holds_ident("anything", ""));
+}
