@@ -175,14 +175,14 @@ static MAYBE_SQL_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
 impl Extractor {
     /// True when `text` may hold something `extract` finds; false means it certainly does not.
     fn may_hold_sql(&self, lang: Lang, text: &str) -> bool {
-        // The substring tests first: they are cheaper than the regex over the whole text, and
-        // under a short builder name (`db`) they pass almost every JS file anyway (#19).
+        // The substring tests first: they are cheaper than the regex over the whole text (#19).
         let by_name = match lang {
             Lang::Rust => false,
             Lang::Php => {
                 text.contains("DB::") || text.contains("Schema::") || text.contains("$table")
             }
-            Lang::Js => self.builders.iter().any(|b| text.contains(b.as_str())),
+            // As an identifier: `db` is inside `feedback` and `dbg` in most files.
+            Lang::Js => self.builders.iter().any(|b| holds_ident(text, b)),
             Lang::Elixir => true,
         };
         by_name || MAYBE_SQL_LITERAL.is_match(text)
