@@ -6,6 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use regex_automata::meta;
+// regex-automata's `util` module, under another name: the engine names no module of
+// `rules` (tests/it/registry.rs), and `rules::util` has that name.
+use regex_automata::util as automata;
 use regex_automata::Input;
 use regex_syntax::hir::{Class, Hir, HirKind, Look};
 
@@ -53,7 +56,7 @@ struct Compiled {
 /// INV-03's case-sensitive `EventSource`, `setInterval`).
 fn has_fast_prefilter(hirs: &[Hir]) -> bool {
     let relaxed: Vec<Hir> = hirs.iter().map(relax).collect();
-    regex_automata::util::prefilter::Prefilter::from_hirs_prefix(
+    automata::prefilter::Prefilter::from_hirs_prefix(
         regex_automata::MatchKind::LeftmostFirst,
         &relaxed,
     )
