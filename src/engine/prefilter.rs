@@ -55,7 +55,7 @@ struct Compiled {
 /// prefilter (memchr, Teddy) in front of the DFA: then the literal gate only adds a pass (#19:
 /// INV-03's case-sensitive `EventSource`, `setInterval`).
 fn has_fast_prefilter(hirs: &[Hir]) -> bool {
-    let relaxed: Vec<Hir> = hirs.iter().map(relax).collect();
+    let relaxed: Vec<Hir> = hirs.iter().map(|h| relax(h, false)).collect();
     automata::prefilter::Prefilter::from_hirs_prefix(
         regex_automata::MatchKind::LeftmostFirst,
         &relaxed,
@@ -63,16 +63,10 @@ fn has_fast_prefilter(hirs: &[Hir]) -> bool {
     .is_some_and(|p| p.is_fast())
 }
 
-/// The DFA of the patterns' [`relax`]ed trees; `in_lines`: without `\n` ([`without_newline`]),
-/// so that what it matches is what the patterns match within one line, and it is line-local.
+/// The DFA of the patterns' [`relax`]ed trees; `in_lines`: without `\n`, so that what it
+/// matches is what the patterns match within one line, and it is line-local.
 fn superset(hirs: &[Hir], in_lines: bool) -> Option<meta::Regex> {
-    let relaxed: Vec<Hir> = hirs
-        .iter()
-        .map(|h| match in_lines {
-            true => without_newline(&relax(h)),
-            false => relax(h),
-        })
-        .collect();
+    let relaxed: Vec<Hir> = hirs.iter().map(|h| relax(h, in_lines)).collect();
     meta::Regex::builder()
         .configure(
             meta::Regex::config()
@@ -383,15 +377,17 @@ fn match_in_line(re: &meta::Regex, text: &str, span: Range<usize>) -> Option<usi
 
 /// `hir` without look-arounds or capture groups: it matches a superset of what `hir` matches,
 /// and what it matches does not depend on the text around the match.
-fn relax(hir: &Hir) -> Hir {
+/// With `in_lines` it also has no `\n`: classes lose it, and a literal holding it matches
+/// nothing; what it matches is then what `hir` matches within one line.
+fn relax(hir: &Hir, in_lines: bool) -> Hir {
     match hir.kind() {
         HirKind::Look(_) => Hir::empty(),
-        HirKind::Capture(c) => relax(&c.sub),
+        HirKind::Capture(c) => relax(&c.sub, in_lines),
         HirKind::Repetition(r) => Hir::repetition(regex_syntax::hir::Repetition {
             min: r.min,
             max: r.max,
             greedy: r.greedy,
-            sub: Box::new(relax(&r.sub)),
+            sub: Box::new(relax(&r.sub, in_lines)),
         }),
         HirKind::Concat(v) => Hir::concat(
             v.iter()
@@ -408,14 +404,25 @@ fn relax(hir: &Hir) -> Hir {
                     {
                         Hir::look(Look::WordAscii)
                     }
-                    _ => relax(h),
+                    _ => relax(h, in_lines),
                 })
                 .collect(),
         ),
-        HirKind::Alternation(v) => Hir::alternation(v.iter().map(relax).collect()),
-        HirKind::Class(Class::Unicode(c)) => relax_class(c),
+        HirKind::Alternation(v) => Hir::alternation(v.iter().map(|h| relax(h, in_lines)).collect()),
+        HirKind::Class(Class::Unicode(c)) => relax_class(c, in_lines),
+        HirKind::Class(Class::Bytes(c)) if in_lines => {
+            Hir::class(Class::Bytes(without_newline(c.clone())))
+        }
+        HirKind::Literal(l) if in_lines && l.0.contains(&b'\n') => Hir::fail(),
         HirKind::Empty | HirKind::Literal(_) | HirKind::Class(Class::Bytes(_)) => hir.clone(),
     }
+}
+
+/// `c` without `\n`.
+fn without_newline(mut c: regex_syntax::hir::ClassBytes) -> regex_syntax::hir::ClassBytes {
+    use regex_syntax::hir::{ClassBytes, ClassBytesRange};
+    c.difference(&ClassBytes::new([ClassBytesRange::new(b'\n', b'\n')]));
+    c
 }
 
 /// True when every match of `hir` starts (`first`) or ends with an ASCII word character
@@ -440,42 +447,12 @@ fn ascii_word_edge(hir: &Hir, first: bool) -> bool {
     }
 }
 
-/// `hir` without `\n`: classes lose it, and a literal holding it matches nothing. What it
-/// matches is what `hir` matches within one line.
-fn without_newline(hir: &Hir) -> Hir {
-    use regex_syntax::hir::{ClassBytes, ClassBytesRange, ClassUnicode, ClassUnicodeRange};
-    match hir.kind() {
-        HirKind::Empty | HirKind::Look(_) => hir.clone(),
-        HirKind::Literal(l) if l.0.contains(&b'\n') => Hir::fail(),
-        HirKind::Literal(_) => hir.clone(),
-        HirKind::Class(Class::Bytes(c)) => {
-            let mut c = c.clone();
-            c.difference(&ClassBytes::new([ClassBytesRange::new(b'\n', b'\n')]));
-            Hir::class(Class::Bytes(c))
-        }
-        HirKind::Class(Class::Unicode(c)) => {
-            let mut c = c.clone();
-            c.difference(&ClassUnicode::new([ClassUnicodeRange::new('\n', '\n')]));
-            Hir::class(Class::Unicode(c))
-        }
-        HirKind::Capture(c) => without_newline(&c.sub),
-        HirKind::Repetition(r) => Hir::repetition(regex_syntax::hir::Repetition {
-            min: r.min,
-            max: r.max,
-            greedy: r.greedy,
-            sub: Box::new(without_newline(&r.sub)),
-        }),
-        HirKind::Concat(v) => Hir::concat(v.iter().map(without_newline).collect()),
-        HirKind::Alternation(v) => Hir::alternation(v.iter().map(without_newline).collect()),
-    }
-}
-
 /// A Unicode class as bytes: its ASCII part, or else a run of non-ASCII bytes. Every character
 /// of the class is matched (a non-ASCII one is such a run), so the result is a superset; and it
 /// compiles to a handful of byte transitions where `\w` or a case-folded letter is a large
 /// UTF-8 automaton. That is most of a one-file `check --staged` (the NFA compile) and keeps the
-/// lazy DFA small on whole trees (#19).
-fn relax_class(c: &regex_syntax::hir::ClassUnicode) -> Hir {
+/// lazy DFA small on whole trees (#19). With `in_lines`, the ASCII part has no `\n`.
+fn relax_class(c: &regex_syntax::hir::ClassUnicode, in_lines: bool) -> Hir {
     use regex_syntax::hir::{ClassBytes, ClassBytesRange};
     let ascii: Vec<ClassBytesRange> = c
         .ranges()
@@ -483,7 +460,11 @@ fn relax_class(c: &regex_syntax::hir::ClassUnicode) -> Hir {
         .filter(|r| r.start() <= '\x7f')
         .map(|r| ClassBytesRange::new(r.start() as u8, r.end().min('\x7f') as u8))
         .collect();
-    let ascii = Hir::class(Class::Bytes(ClassBytes::new(ascii)));
+    let mut ascii = ClassBytes::new(ascii);
+    if in_lines {
+        ascii = without_newline(ascii);
+    }
+    let ascii = Hir::class(Class::Bytes(ascii));
     if c.ranges().iter().all(|r| r.end() <= '\x7f') {
         return ascii;
     }
