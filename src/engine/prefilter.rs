@@ -219,10 +219,7 @@ impl Prefilter {
                 }
                 // The hit's line, found without the line index: most files with a literal
                 // have no match, and need none (#19: peak memory at 100k files).
-                let bytes = text.as_bytes();
-                let start = memchr::memrchr(b'\n', &bytes[at..s]).map_or(at, |i| at + i + 1);
-                let end =
-                    memchr::memchr(b'\n', &bytes[s..region.end]).map_or(region.end, |i| s + i);
+                let Range { start, end } = line_around(text, at..region.end, s);
                 dfa += end - start + HIT_COST;
                 if re.is_match(Input::new(text).span(start..end)) {
                     f(src.line_of(s));
@@ -269,7 +266,7 @@ impl Prefilter {
                 }
                 // The first match is on the first literal's line or after it.
                 Some(Hit::Literal(s)) if c.is_line_local => {
-                    from = memchr::memrchr(b'\n', &text.as_bytes()[..s]).map_or(0, |i| i + 1);
+                    from = line_around(text, 0..text.len(), s).start;
                 }
                 Some(_) => {}
             }
@@ -293,13 +290,7 @@ impl Prefilter {
             }
             return re.is_match(text) && exact.is_match(text);
         }
-        // The line around `at`, without its line terminator.
-        let line_at = |at: usize| {
-            let bytes = text.as_bytes();
-            let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
-            let end = memchr::memchr(b'\n', &bytes[at..]).map_or(text.len(), |i| at + i);
-            (start, end)
-        };
+        let line_at = |at: usize| line_around(text, 0..text.len(), at);
         let mut at = 0;
         if let Some(gate) = gate {
             // As in `for_each_line`: only lines with a literal can hold a match.
@@ -313,7 +304,7 @@ impl Prefilter {
                     }
                     Some(Hit::Fold) => break,
                 };
-                let (start, end) = line_at(s);
+                let Range { start, end } = line_at(s);
                 let line = &text[start..end];
                 let line = line.strip_suffix('\r').unwrap_or(line);
                 dfa += line.len() + HIT_COST;
@@ -332,7 +323,7 @@ impl Prefilter {
             let Some(on) = match_in_line(re, text, at..text.len()) else {
                 return false;
             };
-            let (start, end) = line_at(on);
+            let Range { start, end } = line_at(on);
             let line = &text[start..end];
             if exact.is_match(line.strip_suffix('\r').unwrap_or(line)) {
                 return true;
@@ -341,6 +332,16 @@ impl Prefilter {
         }
         false
     }
+}
+
+/// The line of `text` around offset `at`, within `within` (which starts at a line start), up to
+/// its `\n`: found with memchr, not a [`Source`]'s line index.
+fn line_around(text: &str, within: Range<usize>, at: usize) -> Range<usize> {
+    let bytes = text.as_bytes();
+    let start = memchr::memrchr(b'\n', &bytes[within.start..at])
+        .map_or(within.start, |i| within.start + i + 1);
+    let end = memchr::memchr(b'\n', &bytes[at..within.end]).map_or(within.end, |i| at + i);
+    start..end
 }
 
 /// Calls `f` with each line of `src` in `span` (a run of whole lines) on which the line-local
