@@ -38,6 +38,9 @@ pub struct Prefilter {
 
 #[derive(Debug)]
 struct Compiled {
+    /// The patterns' syntax trees; `None` when one does not parse: every line is then a
+    /// candidate (never "match nothing").
+    hirs: Option<Vec<Hir>>,
     /// No pattern can match `\n` or `\r` or uses a text anchor, so a whole-text match is a
     /// match within one line.
     is_line_local: bool,
@@ -110,25 +113,21 @@ impl Prefilter {
         }
     }
 
-    /// The patterns' syntax trees; `None` when one does not parse: every line is then a
-    /// candidate (never "match nothing"). Parsed again for each superset built, not kept.
-    fn hirs(&self) -> Option<Vec<Hir>> {
-        let parser = regex_syntax::ParserBuilder::new();
-        self.texts
-            .iter()
-            .map(|t| parser.build().parse(t).ok())
-            .collect()
-    }
-
     fn compiled(&self) -> &Compiled {
         self.cell.get_or_init(|| {
-            let hirs = self.hirs();
+            let parser = regex_syntax::ParserBuilder::new();
+            let hirs: Option<Vec<Hir>> = self
+                .texts
+                .iter()
+                .map(|t| parser.build().parse(t).ok())
+                .collect();
             let is_line_local = hirs.as_ref().is_some_and(|h| h.iter().all(is_line_local));
             Compiled {
                 gate: hirs
                     .as_deref()
                     .filter(|h| !has_fast_prefilter(h))
                     .and_then(Literals::new),
+                hirs,
                 is_line_local,
                 whole: OnceLock::new(),
                 in_lines: OnceLock::new(),
@@ -139,7 +138,7 @@ impl Prefilter {
     /// The superset for whole texts.
     fn whole<'c>(&self, c: &'c Compiled) -> Option<&'c meta::Regex> {
         c.whole
-            .get_or_init(|| superset(&self.hirs()?, false))
+            .get_or_init(|| superset(c.hirs.as_deref()?, false))
             .as_ref()
     }
 
@@ -150,7 +149,7 @@ impl Prefilter {
             return self.whole(c);
         }
         c.in_lines
-            .get_or_init(|| superset(&self.hirs()?, true))
+            .get_or_init(|| superset(c.hirs.as_deref()?, true))
             .as_ref()
     }
 
