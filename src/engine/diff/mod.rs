@@ -195,19 +195,14 @@ pub fn read_ms_on_this_thread() -> f64 {
 fn read_disk(name: &Arc<str>, path: &Path, max_size: u64) -> TextState {
     // A tracked file is a regular file; a link in its place (the work tree differs from the
     // index) is never followed: it could point outside the repository.
-    // One `lstat`: for anything but a link it says what `stat` would (#19: a path lookup per
-    // file fewer in an audit).
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => {
-            return TextState::Unreadable("a symbolic link in the work tree; not followed".into())
-        }
-        Ok(m) if m.len() > max_size => return TextState::TooLarge(m.len()),
-        Ok(_) => {}
-        Err(e) => return TextState::Unreadable(e.to_string()),
-    }
-    match crate::engine::bounded::read(path, max_size, None) {
+    use crate::engine::bounded::Refused;
+    match crate::engine::bounded::read_tracked(path, max_size) {
         Ok(bytes) => decode(name.clone(), bytes, max_size),
-        Err(e) => TextState::Unreadable(e.to_string()),
+        Err(Refused::Link) => {
+            TextState::Unreadable("a symbolic link in the work tree; not followed".into())
+        }
+        Err(Refused::TooLarge(len)) => TextState::TooLarge(len),
+        Err(Refused::Io(e)) => TextState::Unreadable(e.to_string()),
     }
 }
 
