@@ -114,12 +114,34 @@ impl Anchor {
     }
 
     fn admits(&self, path: &str) -> bool {
+        let (path, prefix, suffix) = (
+            path.as_bytes(),
+            self.prefix.as_bytes(),
+            self.suffix.as_bytes(),
+        );
         if self.exact {
-            return path == self.prefix;
+            return path.len() == prefix.len() && same(path, prefix);
         }
-        path.len() >= self.prefix.len() + self.suffix.len()
-            && path.starts_with(&self.prefix)
-            && path.ends_with(&self.suffix)
+        path.len() >= prefix.len() + suffix.len()
+            && same(&path[..prefix.len()], prefix)
+            && same(&path[path.len() - suffix.len()..], suffix)
+    }
+}
+
+/// `a == b` for two slices of one length, the last 8 bytes first and without a call to
+/// `memcmp` up to 16 bytes. A `check --all` asks every glob list about every file, and the
+/// paths under one directory share their first bytes with the prefixes of many globs: the
+/// `memcmp` calls of `starts_with` and `ends_with` were ~3 % of its CPU on the real monorepo
+/// (#19).
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    debug_assert_eq!(n, b.len());
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
+    match n {
+        0..8 => a.iter().zip(b).all(|(x, y)| x == y),
+        8..=16 => word(a, n - 8) == word(b, n - 8) && word(a, 0) == word(b, 0),
+        _ => word(a, n - 8) == word(b, n - 8) && a == b,
     }
 }
 
@@ -708,6 +730,20 @@ mod tests {
         assert!(Anchor::of("**/*.proto").admits("x.proto"));
         assert!(Anchor::of("apps/**/b").admits("apps/b"));
         assert!(!Anchor::of("README.md").admits("README.mdx"));
+        // Prefixes and suffixes of every length `same` tells apart.
+        assert!(Anchor::of("README.md").admits("README.md"));
+        assert!(!Anchor::of("apps/ru*").admits("apps"));
+        assert!(Anchor::of("ab*").admits("ab"));
+        assert!(Anchor::of("a/**").admits("a"));
+        assert!(!Anchor::of("apps/runtime/**").admits("apps/runtimX/a"));
+        assert!(!Anchor::of("apps/runtime/**").admits("Apps/runtime/a"));
+        assert!(Anchor::of("apps/runtime/**").admits("apps/runtime/a"));
+        assert!(!Anchor::of("apps/openagents.com/web-shell/**")
+            .admits("apps/openagents.com/web-shelf/a"));
+        assert!(!Anchor::of("apps/openagents.com/web-shell/**")
+            .admits("bpps/openagents.com/web-shell/a"));
+        assert!(Anchor::of("**/*.generated.ts").admits("a/b.generated.ts"));
+        assert!(!Anchor::of("**/*.generated.ts").admits("a/b.generatee.ts"));
     }
 
     #[test]
