@@ -91,7 +91,7 @@ pub struct Settings {
     ignore_identifiers: Vec<String>,
     allow: Vec<Allow>,
     not_lanes: PatternList,
-    inline_test_marker: Option<crate::engine::config::LazyRegex>,
+    inline_test_marker: Option<util::TestMarker>,
 }
 
 impl Settings {
@@ -159,7 +159,7 @@ impl RawSettings {
                 .collect(),
             allow,
             not_lanes: v.patterns(&self.not_lanes),
-            inline_test_marker: self.inline_test_marker.as_ref().and_then(|r| v.regex(r)),
+            inline_test_marker: util::TestMarker::compile(v, &self.inline_test_marker),
         }
     }
 }
@@ -189,14 +189,16 @@ impl Check for SsePollLane {
                 return;
             };
             let is_doc = cfg.warn_paths.is_match(&file.path);
+            let hits = util::added_hits(file, src, &cfg.patterns, !is_doc);
+            if hits.is_empty() {
+                return;
+            }
             // Rust's inline test module is test code, not a lane.
             let tests_from = match &cfg.inline_test_marker {
-                Some(marker) if file.path.ends_with(".rs") => (1..=src.line_count())
-                    .find(|&n| src.line(n).is_some_and(|l| marker.is_match(l)))
-                    .unwrap_or(usize::MAX),
+                Some(marker) if file.path.ends_with(".rs") => marker.start(src),
                 _ => usize::MAX,
             };
-            let hits: Vec<_> = util::added_hits(file, src, &cfg.patterns, !is_doc)
+            let hits: Vec<_> = hits
                 .into_iter()
                 .filter(|hit| {
                     let pattern = &cfg.patterns.items[hit.pattern];

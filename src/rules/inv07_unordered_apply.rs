@@ -126,7 +126,7 @@ pub struct Settings {
     ordering_tests: GlobList,
     ordering_tests_span: Range<usize>,
     ordering_tests_text: Vec<String>,
-    inline_test_marker: Option<crate::engine::config::LazyRegex>,
+    inline_test_marker: Option<util::TestMarker>,
     import_lines: Option<crate::engine::config::LazyRegex>,
     test_level: Severity,
     ordering_logic: Option<crate::engine::config::LazyRegex>,
@@ -204,7 +204,7 @@ impl RawSettings {
                 .iter()
                 .map(|s| s.get_ref().clone())
                 .collect(),
-            inline_test_marker: self.inline_test_marker.as_ref().and_then(|r| v.regex(r)),
+            inline_test_marker: util::TestMarker::compile(v, &self.inline_test_marker),
             import_lines: self.import_lines.as_ref().and_then(|r| v.regex(r)),
             test_level,
             ordering_logic: self.ordering_logic.as_ref().and_then(|r| v.regex(r)),
@@ -411,9 +411,7 @@ fn test_region_start(cfg: &Settings, src: Option<&Arc<Source>>) -> usize {
     let (Some(src), Some(marker)) = (src, cfg.inline_test_marker.as_ref()) else {
         return usize::MAX;
     };
-    (1..=src.line_count())
-        .find(|&n| src.line(n).is_some_and(|l| marker.is_match(l)))
-        .unwrap_or(usize::MAX)
+    marker.start(src)
 }
 
 // ---------------------------------------------------------------------------------------------

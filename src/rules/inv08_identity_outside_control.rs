@@ -104,7 +104,7 @@ pub struct Settings {
     control_text: String,
     verify_paths: GlobList,
     client_paths: GlobList,
-    inline_test_marker: Option<crate::engine::config::LazyRegex>,
+    inline_test_marker: Option<util::TestMarker>,
     providers: PatternList,
     authority: PatternList,
     verify: PatternList,
@@ -151,7 +151,7 @@ impl RawSettings {
                 .join(", "),
             verify_paths: v.glob_list(&self.verify_paths),
             client_paths: v.glob_list(&self.client_paths),
-            inline_test_marker: self.inline_test_marker.as_ref().and_then(|r| v.regex(r)),
+            inline_test_marker: util::TestMarker::compile(v, &self.inline_test_marker),
             providers: v.patterns(&self.providers),
             authority: v.patterns(&self.authority),
             verify: v.patterns(&self.verify),
@@ -211,9 +211,7 @@ impl Check for IdentityOutsideControl {
             // that is a whole quoted string (`"revoke_all_sessions"` in a contract table) is
             // data naming the operation, not a call of it (#18).
             let tests_from = match &cfg.inline_test_marker {
-                Some(marker) if file.path.ends_with(".rs") => (1..=src.line_count())
-                    .find(|&n| src.line(n).is_some_and(|l| marker.is_match(l)))
-                    .unwrap_or(usize::MAX),
+                Some(marker) if file.path.ends_with(".rs") => marker.start(src),
                 _ => usize::MAX,
             };
             let text = src.text();
