@@ -16,6 +16,7 @@ use crate::engine::matchers::{
     nfa_within, GlobEntry, GlobList, LazyRegex, LazySet, Pattern, PatternList, RawPattern,
     MAX_GLOB_LEN, MAX_PATTERNS, MAX_REGEX_LEN, MAX_REGEX_NFA, MAX_SET_NFA,
 };
+use crate::engine::prefilter::Prefilter;
 use crate::engine::source::Source;
 
 /// Collects policy problems while compiling settings.
@@ -296,12 +297,21 @@ impl Validator {
             }
         }
         let texts: Vec<String> = items.iter().map(|p| p.regex.text.clone()).collect();
-        let prefilter = crate::engine::prefilter::Prefilter::new(texts.clone());
+        let prefilter = Prefilter::new(texts.clone());
+        let unconditional = items.iter().any(|p| p.near.is_some()).then(|| {
+            let near = items.iter().filter_map(|p| p.near.as_ref());
+            let rest = items.iter().filter(|p| p.near.is_none());
+            (
+                Prefilter::new(near.map(|n| n.text.clone()).collect()),
+                Prefilter::new(rest.map(|p| p.regex.text.clone()).collect()),
+            )
+        });
         let set = LazySet::new(texts);
         PatternList {
             items,
             set,
             prefilter,
+            unconditional,
         }
     }
 
@@ -362,5 +372,55 @@ impl Validator {
                 "list at least one entry in `{key}`, or mark the invariant `status = \"retired\"`"
             )),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(toml_text: &str) -> PatternList {
+        #[derive(serde::Deserialize)]
+        struct Raw {
+            p: Vec<RawPattern>,
+        }
+        let raw: Raw = toml::from_str(toml_text).unwrap();
+        let mut v = Validator {
+            source: Arc::new(Source::new("inv-rules.toml", toml_text)),
+            problems: Vec::new(),
+            vocabulary: BTreeMap::new(),
+            fallback: 0..0,
+            trusted: false,
+        };
+        let list = v.patterns(&raw.p);
+        assert!(v.problems.is_empty());
+        list
+    }
+
+    fn picked(list: &PatternList, text: &str) -> Vec<usize> {
+        list.prefilter_for(text).lines(&Source::new("a.ts", text))
+    }
+
+    #[test]
+    fn a_pattern_whose_near_matches_nowhere_picks_no_line() {
+        let both = list(
+            r#"p = [
+              { id = "frame", regex = '^\s*(type|op)\s*:', near = '\.send\(', within = 1, what = "f" },
+              { id = "emit", regex = '\bemit\(', what = "e" },
+            ]"#,
+        );
+        // No `.send(` anywhere: only the pattern without a `near` picks lines.
+        let quiet = "const a = {\n  type: 'x',\n  op: 'y',\n};\nbus.emit('z');\n";
+        assert_eq!(picked(&both, quiet), vec![5]);
+        // A `.send(` anywhere (even too far to count): every pattern picks, as before.
+        let loud = format!("{quiet}\n\n\n\nws.send(frame);\n");
+        assert_eq!(picked(&both, &loud), vec![2, 3, 5]);
+        // Every pattern has a `near` that matches nowhere: no line.
+        let only = list(r#"p = [{ id = "frame", regex = 'type', near = 'send', what = "f" }]"#);
+        assert!(picked(&only, "type\ntype\n").is_empty());
+        assert_eq!(picked(&only, "type\nsend\n"), vec![1]);
+        // A list without `near` has one prefilter.
+        let plain = list(r#"p = [{ id = "emit", regex = 'emit', what = "e" }]"#);
+        assert!(plain.unconditional.is_none());
     }
 }

@@ -182,11 +182,11 @@ fn hits_on(
         }
     } else if file.is_all_added {
         patterns
-            .prefilter
+            .prefilter_for(src.text())
             .for_each_line(src, 0..src.text().len(), |line_no| {
                 scan_line(line_no, &mut hits)
             });
-    } else if patterns.prefilter.may_match(src.text()) {
+    } else if patterns.prefilter_for(src.text()).may_match(src.text()) {
         // Only then the hunks: a file the superset matches nowhere has no hit on any added line,
         // and its hunks (made on first use) are skipped; a changed lock file's were a fifth of
         // `check --base` on the 11,629-file tree (#19).
@@ -197,11 +197,11 @@ fn hits_on(
             ) else {
                 continue;
             };
-            patterns
-                .prefilter
-                .for_each_line(src, first.start..last.end, |line_no| {
-                    scan_line(line_no, &mut hits)
-                });
+            patterns.prefilter_for(src.text()).for_each_line(
+                src,
+                first.start..last.end,
+                |line_no| scan_line(line_no, &mut hits),
+            );
         }
     }
     hits.sort_by_key(|h| (h.span.start, h.pattern));
