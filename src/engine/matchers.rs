@@ -571,10 +571,11 @@ impl PatternList {
     /// within a few lines, so in such a text it has no hit, and leaving it out loses none. It
     /// keeps a common word out of the literal gate: INV-02's `socket-json-frame` needs `type`,
     /// `event` or `op` at a line's start, which is on most lines of a TypeScript file, but it
-    /// counts only near a `.send(` (#19).
+    /// counts only near a `.send(` (#19). Where the list's prefilter is fast anyway (INV-03's),
+    /// the pass for the `near`s would only add to it.
     pub fn prefilter_for(&self, text: &str) -> &crate::engine::prefilter::Prefilter {
         match &self.unconditional {
-            Some((near, rest)) if !near.may_match(text) => rest,
+            Some((near, rest)) if !self.prefilter.is_fast() && !near.may_match(text) => rest,
             _ => &self.prefilter,
         }
     }

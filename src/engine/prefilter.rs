@@ -46,6 +46,8 @@ struct Compiled {
     is_line_local: bool,
     /// The literals every match holds, searched for before the DFA runs ([`literals`]).
     gate: Option<Literals>,
+    /// regex-automata searches for the patterns' literals itself ([`has_fast_prefilter`]).
+    fast: bool,
     /// The superset for whole texts ([`Prefilter::may_match`], [`Prefilter::is_match`]), and
     /// the one for single lines ([`Prefilter::for_each_line`]), each built on first use;
     /// `None` when it does not build (every line is then a candidate). They are one when the
@@ -122,17 +124,22 @@ impl Prefilter {
                 .map(|t| parser.build().parse(t).ok())
                 .collect();
             let is_line_local = hirs.as_ref().is_some_and(|h| h.iter().all(is_line_local));
+            let fast = hirs.as_deref().is_some_and(has_fast_prefilter);
             Compiled {
-                gate: hirs
-                    .as_deref()
-                    .filter(|h| !has_fast_prefilter(h))
-                    .and_then(Literals::new),
+                gate: hirs.as_deref().filter(|_| !fast).and_then(Literals::new),
+                fast,
                 hirs,
                 is_line_local,
                 whole: OnceLock::new(),
                 in_lines: OnceLock::new(),
             }
         })
+    }
+
+    /// True when regex-automata searches for the patterns' literals itself, with a fast
+    /// prefilter in front of its DFA: then a pass is cheap whatever else the caller knows.
+    pub fn is_fast(&self) -> bool {
+        self.compiled().fast
     }
 
     /// The superset for whole texts.

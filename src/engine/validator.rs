@@ -416,9 +416,15 @@ mod tests {
         let loud = format!("{quiet}\n\n\n\nws.send(frame);\n");
         assert_eq!(picked(&both, &loud), vec![2, 3, 5]);
         // Every pattern has a `near` that matches nowhere: no line.
-        let only = list(r#"p = [{ id = "frame", regex = 'type', near = 'send', what = "f" }]"#);
+        let only = list(r#"p = [{ id = "frame", regex = '\w*type', near = 'send', what = "f" }]"#);
+        assert!(!only.prefilter.is_fast());
         assert!(picked(&only, "type\ntype\n").is_empty());
         assert_eq!(picked(&only, "type\nsend\n"), vec![1]);
+        // Where regex-automata prefilters the list itself, no pass for the `near`s is made.
+        let fast =
+            list(r#"p = [{ id = "sse", regex = 'EventSource', near = 'fetch', what = "s" }]"#);
+        assert!(fast.prefilter.is_fast());
+        assert_eq!(picked(&fast, "new EventSource(u)\n"), vec![1]);
         // A list without `near` has one prefilter.
         let plain = list(r#"p = [{ id = "emit", regex = 'emit', what = "e" }]"#);
         assert!(plain.unconditional.is_none());
