@@ -180,28 +180,28 @@ fn hits_on(
                 .filter(|&&n| is_added(n))
                 .for_each(|&n| scan_line(n, &mut hits));
         }
-    } else if file.is_all_added {
-        patterns
-            .prefilter_for(src.text())
-            .for_each_line(src, 0..src.text().len(), |line_no| {
+    } else {
+        // Chosen once per file: it may read the whole text for the patterns' `near`s.
+        let prefilter = patterns.prefilter_for(src.text());
+        if file.is_all_added {
+            prefilter.for_each_line(src, 0..src.text().len(), |line_no| {
                 scan_line(line_no, &mut hits)
             });
-    } else if patterns.prefilter_for(src.text()).may_match(src.text()) {
-        // Only then the hunks: a file the superset matches nowhere has no hit on any added line,
-        // and its hunks (made on first use) are skipped; a changed lock file's were a fifth of
-        // `check --base` on the 11,629-file tree (#19).
-        for r in file.added() {
-            let (Some(first), Some(last)) = (
-                src.line_range(r.start),
-                src.line_range(r.end.saturating_sub(1)),
-            ) else {
-                continue;
-            };
-            patterns.prefilter_for(src.text()).for_each_line(
-                src,
-                first.start..last.end,
-                |line_no| scan_line(line_no, &mut hits),
-            );
+        } else if prefilter.may_match(src.text()) {
+            // Only then the hunks: a file the superset matches nowhere has no hit on any added
+            // line, and its hunks (made on first use) are skipped; a changed lock file's were a
+            // fifth of `check --base` on the 11,629-file tree (#19).
+            for r in file.added() {
+                let (Some(first), Some(last)) = (
+                    src.line_range(r.start),
+                    src.line_range(r.end.saturating_sub(1)),
+                ) else {
+                    continue;
+                };
+                prefilter.for_each_line(src, first.start..last.end, |line_no| {
+                    scan_line(line_no, &mut hits)
+                });
+            }
         }
     }
     hits.sort_by_key(|h| (h.span.start, h.pattern));
