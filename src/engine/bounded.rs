@@ -61,10 +61,7 @@ pub fn read(path: &Path, max: u64, root: Option<&Path>) -> std::io::Result<Vec<u
             meta.len()
         )));
     }
-    // Sized from the file's length, one byte over so that the read which sees the end needs
-    // no growth: no copy while reading (#19). The length is a hint only.
-    let mut bytes = Vec::with_capacity(meta.len().min(max) as usize + 1);
-    file.take(max + 1).read_to_end(&mut bytes)?;
+    let bytes = read_capped(file, meta.len(), max)?;
     if bytes.len() as u64 > max {
         return Err(std::io::Error::other(format!(
             "larger than the {max}-byte limit"
@@ -107,13 +104,19 @@ pub fn read_tracked(path: &Path, max: u64) -> Result<Vec<u8>, Refused> {
     if !meta.is_file() {
         return Err(Refused::Io(std::io::Error::other("not a regular file")));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
-    file.take(max + 1)
-        .read_to_end(&mut bytes)
-        .map_err(Refused::Io)?;
+    let bytes = read_capped(file, meta.len(), max).map_err(Refused::Io)?;
     if bytes.len() as u64 > max {
         return Err(Refused::TooLarge(bytes.len() as u64));
     }
+    Ok(bytes)
+}
+
+/// The whole of `file`, but never more than `max + 1` bytes, whatever its `len` claims: the
+/// caller tells a file over `max` by the one byte more. Sized from `len`, one byte over, so the
+/// read that sees the end needs no growth: no copy while reading (#19). `len` is a hint only.
+fn read_capped(file: std::fs::File, len: u64, max: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(len.min(max) as usize + 1);
+    file.take(max + 1).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
@@ -129,7 +132,7 @@ fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
 #[cfg(not(unix))]
 fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
     if path.symlink_metadata()?.file_type().is_symlink() {
-        return Err(std::io::Error::from_raw_os_error(0));
+        return Err(std::io::Error::other("a symbolic link; not followed"));
     }
     std::fs::File::open(path)
 }
