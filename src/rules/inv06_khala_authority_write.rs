@@ -159,6 +159,36 @@ impl Settings {
     }
 }
 
+/// The `khala-plane` of each `khala-authority-write` in `config` that reads `map`: the planes
+/// whose writes to their own tables are findings, so the SQL scan of `map` keeps all their
+/// statements ([`crate::analysis::sql::skippable`]). `None` when `map` is no invariant's of
+/// `config`: then nothing is known of who reads it.
+pub(crate) fn own_write_planes(
+    config: &Config,
+    map: &sql::PlaneMap,
+) -> Option<std::collections::BTreeSet<String>> {
+    let reads_map = |id: &str| {
+        config
+            .invariant(id)
+            .and_then(|t| t.settings_of::<PlaneSettings>())
+            .is_some_and(|p| std::ptr::eq(&p.map, map))
+    };
+    let owned = config
+        .invariants
+        .iter()
+        .filter_map(|i| i.settings_of::<PlaneSettings>())
+        .any(|p| std::ptr::eq(&p.map, map));
+    owned.then(|| {
+        config
+            .invariants
+            .iter()
+            .filter_map(|i| i.settings_of::<Settings>())
+            .filter(|s| reads_map(&s.planes_from))
+            .map(|s| s.khala_plane.clone())
+            .collect()
+    })
+}
+
 /// The check.
 pub struct KhalaAuthorityWrite;
 

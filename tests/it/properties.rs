@@ -304,10 +304,22 @@ proptest! {
                 .collect(),
             builders: vec!["knex".into(), "db".into()],
         };
-        for st in ex.extract(&format!("src/x.{ext}"), &text) {
+        let path = format!("src/x.{ext}");
+        let all = ex.extract(&path, &text);
+        for st in &all {
             for u in &st.uses {
                 prop_assert!(on_boundary(&text, &u.span), "{:?} in {:?}", u, text);
             }
         }
+        // Leaving out the statements that name no schema (#19) leaves out exactly the SQL
+        // statements without a `.`, and each of those has only unqualified tables.
+        let (dropped, kept): (Vec<_>, Vec<_>) = all
+            .iter()
+            .partition(|st| st.sql.as_ref().is_some_and(|q| !q.contains('.')));
+        for st in &dropped {
+            prop_assert!(st.uses.iter().all(|u| u.schema.is_none()), "{:?} in {:?}", st, text);
+        }
+        let skipping = ex.extract_in(&path, &text, true);
+        prop_assert_eq!(format!("{kept:?}"), format!("{:?}", skipping.iter().collect::<Vec<_>>()));
     }
 }

@@ -190,11 +190,18 @@ impl Extractor {
 
     /// Statements in `text` (a file at `path`), by the file's language.
     pub fn extract(&self, path: &str, text: &str) -> Vec<Statement> {
+        self.extract_in(path, text, false)
+    }
+
+    /// [`Extractor::extract`], leaving out the SQL statements that name no schema when
+    /// `skip_unqualified` (see [`sql_statements`]). Builders and models are always kept: they
+    /// cost no parse.
+    pub fn extract_in(&self, path: &str, text: &str, skip_unqualified: bool) -> Vec<Statement> {
         let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
         let lang = match ext {
             "sql" => {
                 let mut out = Vec::new();
-                sql_statements(text, 0..text.len(), "SQL file", &mut out);
+                sql_statements(text, 0..text.len(), "SQL file", skip_unqualified, &mut out);
                 return out;
             }
             "rs" => Lang::Rust,
@@ -210,6 +217,10 @@ impl Extractor {
         let mut out = Vec::new();
         for lit in &lits {
             let content = &text[lit.content.clone()];
+            // No `.`: every statement in it would be left out (cleaning blanks, never adds).
+            if skip_unqualified && !content.contains('.') {
+                continue;
+            }
             if !may_start_sql(content) || !SQL_START.is_match(content) {
                 continue;
             }
@@ -221,7 +232,13 @@ impl Extractor {
                 None => continue,
             };
             // Escapes were blanked to keep offsets, so spans map one to one.
-            sql_statements(&lit.clean(text), lit.content.clone(), &via, &mut out);
+            sql_statements(
+                &lit.clean(text),
+                lit.content.clone(),
+                &via,
+                skip_unqualified,
+                &mut out,
+            );
         }
         match lang {
             Lang::Php => php_builders(text, &lits, &mut out),

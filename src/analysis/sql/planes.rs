@@ -45,6 +45,11 @@ pub struct Plane {
     pub seed_for: Vec<String>,
     /// The positive path globs, compiled once, with their specificity.
     pub path_matchers: Vec<(usize, LazyGlob)>,
+    /// True when every table of `default_schema` belongs to this plane: an entry of the same
+    /// plane owns `<default_schema>.*`, and no table glob of another plane can match a name in
+    /// that schema. An unqualified table name in these paths then always resolves to this
+    /// plane ([`PlaneMap::owns_unqualified`]).
+    pub owns_default_schema: bool,
 }
 
 /// A `schema.table` glob.
@@ -147,7 +152,15 @@ impl PlaneMap {
                 tables,
                 ddl_for: p.ddl_for.iter().map(|d| d.get_ref().clone()).collect(),
                 seed_for: p.seed_for.iter().map(|d| d.get_ref().clone()).collect(),
+                owns_default_schema: false,
             });
+        }
+        let owns: Vec<bool> = planes
+            .iter()
+            .map(|p| owns_schema(&planes, &p.name, &p.default_schema))
+            .collect();
+        for (p, owns) in planes.iter_mut().zip(owns) {
+            p.owns_default_schema = owns;
         }
         PlaneMap {
             span: raw.first().map(|p| p.name.span()).unwrap_or(0..0),
@@ -192,6 +205,14 @@ impl PlaneMap {
         best
     }
 
+    /// Whether every unqualified table name in the paths of `entry` resolves to a table of the
+    /// entry's own plane ([`Plane::owns_default_schema`]).
+    pub fn owns_unqualified(&self, entry: usize) -> bool {
+        self.planes
+            .get(entry)
+            .is_some_and(|p| p.owns_default_schema)
+    }
+
     /// Plane names in policy order, once each.
     pub fn names(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
@@ -202,6 +223,35 @@ impl PlaneMap {
         }
         out
     }
+}
+
+/// Whether every `schema.x` (any `x`) resolves to plane `plane`: some entry of the plane owns
+/// `schema.*`, and no table glob of another plane can match a name that starts with `schema.`,
+/// because its literal prefix (up to its first special character) diverges from `schema.`. A
+/// glob whose prefix does not diverge (`*.events`, `run*`) defeats the proof.
+fn owns_schema(planes: &[Plane], plane: &str, schema: &str) -> bool {
+    let dotted = format!("{schema}.");
+    let whole = format!("{dotted}*");
+    let claimed = planes
+        .iter()
+        .filter(|p| p.name == plane)
+        .any(|p| p.tables.iter().any(|t| t.text == whole));
+    let contested = planes
+        .iter()
+        .filter(|p| p.name != plane)
+        .flat_map(|p| &p.tables)
+        .any(|t| {
+            let prefix = literal_prefix(&t.text);
+            prefix.starts_with(&dotted) || dotted.starts_with(prefix)
+        });
+    claimed && !contested
+}
+
+/// The text of `glob` before its first character with a meaning in glob syntax: every string
+/// the glob matches starts with it.
+fn literal_prefix(glob: &str) -> &str {
+    let end = glob.find(['*', '?', '[', '{', '\\']).unwrap_or(glob.len());
+    &glob[..end]
 }
 
 /// Compiles the `sql-calls` and `builders` settings.

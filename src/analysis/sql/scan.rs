@@ -168,8 +168,31 @@ pub fn prepare_scan(cx: &Context<'_>, map: &PlaneMap, ex: &Extractor) {
             }
         });
         cx.add_read_ms(started.elapsed().as_secs_f64() * 1000.0);
-        Scan::of_files(&files, map, ex)
+        Scan::of_files(&files, map, ex, &skippable(cx, map))
     });
+}
+
+/// Per plane entry of `map`: whether the scan may leave out its statements that name no
+/// schema ([`Extractor::extract_in`]). Such a statement's tables all resolve through the
+/// entry's default schema; where that schema belongs wholly to the entry's plane
+/// ([`PlaneMap::owns_unqualified`]) they are its own plane's tables, which INV-04 never flags.
+/// INV-06 does flag Khala's writes to its own tables, so the planes some `khala-authority-write`
+/// names as its `khala-plane` keep every statement, and so does every entry of a map that no
+/// invariant of the policy holds (no reader is known).
+///
+/// Leaving such statements out of both sides of a change changes no verdict: a statement is
+/// new when one of its keys `(plane, table, kind, other tables)` is absent at base, and a key
+/// names all of its statement's tables and its plane, so a statement left out at base shares
+/// no key with one that could be a finding at head.
+pub(crate) fn skippable(cx: &Context<'_>, map: &PlaneMap) -> Vec<bool> {
+    let watched = crate::rules::inv06_khala_authority_write::own_write_planes(cx.config(), map);
+    map.planes
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            map.owns_unqualified(i) && watched.as_ref().is_some_and(|w| !w.contains(&p.name))
+        })
+        .collect()
 }
 
 /// A changed file the scan reads: its index in the change set, the file, and its plane entries
@@ -216,19 +239,25 @@ impl Scan {
     /// window by window; no file of an audit has a base, so no key is removed anywhere and a
     /// window's scan says of its files what the whole tree's does), or every file.
     pub fn of_pass(cx: &Context<'_>, map: &PlaneMap, ex: &Extractor) -> Scan {
-        Scan::of_files(&scanned_files(cx.pass_files(), map), map, ex)
+        Scan::of_files(
+            &scanned_files(cx.pass_files(), map),
+            map,
+            ex,
+            &skippable(cx, map),
+        )
     }
 
-    /// The scan of `files` (from [`scanned_files`]).
-    fn of_files(files: &[Scanned<'_>], map: &PlaneMap, ex: &Extractor) -> Scan {
+    /// The scan of `files` (from [`scanned_files`]); `skip[entry]` from [`skippable`].
+    fn of_files(files: &[Scanned<'_>], map: &PlaneMap, ex: &Extractor, skip: &[bool]) -> Scan {
         use rayon::prelude::*;
+        let skips = |entry: usize| skip.get(entry).copied().unwrap_or(false);
         let per: Vec<PerFile> = files
             .par_iter()
             .map(|&(index, f, head_entry, base_entry)| {
                 let base_path = f.old_path.as_deref().unwrap_or(&f.path);
                 let mut base = BTreeSet::new();
                 if let (Some(src), Some(entry)) = (f.base.source(), base_entry) {
-                    for st in ex.extract(base_path, src.text()) {
+                    for st in ex.extract_in(base_path, src.text(), skips(entry)) {
                         base.extend(keys(map, entry, &resolve(map, entry, &st)));
                     }
                 }
@@ -237,7 +266,7 @@ impl Scan {
                 if f.exists_at_head() {
                     if let (Some(src), Some(entry)) = (f.head.source(), head_entry) {
                         let sts: Vec<(Vec<Resolved>, Statement)> = ex
-                            .extract(&f.path, src.text())
+                            .extract_in(&f.path, src.text(), skips(entry))
                             .into_iter()
                             .map(|st| (resolve(map, entry, &st), st))
                             .collect();
@@ -281,11 +310,13 @@ impl Scan {
         changes: &crate::engine::diff::ChangeSet,
         map: &PlaneMap,
         ex: &Extractor,
+        skip: &[bool],
     ) -> Scan {
         Scan::of_files(
             &scanned_files(changes.files.iter().enumerate(), map),
             map,
             ex,
+            skip,
         )
     }
 

@@ -5,11 +5,23 @@ use super::*;
 
 /// Splits `sql` (whose byte 0 is at `base` in the file) into statements and appends what each
 /// touches.
-pub(crate) fn sql_statements(sql: &str, whole: Range<usize>, via: &str, out: &mut Vec<Statement>) {
+///
+/// With `skip_unqualified` (a file whose unqualified table names all belong to its own plane,
+/// in a plane whose own tables no check reads: see [`super::Scan`]), a statement without a `.`
+/// is dropped unparsed: it can name no schema, neither to sqlparser (an object name's parts are
+/// joined by a `.` token) nor to the fallback tokenizer, so all its tables are its own plane's
+/// and no check has anything to say about it. Parsing those was most of the SQL scan (#19).
+pub(crate) fn sql_statements(
+    sql: &str,
+    whole: Range<usize>,
+    via: &str,
+    skip_unqualified: bool,
+    out: &mut Vec<Statement>,
+) {
     let base = whole.start;
     for r in split_statements(sql) {
         let chunk = &sql[r.clone()];
-        if chunk.trim().is_empty() {
+        if chunk.trim().is_empty() || (skip_unqualified && !chunk.contains('.')) {
             continue;
         }
         let toks = tokens(chunk);

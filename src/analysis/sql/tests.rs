@@ -179,6 +179,92 @@ fn default_plane_map() {
 }
 
 #[test]
+fn default_schema_ownership_is_proved_or_refused() {
+    let owns = |policy: &str| -> Vec<(String, String, bool)> {
+        let cfg = crate::parse_policy("inv-rules.toml", policy).expect("policy");
+        let s = cfg
+            .invariant("INV-04")
+            .and_then(|i| i.settings_of::<crate::rules::inv04_cross_plane_sql::Settings>())
+            .expect("INV-04 runs cross-plane-sql");
+        (0..s.map.planes.len())
+            .map(|i| {
+                let p = &s.map.planes[i];
+                (
+                    p.name.clone(),
+                    p.default_schema.clone(),
+                    s.map.owns_unqualified(i),
+                )
+            })
+            .collect()
+    };
+    let default = include_str!("../../../inv-rules.toml");
+    let t = |n: &str, d: &str, b: bool| (n.to_string(), d.to_string(), b);
+    // Control owns all of `public`; `runtime.*` is shared with Khala's `runtime.sync_*`, so
+    // neither runtime entry nor Khala's runtime entry can skip; the Spacetime store owns its
+    // schema.
+    assert_eq!(
+        owns(default),
+        vec![
+            t("control", "public", true),
+            t("runtime", "runtime", false),
+            t("runtime", "runtime", false),
+            t("khala", "runtime", false),
+            t("khala", "spacetime", true),
+        ]
+    );
+    // Another plane's glob that may match in `public` refutes control's claim; one whose
+    // literal prefix diverges from `public.` does not.
+    for (glob, control_owns) in [
+        ("public.billing_*", false),
+        ("*.audit_log", false),
+        ("pub*.ledger", false),
+        ("{public,billing}.ledger", false),
+        ("publicity.*", true),
+        ("billing.public", true),
+    ] {
+        let policy = default.replace(
+            "tables = [\"runtime.*\"]",
+            &format!("tables = [\"runtime.*\", \"{glob}\"]"),
+        );
+        assert_ne!(policy, default);
+        assert_eq!(
+            owns(&policy)[0],
+            t("control", "public", control_owns),
+            "{glob}"
+        );
+    }
+    // A claim needs `<schema>.*` itself: `public.a*` does not cover `public.users`.
+    let policy = default.replace(
+        "tables = [\"public.*\", \"control.*\"]",
+        "tables = [\"public.a*\", \"control.*\"]",
+    );
+    assert_ne!(policy, default);
+    assert_eq!(owns(&policy)[0], t("control", "public", false));
+}
+
+#[test]
+fn own_write_planes_are_khala_planes_of_the_readers_of_the_map() {
+    use crate::rules::inv06_khala_authority_write::own_write_planes;
+    let default = include_str!("../../../inv-rules.toml");
+    let cfg = crate::parse_policy("inv-rules.toml", default).expect("default policy");
+    let s = cfg
+        .invariant("INV-04")
+        .and_then(|i| i.settings_of::<crate::rules::inv04_cross_plane_sql::Settings>())
+        .expect("INV-04 runs cross-plane-sql");
+    assert_eq!(
+        own_write_planes(&cfg, &s.map),
+        Some(BTreeSet::from(["khala".to_string()]))
+    );
+    // A map the policy does not hold: nothing is known of its readers.
+    let other = crate::parse_policy("inv-rules.toml", default).expect("default policy");
+    let foreign = other
+        .invariant("INV-04")
+        .and_then(|i| i.settings_of::<crate::rules::inv04_cross_plane_sql::Settings>())
+        .expect("INV-04 runs cross-plane-sql");
+    assert_eq!(own_write_planes(&cfg, &foreign.map), None);
+}
+
+#[test]
 fn planes_from_must_name_the_map() {
     let text = include_str!("../../../inv-rules.toml")
         .replace("planes-from = \"INV-04\"", "planes-from = \"INV-05\"");
@@ -542,7 +628,7 @@ fn read_step_reads_what_the_scan_reads_and_bills_it() {
         ..Default::default()
     };
     let lazy = crate::engine::diff::ChangeSet::audit(dir.path(), &index, 1 << 20);
-    let direct = Scan::new(&lazy, &s.map, &s.extractor);
+    let direct = Scan::new(&lazy, &s.map, &s.extractor, &[]);
     let prepared = crate::engine::diff::ChangeSet::audit(dir.path(), &index, 1 << 20);
     let tree = std::sync::OnceLock::from(index);
     let cx = crate::engine::check::Context::new(&prepared, &tree, None, &cfg, dir.path(), None);
