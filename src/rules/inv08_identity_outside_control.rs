@@ -109,8 +109,11 @@ pub struct Settings {
     authority: PatternList,
     verify: PatternList,
     fallbacks: PatternList,
-    /// All four lists at once: a file it rejects holds no hit of any of them (#19).
-    any: util::Prefilter,
+    /// The lists a file is matched on, at once: a file it rejects holds no hit of any of
+    /// them (#19). By [`lists_index`]: a control file is matched on neither `authority` nor
+    /// `verify`, and most of a monorepo's bytes may be control code, so its superset leaves
+    /// their common words (`session`, `token`, `grant`) out.
+    any: [util::Prefilter; 4],
     guards: Vec<crate::engine::config::LazyRegex>,
     guard_window: usize,
 }
@@ -156,17 +159,22 @@ impl RawSettings {
             authority: v.patterns(&self.authority),
             verify: v.patterns(&self.verify),
             fallbacks: v.patterns(&self.fallbacks),
-            any: util::Prefilter::new(
-                [
-                    &self.providers,
-                    &self.authority,
-                    &self.verify,
-                    &self.fallbacks,
-                ]
-                .iter()
-                .flat_map(|list| list.iter().map(|p| p.regex.get_ref().clone()))
-                .collect(),
-            ),
+            any: [0, 1, 2, 3].map(|i| {
+                let (authority, verify) = (i & 2 != 0, i & 1 != 0);
+                let lists = [
+                    Some(&self.providers),
+                    authority.then_some(&self.authority),
+                    verify.then_some(&self.verify),
+                    Some(&self.fallbacks),
+                ];
+                util::Prefilter::new(
+                    lists
+                        .iter()
+                        .flatten()
+                        .flat_map(|list| list.iter().map(|p| p.regex.get_ref().clone()))
+                        .collect(),
+                )
+            }),
             guards: self.guards.iter().filter_map(|g| v.regex(g)).collect(),
             guard_window: self
                 .guard_window
@@ -202,8 +210,13 @@ impl Check for IdentityOutsideControl {
             let Some(src) = file.head.source() else {
                 return;
             };
-            // One pass of all four lists' superset picks the lines each list is matched on.
-            let candidates = cfg.any.lines(src);
+            let is_control = cfg.control_paths.is_match(&file.path);
+            let may_verify = is_control || cfg.verify_paths.is_match(&file.path);
+            let authority = !is_control && !cfg.client_paths.is_match(&file.path);
+            let verify = !may_verify;
+            // One pass of the superset of the lists this file is matched on picks the lines
+            // each of them is matched on.
+            let candidates = cfg.any[lists_index(authority, verify)].lines(src);
             if candidates.is_empty() {
                 return;
             }
@@ -225,8 +238,6 @@ impl Check for IdentityOutsideControl {
                 v.retain(|h| h.line < tests_from && !(names && quoted(h)));
                 first_per_line(v)
             };
-            let is_control = cfg.control_paths.is_match(&file.path);
-            let may_verify = is_control || cfg.verify_paths.is_match(&file.path);
             let cite = |f: Finding, p: &crate::engine::config::Pattern| {
                 f.cite(cx.policy(), p.span.clone(), format!("pattern `{}`", p.id))
             };
@@ -245,7 +256,7 @@ impl Check for IdentityOutsideControl {
                 out.push(cite(f, p));
             }
 
-            if !is_control && !cfg.client_paths.is_match(&file.path) {
+            if authority {
                 for hit in hits(&cfg.authority, true) {
                     let p = &cfg.authority.items[hit.pattern];
                     let f = Finding::new(
@@ -262,7 +273,7 @@ impl Check for IdentityOutsideControl {
                 }
             }
 
-            if !may_verify {
+            if verify {
                 for hit in hits(&cfg.verify, true) {
                     let p = &cfg.verify.items[hit.pattern];
                     let f = Finding::new(
@@ -297,6 +308,12 @@ impl Check for IdentityOutsideControl {
             }
         });
     }
+}
+
+/// Which of [`Settings::any`] holds `providers` and `fallbacks`, with `authority` and
+/// `verify` when a file is matched on them.
+fn lists_index(authority: bool, verify: bool) -> usize {
+    (usize::from(authority) << 1) | usize::from(verify)
 }
 
 /// One hit per (line, pattern): `@auth0/auth0-react` is one dependency, not two.
