@@ -23,30 +23,108 @@ pub(crate) struct Lit {
 }
 
 impl Lit {
-    /// The content with each escape (`\x`) blanked to a space and the escaped character (`\n`,
-    /// `\t`, `\r` to a space, an escaped newline kept); without escapes, the content as is.
-    pub(crate) fn clean<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+    /// The content with each escape blanked, byte for byte (`\n`, `\t`, `\r` a space, any
+    /// other escape a space and the escaped character, an escaped newline kept), and with
+    /// `numeric`, each escape that spells a printable ASCII character by its code (`\x2e`,
+    /// `\u{2e}`, `\u002e`, `\056`) decoded: the SQL is what the program holds at run time
+    /// (`runtime\x2eruns` names `runtime.runs`, `\x53ELECT` is a SELECT). The map gives, for
+    /// each byte of the result and its end, the offset in the content it comes from; `None`
+    /// when offsets map one to one. Without escapes, the content as is.
+    pub(crate) fn clean<'t>(
+        &self,
+        text: &'t str,
+        numeric: bool,
+    ) -> (std::borrow::Cow<'t, str>, Option<Vec<usize>>) {
         let raw = &text[self.content.clone()];
         if !self.escapes || !raw.contains('\\') {
-            return std::borrow::Cow::Borrowed(raw);
+            return (std::borrow::Cow::Borrowed(raw), None);
         }
-        let mut s = String::with_capacity(raw.len());
-        let mut chars = raw.chars();
-        while let Some(c) = chars.next() {
-            if c == '\\' {
-                s.push(' ');
-                if let Some(next) = chars.next() {
-                    match next {
-                        'n' | 't' | 'r' | '\n' => s.push(if next == '\n' { '\n' } else { ' ' }),
-                        other => s.push(other),
-                    }
-                }
-            } else {
-                s.push(c);
+        let b = raw.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut map = Vec::with_capacity(b.len() + 1);
+        let mut decoded = false;
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] != b'\\' {
+                out.push(b[i]);
+                map.push(i);
+                i += 1;
+                continue;
             }
+            if let Some((c, len)) = numeric.then(|| numeric_escape(&b[i..])).flatten() {
+                out.push(c);
+                map.push(i);
+                decoded = true;
+                i += len;
+                continue;
+            }
+            out.push(b' ');
+            map.push(i);
+            match b.get(i + 1) {
+                Some(b'n' | b't' | b'r') => out.push(b' '),
+                // Any other byte as it is: the rest of a multi-byte character follows it.
+                Some(&c) => out.push(c),
+                None => {
+                    i += 1;
+                    continue;
+                }
+            }
+            map.push(i + 1);
+            i += 2;
         }
-        std::borrow::Cow::Owned(s)
+        map.push(b.len());
+        // Only ASCII bytes were replaced, by ASCII bytes: still UTF-8.
+        let Ok(s) = String::from_utf8(out) else {
+            return (std::borrow::Cow::Owned(" ".repeat(raw.len())), None);
+        };
+        (std::borrow::Cow::Owned(s), decoded.then_some(map))
     }
+}
+
+/// A numeric escape at the start of `b` (`\\` first) that spells a printable ASCII character:
+/// the character and the escape's length. `\x` with one or two hex digits (PHP takes one),
+/// `\u{..}`, `\u` with four hex digits (JavaScript, Elixir), and one to three octal digits
+/// (PHP, legacy JavaScript). A superset of what each language decodes: reading an escape that
+/// a language keeps as text can add a table, never hide one.
+pub(crate) fn numeric_escape(b: &[u8]) -> Option<(u8, usize)> {
+    let hex = |from: usize, max: usize| {
+        let digits = b
+            .get(from..)?
+            .iter()
+            .take(max)
+            .take_while(|c| c.is_ascii_hexdigit())
+            .count();
+        let s = std::str::from_utf8(&b[from..from + digits]).ok()?;
+        (digits > 0).then(|| u32::from_str_radix(s, 16).ok().map(|v| (v, digits)))?
+    };
+    let (value, len) = match *b.get(1)? {
+        b'x' => hex(2, 2).map(|(v, d)| (v, 2 + d))?,
+        b'u' if b.get(2) == Some(&b'{') => {
+            let (v, d) = hex(3, 6)?;
+            (b.get(3 + d) == Some(&b'}')).then_some((v, 4 + d))?
+        }
+        b'u' => hex(2, 4)
+            .filter(|&(_, d)| d == 4)
+            .map(|(v, d)| (v, 2 + d))?,
+        b'0'..=b'7' => {
+            let digits = b[1..]
+                .iter()
+                .take(3)
+                .take_while(|c| (b'0'..=b'7').contains(c))
+                .count();
+            let s = std::str::from_utf8(&b[1..1 + digits]).ok()?;
+            (u32::from_str_radix(s, 8).ok()?, 1 + digits)
+        }
+        _ => return None,
+    };
+    (0x20..0x7f).contains(&value).then_some((value as u8, len))
+}
+
+/// True when `text` holds a numeric escape ([`numeric_escape`]) that spells a printable ASCII
+/// character: SQL in a literal may then read otherwise than its bytes do (`\x53ELECT`).
+pub(crate) fn has_numeric_escape(text: &str) -> bool {
+    let b = text.as_bytes();
+    memchr::memchr_iter(b'\\', b).any(|i| numeric_escape(&b[i..]).is_some())
 }
 
 /// Bytes at which [`literals`] may do something other than step over the byte, by language:

@@ -185,7 +185,7 @@ impl Extractor {
             Lang::Js => self.builders.iter().any(|b| holds_ident(text, b)),
             Lang::Elixir => true,
         };
-        by_name || MAYBE_SQL_LITERAL.is_match(text)
+        by_name || MAYBE_SQL_LITERAL.is_match(text) || has_numeric_escape(text)
     }
 
     /// Statements in `text` (a file at `path`), by the file's language.
@@ -201,7 +201,14 @@ impl Extractor {
         let lang = match ext {
             "sql" => {
                 let mut out = Vec::new();
-                sql_statements(text, 0..text.len(), "SQL file", skip_unqualified, &mut out);
+                sql_statements(
+                    text,
+                    0..text.len(),
+                    None,
+                    "SQL file",
+                    skip_unqualified,
+                    &mut out,
+                );
                 return out;
             }
             "rs" => Lang::Rust,
@@ -216,11 +223,18 @@ impl Extractor {
         let lits = literals(text, lang);
         let mut out = Vec::new();
         for lit in &lits {
-            let content = &text[lit.content.clone()];
-            // No `.`: every statement in it would be left out (cleaning blanks, never adds).
-            if skip_unqualified && !content.contains('.') {
+            let raw = &text[lit.content.clone()];
+            let escaped = lit.escapes && raw.contains('\\');
+            // No `.` and no escape that could spell one: every statement in it would be left
+            // out ([`sql_statements`]).
+            if skip_unqualified && !escaped && !raw.contains('.') {
                 continue;
             }
+            // What the program holds: `\x53ELECT` is a SELECT. Escapes are blanked or decoded
+            // in place, so spans map one to one. A PHP single-quoted string decodes none.
+            let numeric = !(lang == Lang::Php && text.as_bytes().get(lit.open) == Some(&b'\''));
+            let (cleaned, map) = lit.clean(text, numeric);
+            let content = &*cleaned;
             if !may_start_sql(content) || !SQL_START.is_match(content) {
                 continue;
             }
@@ -231,10 +245,10 @@ impl Extractor {
                 }
                 None => continue,
             };
-            // Escapes were blanked to keep offsets, so spans map one to one.
             sql_statements(
-                &lit.clean(text),
+                content,
                 lit.content.clone(),
+                map.as_deref(),
                 &via,
                 skip_unqualified,
                 &mut out,

@@ -14,11 +14,15 @@ use super::*;
 pub(crate) fn sql_statements(
     sql: &str,
     whole: Range<usize>,
+    map: Option<&[usize]>,
     via: &str,
     skip_unqualified: bool,
     out: &mut Vec<Statement>,
 ) {
-    let base = whole.start;
+    // Offset `o` of `sql` in the file: through `map` where escapes were decoded.
+    let at = |o: usize| {
+        whole.start + map.map_or(o, |m| m.get(o).copied().unwrap_or(whole.end - whole.start))
+    };
     for r in split_statements(sql) {
         let chunk = &sql[r.clone()];
         if chunk.trim().is_empty() || (skip_unqualified && !chunk.contains('.')) {
@@ -31,7 +35,7 @@ pub(crate) fn sql_statements(
                     .into_iter()
                     .map(|(schema, name, kind)| {
                         let span = locate(&toks, schema.as_deref(), &name)
-                            .map(|s| base + r.start + s.start..base + r.start + s.end)
+                            .map(|s| at(r.start + s.start)..at(r.start + s.end))
                             .unwrap_or_else(|| whole.clone());
                         TableUse {
                             schema,
@@ -47,11 +51,7 @@ pub(crate) fn sql_statements(
                 let uses = fallback_uses(chunk, &toks)
                     .into_iter()
                     .map(|(written, kind, s)| {
-                        use_of(
-                            &written,
-                            kind,
-                            base + r.start + s.start..base + r.start + s.end,
-                        )
+                        use_of(&written, kind, at(r.start + s.start)..at(r.start + s.end))
                     })
                     .collect();
                 (uses, false)

@@ -265,6 +265,52 @@ fn own_write_planes_are_khala_planes_of_the_readers_of_the_map() {
 }
 
 #[test]
+fn numeric_escapes_spell_what_the_program_holds() {
+    let esc = |s: &str| numeric_escape(s.as_bytes());
+    assert_eq!(esc(r"\x2e"), Some((b'.', 4)));
+    assert_eq!(esc(r"\x2Eruns"), Some((b'.', 4)));
+    assert_eq!(esc(r"\x53ELECT"), Some((b'S', 4)));
+    assert_eq!(esc(r"\u{2e}"), Some((b'.', 6)));
+    assert_eq!(esc(r"\u002e"), Some((b'.', 6)));
+    assert_eq!(esc(r"\056"), Some((b'.', 4)));
+    assert_eq!(esc(r"\56x"), Some((b'.', 3)));
+    // Not a printable ASCII character, or not a numeric escape: blanked as before.
+    for s in [
+        r"\0",
+        r"\x0a",
+        r"\x",
+        r"\u{}",
+        r"\u{2e",
+        r"\u2e",
+        r"\u{110000}",
+        r"\n",
+        r"\",
+        r"\u{e9}",
+    ] {
+        assert_eq!(esc(s), None, "{s}");
+    }
+    assert!(has_numeric_escape(r#"q("runtime\x2eruns")"#));
+    assert!(!has_numeric_escape(r#"q("line\n", '\0')"#));
+    // In the SQL of a literal: the table is the one the program names, its span the text as
+    // written. A PHP single-quoted string decodes nothing.
+    let rust = r#"client.query("INSERT INTO runtime\x2eruns (id) VALUES ($1)", &[&id]);"#;
+    assert_eq!(
+        summary("x.rs", rust),
+        vec![r"runtime.runs:write=runtime\x2eruns"]
+    );
+    let js = r#"await pool.query("\x53ELECT * FROM runtime\u002eruns JOIN jobs ON true");"#;
+    assert_eq!(
+        summary("x.ts", js),
+        vec![r"runtime.runs:read=runtime\u002eruns jobs:read=jobs"]
+    );
+    let php = r#"DB::select("SELECT * FROM runtime\056runs"); DB::select('SELECT * FROM a\x2eb');"#;
+    assert_eq!(
+        summary("x.php", php),
+        vec![r"runtime.runs:read=runtime\056runs", "a:read=a"]
+    );
+}
+
+#[test]
 fn planes_from_must_name_the_map() {
     let text = include_str!("../../../inv-rules.toml")
         .replace("planes-from = \"INV-04\"", "planes-from = \"INV-05\"");
@@ -545,7 +591,7 @@ fn lexer_finds_what_the_reference_lexer_found() {
             .into_iter()
             .map(|l| reference::Lit {
                 open: l.open,
-                clean: l.clean(text).into_owned(),
+                clean: l.clean(text, false).0.into_owned(),
                 content: l.content,
             })
             .collect();
