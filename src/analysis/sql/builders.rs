@@ -15,7 +15,7 @@ pub(crate) static PHP_MODEL: LazyLock<Regex> =
 pub(crate) fn php_builders(text: &str, lits: &[Lit], out: &mut Vec<Statement>) {
     let at: BTreeMap<usize, &Lit> = lits.iter().map(|l| (l.open, l)).collect();
     for lit in lits {
-        let name = &text[lit.content.clone()];
+        let name = &*lit.value(text, Lang::Php);
         if !is_table_name(name) {
             continue;
         }
@@ -48,7 +48,7 @@ pub(crate) fn php_builders(text: &str, lits: &[Lit], out: &mut Vec<Statement>) {
                 sql: None,
                 via: "`DB::table` builder".into(),
             };
-            join_uses(text, lit.content.end, end, &at, "->", &mut st);
+            join_uses(text, lit.content.end, end, &at, Lang::Php, &mut st);
             out.push(st);
         } else if PHP_MODEL.is_match(before) && text[..lit.open].contains("class ") {
             out.push(Statement {
@@ -86,7 +86,7 @@ pub(crate) fn ecto(text: &str, lits: &[Lit], out: &mut Vec<Statement>) {
     let code = masked(text);
     let mut from_stmt: Option<(usize, Statement)> = None;
     for lit in lits {
-        let name = &text[lit.content.clone()];
+        let name = &*lit.value(text, Lang::Elixir);
         if !is_table_name(name) {
             continue;
         }

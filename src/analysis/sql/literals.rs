@@ -81,6 +81,20 @@ impl Lit {
     }
 }
 
+impl Lit {
+    /// Whether the numeric escapes of this literal are decoded by `lang`: not in a PHP
+    /// single-quoted string, which keeps `\x2e` as text.
+    pub(crate) fn decodes_numeric(&self, text: &str, lang: Lang) -> bool {
+        !(lang == Lang::Php && text.as_bytes().get(self.open) == Some(&b'\''))
+    }
+
+    /// The content as the program holds it ([`Lit::clean`]): what a builder reads as a
+    /// table name (`knex('runtime\x2eruns')` names `runtime.runs`).
+    pub(crate) fn value<'t>(&self, text: &'t str, lang: Lang) -> std::borrow::Cow<'t, str> {
+        self.clean(text, self.decodes_numeric(text, lang)).0
+    }
+}
+
 /// A numeric escape at the start of `b` (`\\` first) that spells a printable ASCII character:
 /// the character and the escape's length. `\x` with one or two hex digits (PHP takes one),
 /// `\u{..}`, `\u` with four hex digits (JavaScript, Elixir), and one to three octal digits

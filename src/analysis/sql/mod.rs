@@ -232,8 +232,7 @@ impl Extractor {
             }
             // What the program holds: `\x53ELECT` is a SELECT. Escapes are blanked or decoded
             // in place, so spans map one to one. A PHP single-quoted string decodes none.
-            let numeric = !(lang == Lang::Php && text.as_bytes().get(lit.open) == Some(&b'\''));
-            let (cleaned, map) = lit.clean(text, numeric);
+            let (cleaned, map) = lit.clean(text, lit.decodes_numeric(text, lang));
             let content = &*cleaned;
             if !may_start_sql(content) || !SQL_START.is_match(content) {
                 continue;
@@ -294,7 +293,8 @@ impl Extractor {
         for lit in lits {
             // Only a table name can head a chain: test it before walking back to the callee
             // (most literals are not one, and the walk reads up to 600 bytes).
-            if !is_table_name(&text[lit.content.clone()]) {
+            let name = lit.value(text, Lang::Js);
+            if !is_table_name(&name) {
                 continue;
             }
             let Some((callee, Some(_))) = callee_before(text, lit.open, Lang::Js) else {
@@ -317,7 +317,7 @@ impl Extractor {
             let chain = &text[lit.content.end..chain_end];
             let mut st = Statement {
                 uses: vec![use_of(
-                    &text[lit.content.clone()],
+                    &name,
                     chain_kind(chain, ".", "del"),
                     lit.content.clone(),
                 )],
@@ -325,7 +325,7 @@ impl Extractor {
                 sql: None,
                 via: format!("`{callee}('…')` builder"),
             };
-            join_uses(text, lit.content.end, chain_end, &at, ".", &mut st);
+            join_uses(text, lit.content.end, chain_end, &at, Lang::Js, &mut st);
             out.push(st);
         }
     }
@@ -443,15 +443,16 @@ fn chain_kind(chain: &str, sep: &str, extra: &str) -> Kind {
     Kind::Read
 }
 
-/// Adds `->join('y', ...)` tables of a chain as reads.
+/// Adds `->join('y', ...)` (PHP) or `.join('y', ...)` tables of a chain as reads.
 fn join_uses(
     text: &str,
     from: usize,
     to: usize,
     lits: &BTreeMap<usize, &Lit>,
-    sep: &str,
+    lang: Lang,
     st: &mut Statement,
 ) {
+    let sep = if lang == Lang::Php { "->" } else { "." };
     for (_, lit) in lits.range(from..to) {
         let before = text[from..lit.open].trim_end();
         let Some(head) = before.strip_suffix('(') else {
@@ -469,9 +470,9 @@ fn join_uses(
         ]
         .iter()
         .any(|j| head.ends_with(&format!("{sep}{j}")));
-        let name = &text[lit.content.clone()];
-        if is_join && is_table_name(name) {
-            st.uses.push(use_of(name, Kind::Read, lit.content.clone()));
+        let name = lit.value(text, lang);
+        if is_join && is_table_name(&name) {
+            st.uses.push(use_of(&name, Kind::Read, lit.content.clone()));
         }
     }
 }

@@ -308,6 +308,17 @@ fn numeric_escapes_spell_what_the_program_holds() {
         summary("x.php", php),
         vec![r"runtime.runs:read=runtime\056runs", "a:read=a"]
     );
+    // Builders read the table name as the program holds it too.
+    let knex = r#"await knex("runtime\x2eruns").join("runtime\u{2e}jobs", "a", "b").insert(row);"#;
+    assert_eq!(
+        summary("x.ts", knex),
+        vec![r"runtime.runs:write=runtime\x2eruns runtime.jobs:read=runtime\u{2e}jobs"]
+    );
+    let laravel = r#"DB::table("runtime\x2eruns")->insert($row); DB::table('runtime\x2ejobs')->insert($row);"#;
+    assert_eq!(
+        summary("x.php", laravel),
+        vec![r"runtime.runs:write=runtime\x2eruns"]
+    );
 }
 
 #[test]
