@@ -79,9 +79,7 @@ impl Lit {
         };
         (std::borrow::Cow::Owned(s), decoded.then_some(map))
     }
-}
 
-impl Lit {
     /// Whether the numeric escapes of this literal are decoded by `lang`: not in a PHP
     /// single-quoted string, which keeps `\x2e` as text.
     pub(crate) fn decodes_numeric(&self, text: &str, lang: Lang) -> bool {

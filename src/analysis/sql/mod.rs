@@ -166,9 +166,11 @@ fn may_start_sql(content: &str) -> bool {
 /// keyword: the lazy DFA gives up on a Unicode `\b` at the first non-ASCII byte and falls back
 /// to the PikeVM, ~50x slower on a whole file (#19). A heredoc's name is `[^\s'"]+`, a superset
 /// of the `\w+` PHP allows that compiles in half the time (no Unicode word class): a pre-commit
-/// run on one file compiles this for that file alone.
+/// run on one file compiles this for that file alone. White space may be written as an escape
+/// (`"\n  SELECT`, a line continuation): the cleaned literal reads it as white space. A keyword
+/// spelled by numeric escapes is [`has_numeric_escape`]'s.
 static MAYBE_SQL_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)(["'`]|<<<['"]?[^\s'"]+['"]?)\s*\(?\s*(select|insert|update|delete|with|create|alter|drop|truncate|merge|upsert|replace)(?-u:\b)"#)
+    Regex::new(r#"(?i)(["'`]|<<<['"]?[^\s'"]+['"]?)(?:\s|\\[ntr\s])*\(?(?:\s|\\[ntr\s])*(select|insert|update|delete|with|create|alter|drop|truncate|merge|upsert|replace)(?-u:\b)"#)
         .expect("static regex")
 });
 
@@ -230,8 +232,17 @@ impl Extractor {
             if skip_unqualified && !escaped && !raw.contains('.') {
                 continue;
             }
-            // What the program holds: `\x53ELECT` is a SELECT. Escapes are blanked or decoded
-            // in place, so spans map one to one. A PHP single-quoted string decodes none.
+            // Most literals fail the start test on their first byte. Up to the first escape the
+            // cleaned text is the literal's, so the raw test answers for it unless an escape
+            // leads (`\nSELECT`, `\x53ELECT`).
+            let lead = raw.trim_start();
+            let lead = lead.strip_prefix('(').map_or(lead, str::trim_start);
+            if !(may_start_sql(raw) || escaped && lead.starts_with('\\')) {
+                continue;
+            }
+            // What the program holds: `\x53ELECT` is a SELECT, `runtime\x2eruns` names
+            // `runtime.runs` (a PHP single-quoted string decodes none); `map` takes offsets in
+            // the decoded text back to the literal.
             let (cleaned, map) = lit.clean(text, lit.decodes_numeric(text, lang));
             let content = &*cleaned;
             if !may_start_sql(content) || !SQL_START.is_match(content) {

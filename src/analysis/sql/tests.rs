@@ -308,6 +308,12 @@ fn numeric_escapes_spell_what_the_program_holds() {
         summary("x.php", php),
         vec![r"runtime.runs:read=runtime\056runs", "a:read=a"]
     );
+    // An escape before the first keyword: the start test reads the cleaned text.
+    let lead = r#"client.query("\n  SELECT id FROM runtime.runs", &[]); q("\tnot sql");"#;
+    assert_eq!(
+        summary("x.rs", lead),
+        vec!["runtime.runs:read=runtime.runs"]
+    );
     // Builders read the table name as the program holds it too.
     let knex = r#"await knex("runtime\x2eruns").join("runtime\u{2e}jobs", "a", "b").insert(row);"#;
     assert_eq!(
