@@ -12,13 +12,14 @@ pub(crate) enum Lang {
 }
 
 /// A string literal: where its opening quote is and its content span. [`Lit::clean`] gives its
-/// content with escapes blanked (same length, so offsets map one to one); it is made only for
-/// the few literals that read as SQL, not for every literal of a file (#19).
+/// content as the program holds it (escapes blanked in place, numeric escapes decoded, with a
+/// map back to the content's offsets when any was); it is made only for the few literals that
+/// may read as SQL or name a table, not for every literal of a file (#19).
 #[derive(Debug)]
 pub(crate) struct Lit {
     pub(crate) open: usize,
     pub(crate) content: Range<usize>,
-    /// Escapes are blanked in [`Lit::clean`] (false for raw strings).
+    /// Escapes are read in [`Lit::clean`] (false for raw strings).
     pub(crate) escapes: bool,
 }
 

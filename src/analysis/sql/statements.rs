@@ -3,8 +3,9 @@
 
 use super::*;
 
-/// Splits `sql` (whose byte 0 is at `base` in the file) into statements and appends what each
-/// touches.
+/// Splits `sql` into statements and appends what each touches. Byte `o` of `sql` is at
+/// `whole.start + o` in the file, or, for a literal whose escapes were decoded, at
+/// `whole.start + map[o]` ([`Lit::clean`]).
 ///
 /// With `skip_unqualified` (a file whose unqualified table names all belong to its own plane,
 /// in a plane whose own tables no check reads: see [`super::Scan`]), a statement without a `.`
